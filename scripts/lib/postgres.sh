@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# A private PostgreSQL cluster from the machine's own binaries, for tests and
+# for running without Docker. Sourced by scripts/test.sh and scripts/run.sh.
+
+# Finds initdb/pg_ctl; installs Debian's PostgreSQL when missing and we are root.
+# Sets and exports PG_BINDIR.
+ensure_postgres_binaries() {
+    PG_BINDIR=${PG_BINDIR:-$(find_postgres_bindir || true)}
+    if [[ -z $PG_BINDIR ]]; then
+        if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+            echo "PostgreSQL server binaries (initdb, pg_ctl) not found." >&2
+            echo "Install them (Debian/Ubuntu: apt-get install postgresql) or set PG_BINDIR." >&2
+            return 1
+        fi
+        echo "--- installing PostgreSQL with apt" >&2
+        # Debian would create and start a 'main' cluster we do not want.
+        mkdir -p /etc/postgresql-common
+        echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+        PG_BINDIR=$(find_postgres_bindir)
+    fi
+    export PG_BINDIR
+}
+
+find_postgres_bindir() {
+    local dir
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) \
+        "$(pg_config --bindir 2>/dev/null)" "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
+        if [[ -x $dir/initdb && -x $dir/pg_ctl ]]; then
+            echo "$dir"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# initdb refuses to run as root: as root, clusters belong to 'postgres'.
+as_cluster_owner() {
+    if [[ $(id -u) -eq 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# own_for_cluster DIR: makes DIR writable by whoever runs the cluster.
+own_for_cluster() {
+    if [[ $(id -u) -eq 0 ]]; then
+        id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+        chown postgres "$1"
+    fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_cluster DIR PORT [extra postgres options]: initialises DIR if empty and
+# starts a server on 127.0.0.1:PORT with trust authentication for user postgres.
+start_cluster() {
+    local dir=$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    own_for_cluster "$dir"
+    if [[ ! -s $dir/PG_VERSION ]]; then
+        as_cluster_owner "$PG_BINDIR/initdb" -D "$dir" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+    fi
+    as_cluster_owner "$PG_BINDIR/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $*" start >/dev/null
+}
+
+stop_cluster() {
+    local dir=$1
+    [[ -f $dir/postmaster.pid ]] && as_cluster_owner "$PG_BINDIR/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
+}

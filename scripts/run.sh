@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the app without Docker (`make run`): a local PostgreSQL from the
+# machine's binaries, its data kept in .data/postgres (git-ignored), and the
+# app on http://127.0.0.1:8000. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+ensure_postgres_binaries
+
+data=$PWD/.data/postgres
+port=${PGPORT_LOCAL:-5433}
+chmod 755 "$PWD/.data" 2>/dev/null || mkdir -m 755 -p "$PWD/.data"
+start_cluster "$data" "$port"
+trap 'stop_cluster "$data"' EXIT
+as_cluster_owner "$PG_BINDIR/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc \
+    "SELECT 1 FROM pg_database WHERE datname = 'visitors'" | grep -q 1 ||
+    as_cluster_owner "$PG_BINDIR/createdb" -h 127.0.0.1 -p "$port" -U postgres visitors
+
+export DATABASE_URL="postgres://postgres@127.0.0.1:$port/visitors"
+cargo run --release -- serve

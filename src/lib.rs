@@ -1,0 +1,44 @@
+//! visitors: a self-hosted unique-visitor counter with a server-rendered
+//! dashboard. `rocket()` assembles the whole application; `main.rs` only
+//! parses the command line and launches it.
+
+pub mod config;
+pub mod db;
+mod error;
+pub mod healthcheck;
+pub mod identity;
+mod page;
+mod response_headers;
+pub mod routes;
+pub mod user_agent;
+pub mod version;
+mod visit;
+
+use rocket::{fairing::AdHoc, Build, Rocket};
+
+use crate::{
+    config::Config, identity::VisitorIdentities, page::SiteInfo, response_headers::ResponseHeaders,
+    user_agent::UserAgentClassifier,
+};
+
+/// The application, ready to ignite: routes, database stage, state, headers.
+pub fn rocket(config: Config) -> Rocket<Build> {
+    rocket::custom(config.figment())
+        .attach(db::stage(config.migrate_on_start))
+        .attach(AdHoc::on_ignite("User-Agent rules", |rocket| async {
+            // Compiling the rules takes tens of milliseconds of CPU: keep it
+            // off the async workers, and out of the request path.
+            let classifier = rocket::tokio::task::spawn_blocking(UserAgentClassifier::new)
+                .await
+                .expect("building the User-Agent classifier does not panic");
+            rocket.manage(classifier)
+        }))
+        .attach(ResponseHeaders::new(&config.instance_name))
+        .manage(SiteInfo::new(&config))
+        .manage(VisitorIdentities::new(config.visitor_secret.as_ref()))
+        .mount("/", routes::dashboard::routes())
+        .mount("/", routes::health::routes())
+        .mount("/", routes::version::routes())
+        .mount("/", routes::assets::routes())
+        .register("/", error::catchers())
+}

@@ -1,0 +1,98 @@
+//! The `visitors` command: parses the command line and launches.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use visitors::{config::Config, db, version::BuildInfo};
+
+#[derive(Parser)]
+#[command(name = "visitors", about = "Self-hosted unique-visitor counter")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default): waits for the database, migrates, serves.
+    Serve,
+    /// Apply pending database migrations and exit (for a deploy step).
+    Migrate,
+    /// Exit 0 when the local server's /healthz answers 200, else 1 (for Docker).
+    Healthcheck,
+}
+
+/// Exit codes an operator or orchestrator can tell apart.
+const EXIT_FAILURE: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+const EXIT_DATABASE: u8 = 3;
+
+fn main() -> ExitCode {
+    // The version is only known at run time as a String (see version.rs).
+    let matches = Cli::command()
+        .version(BuildInfo::current().version)
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => rocket::execute(serve()),
+        Command::Migrate => rocket::execute(migrate()),
+        Command::Healthcheck => visitors::healthcheck::run(),
+    }
+}
+
+async fn serve() -> ExitCode {
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    match visitors::rocket(config).launch().await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("visitors: could not start: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn migrate() -> ExitCode {
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let result = async {
+        let pool = sqlx::PgPool::connect(&config.database_url).await?;
+        db::migrate(&pool).await?;
+        pool.close().await;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    };
+    match result.await {
+        Ok(()) => {
+            println!("visitors: migrations applied");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("visitors: migrations failed: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Reads the configuration and waits for the database: the two ways a start
+/// can fail before Rocket takes over, each with its own exit code and one line.
+async fn prepare() -> Result<Config, ExitCode> {
+    let config = Config::from_env().map_err(|error| {
+        eprintln!("visitors: {error}");
+        ExitCode::from(EXIT_CONFIG)
+    })?;
+    let timeout = config.db_startup_timeout;
+    db::wait_for_database(&config.database_url, timeout)
+        .await
+        .map_err(|error| {
+            eprintln!(
+                "visitors: database unreachable after {} s (DB_STARTUP_TIMEOUT): {error}",
+                timeout.as_secs()
+            );
+            ExitCode::from(EXIT_DATABASE)
+        })?;
+    Ok(config)
+}

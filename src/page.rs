@@ -1,0 +1,61 @@
+//! Rendering askama templates as HTML responses, and what every page shows.
+
+use askama::Template;
+use rocket::{
+    http::{ContentType, Status},
+    request::Request,
+    response::{self, Responder, Response},
+};
+
+use crate::{config::Config, version::BuildInfo};
+
+/// What the shared page layout shows: who runs the site, which replica
+/// answered, and which build it runs.
+#[derive(Debug, Clone)]
+pub struct SiteInfo {
+    pub user_name: String,
+    pub user_url: String,
+    pub instance_name: String,
+    pub build: BuildInfo,
+}
+
+impl SiteInfo {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            user_name: config.user_name.clone(),
+            user_url: config.user_url.clone(),
+            instance_name: config.instance_name.clone(),
+            build: BuildInfo::current(),
+        }
+    }
+}
+
+/// A rendered template with its status.
+pub struct Page<T> {
+    status: Status,
+    template: T,
+}
+
+impl<T: Template> Page<T> {
+    pub fn ok(template: T) -> Self {
+        Self::with_status(Status::Ok, template)
+    }
+
+    pub fn with_status(status: Status, template: T) -> Self {
+        Self { status, template }
+    }
+}
+
+impl<'r, T: Template> Responder<'r, 'static> for Page<T> {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let html = self.template.render().map_err(|error| {
+            rocket::error!("template rendering failed: {error}");
+            Status::InternalServerError
+        })?;
+        Response::build()
+            .status(self.status)
+            .header(ContentType::HTML)
+            .sized_body(html.len(), std::io::Cursor::new(html))
+            .ok()
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary, every test against a real PostgreSQL.
+
+mod counting;
+mod health;
+mod helpers;
+mod outage;
+mod privacy;
+mod requests;
+mod startup;

@@ -1,0 +1,59 @@
+//! A database outage while running: 503 pages, then recovery without a restart.
+
+use std::time::{Duration, Instant};
+
+use rocket::http::Status;
+
+use crate::helpers::{fresh_database_on, PrivateCluster, TestApp, FIREFOX};
+
+#[rocket::async_test]
+async fn an_outage_gives_503_pages_and_the_app_recovers_by_itself() {
+    let cluster = PrivateCluster::start();
+    let database_url = fresh_database_on(&cluster.url()).await;
+    let app = TestApp::spawn_on(&database_url, &[]).await;
+    assert_eq!(app.visit("192.0.2.1", FIREFOX).await.status(), Status::Ok);
+    app.db.close().await;
+
+    cluster.stop();
+    let started = Instant::now();
+    let response = tokio::time::timeout(Duration::from_secs(20), app.visit("192.0.2.1", FIREFOX))
+        .await
+        .expect("an outage must not hang the page");
+    assert_eq!(response.status(), Status::ServiceUnavailable);
+    assert_eq!(response.headers().get_one("Retry-After"), Some("5"));
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains("Temporarily unavailable"), "a friendly page");
+    eprintln!("503 after {:?}", started.elapsed());
+    assert_eq!(
+        app.client.get("/healthz").dispatch().await.status(),
+        Status::Ok,
+        "still alive"
+    );
+    assert_eq!(
+        app.client.get("/readyz").dispatch().await.status(),
+        Status::ServiceUnavailable
+    );
+
+    cluster.pg_ctl_start();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = app.visit("192.0.2.1", FIREFOX).await;
+        if response.status() == Status::Ok {
+            let html = response.into_string().await.unwrap();
+            assert!(
+                html.contains("<strong>2</strong>"),
+                "the count continues where it was"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app did not recover after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        app.client.get("/readyz").dispatch().await.status(),
+        Status::Ok
+    );
+}

@@ -24,6 +24,7 @@ const APP_VARIABLES: &[&str] = &[
     "VISITOR_SECRET",
     "MIGRATE_ON_START",
     "DB_STARTUP_TIMEOUT",
+    "STATS_CACHE_MS",
 ];
 
 /// A visitor secret shorter than this would make the keyed hash guessable.
@@ -40,6 +41,8 @@ pub struct Config {
     pub visitor_secret: Option<VisitorSecret>,
     pub migrate_on_start: bool,
     pub db_startup_timeout: Duration,
+    /// How long a replica reuses the dashboard's numbers; zero turns it off.
+    pub stats_cache_ttl: Duration,
 }
 
 /// The HMAC key for visitor identities; never printed.
@@ -93,6 +96,8 @@ struct AppSettings {
     migrate_on_start: bool,
     #[serde(default = "default_db_startup_timeout")]
     db_startup_timeout: u64,
+    #[serde(default = "default_stats_cache_ms")]
+    stats_cache_ms: u64,
 }
 
 fn default_user_name() -> String {
@@ -109,6 +114,10 @@ fn default_true() -> bool {
 
 fn default_db_startup_timeout() -> u64 {
     30
+}
+
+fn default_stats_cache_ms() -> u64 {
+    1000
 }
 
 /// Where the settings come from, in order of precedence (last wins).
@@ -227,6 +236,7 @@ impl Config {
             visitor_secret,
             migrate_on_start: app.migrate_on_start,
             db_startup_timeout: Duration::from_secs(app.db_startup_timeout),
+            stats_cache_ttl: Duration::from_millis(app.stats_cache_ms),
         })
     }
 

@@ -15,6 +15,11 @@ use crate::{config::VisitorSecret, db};
 pub struct VisitorKey([u8; 32]);
 
 impl VisitorKey {
+    /// A key computed elsewhere, e.g. by a fixture or an import.
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
     pub fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }

@@ -2,6 +2,7 @@
 //! dashboard. `rocket()` assembles the whole application; `main.rs` only
 //! parses the command line and launches it.
 
+pub mod chart;
 pub mod config;
 pub mod db;
 mod error;
@@ -10,6 +11,8 @@ pub mod identity;
 mod page;
 mod response_headers;
 pub mod routes;
+pub mod simulate;
+pub mod stats;
 pub mod user_agent;
 pub mod version;
 mod visit;
@@ -18,13 +21,14 @@ use rocket::{fairing::AdHoc, Build, Rocket};
 
 use crate::{
     config::Config, identity::VisitorIdentities, page::SiteInfo, response_headers::ResponseHeaders,
-    user_agent::UserAgentClassifier,
+    stats::StatsCache, user_agent::UserAgentClassifier,
 };
 
 /// The application, ready to ignite: routes, database stage, state, headers.
 pub fn rocket(config: Config) -> Rocket<Build> {
     rocket::custom(config.figment())
         .attach(db::stage(config.migrate_on_start))
+        .attach(db::maintenance())
         .attach(AdHoc::on_ignite("User-Agent rules", |rocket| async {
             // Compiling the rules takes tens of milliseconds of CPU: keep it
             // off the async workers, and out of the request path.
@@ -36,7 +40,9 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(ResponseHeaders::new(&config.instance_name))
         .manage(SiteInfo::new(&config))
         .manage(VisitorIdentities::new(config.visitor_secret.as_ref()))
+        .manage(StatsCache::new(config.stats_cache_ttl))
         .mount("/", routes::dashboard::routes())
+        .mount("/", routes::api::routes())
         .mount("/", routes::health::routes())
         .mount("/", routes::version::routes())
         .mount("/", routes::assets::routes())

@@ -1,9 +1,9 @@
 //! The `visitors` command: parses the command line and launches.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use visitors::{config::Config, db, version::BuildInfo};
+use visitors::{config::Config, db, simulate::Plan, version::BuildInfo};
 
 #[derive(Parser)]
 #[command(name = "visitors", about = "Self-hosted unique-visitor counter")]
@@ -20,6 +20,21 @@ enum Command {
     Migrate,
     /// Exit 0 when the local server's /healthz answers 200, else 1 (for Docker).
     Healthcheck,
+    /// Send demo visits to URL at a steady rate, then stop.
+    Simulate {
+        /// The page to visit, e.g. http://localhost:8080/
+        #[arg(long)]
+        url: String,
+        /// Visits per second.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// How long to run, in seconds.
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Parallel connections.
+        #[arg(long, default_value_t = 4)]
+        workers: u32,
+    },
 }
 
 /// Exit codes an operator or orchestrator can tell apart.
@@ -37,6 +52,34 @@ fn main() -> ExitCode {
         Command::Serve => rocket::execute(serve()),
         Command::Migrate => rocket::execute(migrate()),
         Command::Healthcheck => visitors::healthcheck::run(),
+        Command::Simulate {
+            url,
+            rate,
+            duration,
+            workers,
+        } => simulate(Plan {
+            url,
+            rate,
+            duration: Duration::from_secs(duration),
+            workers,
+        }),
+    }
+}
+
+fn simulate(plan: Plan) -> ExitCode {
+    if let Err(problem) = plan.validate() {
+        eprintln!("visitors: {problem}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let report = plan.run();
+    println!(
+        "visitors: sent {} visits to {}: {} succeeded, {} failed",
+        report.sent, plan.url, report.succeeded, report.failed
+    );
+    if report.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
     }
 }
 

@@ -44,6 +44,10 @@ impl<T: Template> Page<T> {
     pub fn with_status(status: Status, template: T) -> Self {
         Self { status, template }
     }
+
+    pub fn template_mut(&mut self) -> &mut T {
+        &mut self.template
+    }
 }
 
 impl<'r, T: Template> Responder<'r, 'static> for Page<T> {

@@ -87,18 +87,16 @@ impl UserAgentClassifier {
     fn parse(&self, user_agent: &str) -> ClientInfo {
         if user_agent.is_empty() {
             return ClientInfo {
-                browser: "Other".into(),
-                os: "Other".into(),
+                browser: UNKNOWN.into(),
+                os: UNKNOWN.into(),
                 device: DeviceType::Bot,
             };
         }
         let client = self.parser.parse(user_agent);
-        let browser = client.user_agent.family.into_owned();
-        let os = client.os.family.into_owned();
-        let device = device_type(&client.device.family, &os, user_agent);
+        let device = device_type(&client.device.family, &client.os.family, user_agent);
         ClientInfo {
-            browser,
-            os,
+            browser: family_name(client.user_agent.family),
+            os: family_name(client.os.family),
             device,
         }
     }
@@ -107,6 +105,18 @@ impl UserAgentClassifier {
 impl Default for UserAgentClassifier {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// uap-core says "Other" for a family it does not know; the dashboard calls
+/// that "Unknown", keeping "Other" for the rows it folds together.
+const UNKNOWN: &str = "Unknown";
+
+fn family_name(family: std::borrow::Cow<'_, str>) -> String {
+    if family == "Other" {
+        UNKNOWN.into()
+    } else {
+        family.into_owned()
     }
 }
 
@@ -204,7 +214,7 @@ mod tests {
         assert_eq!(classify(&huge).device, DeviceType::Other);
         let multibyte = "é".repeat(400);
         assert!(!classify(&multibyte).browser.is_empty());
-        assert_eq!(classify("<script>alert(1)</script>").browser, "Other");
+        assert_eq!(classify("<script>alert(1)</script>").browser, "Unknown");
     }
 
     #[test]

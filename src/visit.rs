@@ -36,6 +36,7 @@ impl IncomingVisit {
             device: self.client.device.as_str(),
             is_bot: self.client.is_bot(),
             referrer_host: self.referrer_host.as_deref(),
+            visited_at: None,
         }
     }
 }

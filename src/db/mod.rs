@@ -1,6 +1,7 @@
 //! The database: the pool, migrations, and every SQL statement the app runs,
 //! as plain functions over a pool.
 
+mod stats;
 mod visits;
 
 use std::{collections::HashSet, str::FromStr, time::Duration};
@@ -12,6 +13,9 @@ use sqlx::{migrate::Migrator, postgres::PgConnectOptions, Connection, PgConnecti
 
 use crate::config::VisitorSecret;
 
+pub use stats::{
+    breakdowns_by_day, breakdowns_since, buckets, visitors_since, BreakdownRow, BucketRow,
+};
 pub use visits::{record_visit, NewVisit, VisitCounts};
 
 /// The pool rocket_db_pools builds from `databases.visitors` (`DATABASE_URL`).
@@ -69,6 +73,24 @@ pub async fn migrations_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
     Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
 }
 
+/// The database's clock: every bucket is cut by it, so reads use it too.
+pub async fn database_now(pool: &PgPool) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
+    sqlx::query_scalar("SELECT now()").fetch_one(pool).await
+}
+
+/// Deletes minute and hour rollups older than the dashboard ever reads
+/// (`rollup_granularities.retention`); day rollups are kept forever.
+pub async fn prune_rollups(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let deleted = sqlx::query(
+        "DELETE FROM visit_rollups r USING rollup_granularities g \
+         WHERE r.granularity = g.granularity AND g.retention IS NOT NULL \
+           AND r.bucket < date_trunc(g.granularity, now(), 'UTC') - g.retention",
+    )
+    .execute(pool)
+    .await?;
+    Ok(deleted.rows_affected())
+}
+
 /// The secret stored in the database, created by whichever replica asks first.
 pub async fn shared_visitor_secret(pool: &PgPool) -> Result<VisitorSecret, sqlx::Error> {
     let mut candidate = vec![0u8; 32];
@@ -111,5 +133,29 @@ pub fn stage(migrate_on_start: bool) -> AdHoc {
                 }
             },
         ))
+    })
+}
+
+/// How often each replica prunes old rollups; running it on several replicas
+/// at once is harmless (the deletes are idempotent).
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// Prunes minute and hour rollups the dashboard no longer reads, in the
+/// background, from the moment the server is up.
+pub fn maintenance() -> AdHoc {
+    AdHoc::on_liftoff("Rollup pruning", |rocket| {
+        Box::pin(async move {
+            let Some(db) = Db::fetch(rocket) else { return };
+            let pool = db.0.clone();
+            rocket::tokio::spawn(async move {
+                let mut every = rocket::tokio::time::interval(PRUNE_EVERY);
+                loop {
+                    every.tick().await;
+                    if let Err(error) = prune_rollups(&pool).await {
+                        rocket::warn!("pruning old rollups failed: {error}");
+                    }
+                }
+            });
+        })
     })
 }

@@ -1,11 +1,13 @@
 //! Recording a visit: one statement, one round trip, one commit.
 
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::identity::VisitorKey;
 
-/// `visit_totals` rows; a visitor always lands on the same one.
-const TOTAL_SHARDS: u8 = 64;
+/// Counter rows per bucket; a visitor always lands on the same one. The
+/// migration's `visitor_shard()` is the same rule.
+const SHARDS: u8 = 64;
 
 /// What is stored about one visit; nothing here identifies the person.
 #[derive(Debug, Clone)]
@@ -17,6 +19,9 @@ pub struct NewVisit<'a> {
     pub device: &'a str,
     pub is_bot: bool,
     pub referrer_host: Option<&'a str>,
+    /// When the visit happened; `None` (every live visit) is the database's
+    /// clock. Fixtures and imports of past visits set it.
+    pub visited_at: Option<DateTime<Utc>>,
 }
 
 /// The counts the page shows, including the visit just recorded.
@@ -29,35 +34,96 @@ pub struct VisitCounts {
     pub total_visits: i64,
 }
 
-// The upsert is atomic per visitor key, so concurrent first visits of one
-// visitor make one row and every visit adds exactly one. `xmax = 0` tells a
-// fresh insert from an update. The final SELECT sees the totals as they were
-// before this statement, so the caller adds this visit's own contribution.
+// One statement, so one round trip and one commit. The upsert is atomic per
+// visitor key: concurrent first visits of one visitor make one row and every
+// visit adds exactly one. Under that row lock, `previous_seen` receives the
+// visitor's previous visit, from which the rollups learn whether this is the
+// visitor's first visit in each minute/hour/day bucket (an arrival there, and
+// a departure from the bucket of the previous visit; see the migration
+// `rollups`); referred visits do the same per (visitor, referrer host). `greatest` keeps a visitor's times monotonic when two of their
+// visits race. Counter rows are split into shards by visitor key, so
+// concurrent visits do not queue on one row. The final SELECT sees the totals
+// as they were before this statement; the caller adds this visit.
 const RECORD_VISIT: &str = r"
 WITH visitor AS (
     INSERT INTO visitors AS v (visitor_key, visits, is_bot, first_seen, last_seen)
-    VALUES ($1, 1, $2, now(), now())
-    ON CONFLICT (visitor_key) DO UPDATE SET visits = v.visits + 1, last_seen = now()
-    RETURNING v.visits, (v.xmax = 0) AS is_new
+    VALUES ($1, 1, $2, coalesce($9, now()), coalesce($9, now()))
+    ON CONFLICT (visitor_key) DO UPDATE SET
+        visits = v.visits + 1,
+        previous_seen = v.last_seen,
+        last_seen = greatest(v.last_seen, coalesce($9, now()))
+    RETURNING v.visits, v.last_seen AS seen, v.previous_seen AS previous
 ), event AS (
     INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-    VALUES (now(), $1, $3, $4, $5, $6, $2, $7)
+    SELECT seen, $1, $3, $4, $5, $6, $2, $7 FROM visitor
+), buckets AS (
+    SELECT g.granularity, g.retention,
+           date_trunc(g.granularity, visitor.seen, 'UTC') AS bucket,
+           date_trunc(g.granularity, visitor.previous, 'UTC') AS previous_bucket
+    FROM visitor CROSS JOIN rollup_granularities g
+), rollups AS (
+    INSERT INTO visit_rollups AS r (granularity, bucket, shard, visits, bot_visits, arrivals, departures)
+    SELECT granularity, bucket, $8, (NOT $2)::int, $2::int,
+           (NOT $2 AND previous_bucket IS DISTINCT FROM bucket)::int, 0
+    FROM buckets
+    UNION ALL
+    SELECT granularity, previous_bucket, $8, 0, 0, 0, 1
+    FROM buckets
+    WHERE NOT $2 AND previous_bucket < bucket
+      AND (retention IS NULL OR previous_bucket >= bucket - retention)
+    ON CONFLICT (granularity, bucket, shard) DO UPDATE SET
+        visits = r.visits + excluded.visits,
+        bot_visits = r.bot_visits + excluded.bot_visits,
+        arrivals = r.arrivals + excluded.arrivals,
+        departures = r.departures + excluded.departures
+), breakdowns AS (
+    INSERT INTO visitor_breakdowns AS b (day, dimension, value, shard, arrivals, departures)
+    SELECT change.day, d.dimension, d.value, $8, change.arrivals, change.departures
+    FROM (
+        SELECT bucket, 1, 0 FROM buckets
+        WHERE granularity = 'day' AND NOT $2 AND previous_bucket IS DISTINCT FROM bucket
+        UNION ALL
+        SELECT previous_bucket, 0, 1 FROM buckets
+        WHERE granularity = 'day' AND NOT $2 AND previous_bucket < bucket
+    ) change (day, arrivals, departures)
+    CROSS JOIN (VALUES ('browser', $4), ('os', $5), ('device', $6)) d (dimension, value)
+    ON CONFLICT (day, dimension, value, shard) DO UPDATE SET
+        arrivals = b.arrivals + excluded.arrivals,
+        departures = b.departures + excluded.departures
+), referral AS (
+    INSERT INTO referrals AS f (visitor_key, referrer_host, last_day)
+    SELECT $1, $7, date_trunc('day', seen, 'UTC') FROM visitor
+    WHERE $7 IS NOT NULL AND NOT $2
+    ON CONFLICT (visitor_key, referrer_host) DO UPDATE SET
+        previous_day = f.last_day,
+        last_day = greatest(f.last_day, excluded.last_day)
+    RETURNING f.last_day, f.previous_day
+), referral_breakdowns AS (
+    INSERT INTO visitor_breakdowns AS b (day, dimension, value, shard, arrivals, departures)
+    SELECT last_day, 'referrer', $7, $8, 1, 0 FROM referral
+    WHERE previous_day IS DISTINCT FROM last_day
+    UNION ALL
+    SELECT previous_day, 'referrer', $7, $8, 0, 1 FROM referral
+    WHERE previous_day < last_day
+    ON CONFLICT (day, dimension, value, shard) DO UPDATE SET
+        arrivals = b.arrivals + excluded.arrivals,
+        departures = b.departures + excluded.departures
 ), totals AS (
     INSERT INTO visit_totals AS t (shard, visits, bot_visits, unique_visitors)
-    SELECT $8, (NOT $2)::int, $2::int, (is_new AND NOT $2)::int FROM visitor
+    SELECT $8, (NOT $2)::int, $2::int, (previous IS NULL AND NOT $2)::int FROM visitor
     ON CONFLICT (shard) DO UPDATE SET
         visits = t.visits + excluded.visits,
         bot_visits = t.bot_visits + excluded.bot_visits,
         unique_visitors = t.unique_visitors + excluded.unique_visitors
 )
-SELECT visitor.visits, visitor.is_new,
+SELECT visitor.visits, visitor.previous IS NULL,
        (SELECT coalesce(sum(visits), 0) FROM visit_totals)::bigint,
        (SELECT coalesce(sum(unique_visitors), 0) FROM visit_totals)::bigint
 FROM visitor
 ";
 
 pub async fn record_visit(pool: &PgPool, visit: &NewVisit<'_>) -> Result<VisitCounts, sqlx::Error> {
-    let shard = i16::from(visit.visitor.as_bytes()[0] % TOTAL_SHARDS);
+    let shard = i16::from(visit.visitor.as_bytes()[0] % SHARDS);
     let (your_visits, is_new, total_visits, unique_visitors): (i64, bool, i64, i64) =
         sqlx::query_as(RECORD_VISIT)
             .bind(&visit.visitor.as_bytes()[..])
@@ -68,6 +134,7 @@ pub async fn record_visit(pool: &PgPool, visit: &NewVisit<'_>) -> Result<VisitCo
             .bind(visit.device)
             .bind(visit.referrer_host)
             .bind(shard)
+            .bind(visit.visited_at)
             .fetch_one(pool)
             .await?;
     let human = !visit.is_bot;

@@ -1,41 +1,102 @@
-//! The page every visitor sees, and which records their visit.
+//! The dashboard every visitor sees (which records their visit), and its
+//! chart on its own.
 
 use std::sync::Arc;
 
 use askama::Template;
-use rocket::{get, routes, Route, State};
+use rocket::{get, http::Header, routes, Responder, Route, State};
 
 use crate::{
+    chart::BarChart,
     db::{self, Db, VisitCounts},
     error::AppError,
     page::{Page, SiteInfo},
+    stats::{Stats, StatsCache, StatsRange},
     user_agent::ClientInfo,
     visit::IncomingVisit,
 };
 
+/// A link of the range selector.
+pub struct RangeLink {
+    pub range: StatsRange,
+    pub selected: bool,
+}
+
 #[derive(Template)]
-#[template(path = "index.html")]
-pub struct IndexTemplate<'a> {
+#[template(path = "dashboard.html")]
+pub struct DashboardTemplate<'a> {
     pub counts: VisitCounts,
     /// How this visitor's User-Agent was read; it comes from the request.
     pub client: Arc<ClientInfo>,
+    pub stats: Arc<Stats>,
+    pub chart_svg: String,
+    pub ranges: Vec<RangeLink>,
     pub site: Option<&'a SiteInfo>,
 }
 
-#[get("/")]
-async fn index<'a>(
+/// The range is checked before anything is recorded: a bad link is a 400
+/// page, not a visit.
+#[get("/?<range>")]
+async fn dashboard<'a>(
+    range: Option<&str>,
     visit: IncomingVisit,
     db: &Db,
+    cache: &State<StatsCache>,
     site: &'a State<SiteInfo>,
-) -> Result<Page<IndexTemplate<'a>>, AppError> {
+) -> Result<Page<DashboardTemplate<'a>>, AppError> {
+    let range = StatsRange::parse(range)?;
     let counts = db::record_visit(db, &visit.as_new_visit()).await?;
-    Ok(Page::ok(IndexTemplate {
+    let stats = cache.get(db, range).await?;
+    let chart_svg = chart(&stats).render()?;
+    Ok(Page::ok(DashboardTemplate {
         counts,
         client: visit.client,
+        stats,
+        chart_svg,
+        ranges: StatsRange::ALL
+            .into_iter()
+            .map(|r| RangeLink {
+                range: r,
+                selected: r == range,
+            })
+            .collect(),
         site: Some(site),
     }))
 }
 
+fn chart(stats: &Stats) -> BarChart {
+    BarChart::new(
+        &stats.series,
+        stats.granularity(),
+        format!(
+            "Visits and unique visitors, {}",
+            stats.range.label().to_lowercase()
+        ),
+    )
+}
+
+#[derive(Responder)]
+#[response(content_type = "image/svg+xml")]
+struct SvgImage {
+    svg: String,
+    cache_control: Header<'static>,
+}
+
+/// The chart alone, for an `<img>` elsewhere. Not a visit.
+#[get("/chart.svg?<range>")]
+async fn chart_svg(
+    range: Option<&str>,
+    db: &Db,
+    cache: &State<StatsCache>,
+) -> Result<SvgImage, AppError> {
+    let range = StatsRange::parse(range)?;
+    let stats = cache.get(db, range).await?;
+    Ok(SvgImage {
+        svg: chart(&stats).render()?,
+        cache_control: Header::new("Cache-Control", "no-cache"),
+    })
+}
+
 pub fn routes() -> Vec<Route> {
-    routes![index]
+    routes![dashboard, chart_svg]
 }

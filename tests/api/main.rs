@@ -1,6 +1,7 @@
 //! Integration tests: one binary, every test against a real PostgreSQL.
 
 mod counting;
+mod dashboard;
 mod health;
 mod helpers;
 mod outage;

@@ -1,0 +1,456 @@
+//! The dashboard, its chart and /api/stats against a hand-computed fixture.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use rocket::http::{ContentType, Header, Status};
+use serde_json::Value;
+use visitors::{
+    db::{self, NewVisit},
+    identity::VisitorKey,
+    stats::Granularity,
+};
+
+use crate::helpers::{page_number, TestApp, FIREFOX};
+
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+
+/// A visit in the past, through the same statement as a live one.
+async fn past_visit(
+    app: &TestApp,
+    who: u8,
+    agent: &str,
+    ago: TimeDelta,
+    referrer: Option<&str>,
+    now: DateTime<Utc>,
+) {
+    let classifier = visitors::user_agent::UserAgentClassifier::new();
+    let client = classifier.classify(agent);
+    let mut key = [0u8; 32];
+    key[0] = who;
+    key[31] = who;
+    db::record_visit(
+        &app.db,
+        &NewVisit {
+            visitor: VisitorKey::from_bytes(key),
+            path: "/",
+            browser: &client.browser,
+            os: &client.os,
+            device: client.device.as_str(),
+            is_bot: client.is_bot(),
+            referrer_host: referrer,
+            visited_at: Some(now - ago),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Visitors A, B, C, E (people) and D (a crawler), at times chosen well
+/// inside or outside each range. Expected numbers, by hand:
+///
+/// | range | unique | visits | bots | who |
+/// |-------|--------|--------|------|-----|
+/// | 1h    | 1      | 2      | 0    | A   |
+/// | 24h   | 2      | 4      | 1    | A C |
+/// | 7d    | 3      | 6      | 2    | A B C |
+/// | 30d   | 3      | 7      | 2    | A B C |
+/// | all   | 4      | 8      | 2    | A B C E |
+async fn fixture() -> TestApp {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    let now = db::database_now(&app.db).await.unwrap();
+    let h = TimeDelta::hours;
+    let d = TimeDelta::days;
+    let m = TimeDelta::minutes;
+    const A: u8 = 1;
+    const B: u8 = 2;
+    const C: u8 = 3;
+    const D: u8 = 4;
+    const E: u8 = 5;
+    past_visit(&app, E, FIREFOX, d(45), None, now).await;
+    past_visit(&app, A, FIREFOX, d(10), Some("news.example.com"), now).await;
+    past_visit(&app, B, IPHONE, d(5), None, now).await;
+    past_visit(&app, B, IPHONE, d(3), Some("news.example.com"), now).await;
+    past_visit(&app, D, crate::helpers::GOOGLEBOT, d(2), None, now).await;
+    // Both of C's visits in one hour, 20 hours before the current one.
+    let c_hour = c_hour(now);
+    past_visit(
+        &app,
+        C,
+        CHROME,
+        now - (c_hour + m(10)),
+        Some("search.example.org"),
+        now,
+    )
+    .await;
+    past_visit(&app, C, CHROME, now - (c_hour + m(20)), None, now).await;
+    past_visit(&app, D, crate::helpers::GOOGLEBOT, h(3), None, now).await;
+    past_visit(&app, A, FIREFOX, m(30), Some("news.example.com"), now).await;
+    past_visit(&app, A, FIREFOX, m(1), None, now).await;
+    app
+}
+
+fn c_hour(now: DateTime<Utc>) -> DateTime<Utc> {
+    Granularity::Hour.truncate(now) - TimeDelta::hours(20)
+}
+
+async fn api_stats(app: &TestApp, range: &str) -> Value {
+    let response = app
+        .client
+        .get(format!("/api/stats?range={range}"))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(response.content_type(), Some(ContentType::JSON));
+    response.into_json().await.unwrap()
+}
+
+fn names(entries: &Value) -> Vec<(String, i64)> {
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_owned(),
+                e["unique_visitors"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[rocket::async_test]
+async fn exact_numbers_for_every_range() {
+    let app = fixture().await;
+    for (range, unique, visits, bots, buckets) in [
+        ("1h", 1, 2, 0, Some(60)),
+        ("24h", 2, 4, 1, Some(24)),
+        ("7d", 3, 6, 2, Some(7)),
+        ("30d", 3, 7, 2, Some(30)),
+        ("all", 4, 8, 2, None),
+    ] {
+        let stats = api_stats(&app, range).await;
+        assert_eq!(stats["range"], range);
+        assert_eq!(stats["unique_visitors"], unique, "{range} unique");
+        assert_eq!(stats["visits"], visits, "{range} visits");
+        assert_eq!(stats["bot_visits"], bots, "{range} bots");
+        assert_eq!(
+            stats["current_visitors"], 1,
+            "only A visited in the last 5 minutes"
+        );
+        let series = stats["series"].as_array().unwrap();
+        if let Some(buckets) = buckets {
+            assert_eq!(
+                series.len(),
+                buckets,
+                "{range}: every bucket, empty ones too"
+            );
+        }
+        let series_visits: i64 = series.iter().map(|p| p["visits"].as_i64().unwrap()).sum();
+        assert_eq!(series_visits, visits, "{range}: the series adds up");
+        let browsers: i64 = names(&stats["browsers"]).iter().map(|(_, n)| n).sum();
+        assert_eq!(browsers, unique, "{range}: each visitor has one browser");
+        for key in ["from", "to", "generated_at"] {
+            let text = stats[key].as_str().unwrap();
+            assert!(
+                DateTime::parse_from_rfc3339(text).is_ok() && text.ends_with('Z'),
+                "{key}: {text}"
+            );
+        }
+    }
+
+    let all = api_stats(&app, "all").await;
+    assert_eq!(
+        all["series"].as_array().unwrap().len(),
+        46,
+        "all time starts at the first day (45 days ago)"
+    );
+    assert_eq!(
+        names(&all["browsers"]),
+        [
+            ("Firefox".into(), 2),
+            ("Chrome".into(), 1),
+            ("Mobile Safari".into(), 1)
+        ]
+    );
+    assert_eq!(all["browsers"][0]["share"], 50.0);
+    assert_eq!(
+        names(&all["devices"]),
+        [("desktop".into(), 3), ("mobile".into(), 1)]
+    );
+
+    let day = api_stats(&app, "24h").await;
+    let c_start = c_hour(
+        DateTime::parse_from_rfc3339(day["to"].as_str().unwrap())
+            .unwrap()
+            .to_utc(),
+    );
+    let c_bucket = day["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["start"] == c_start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap();
+    assert_eq!(
+        (
+            c_bucket["visits"].as_i64(),
+            c_bucket["unique_visitors"].as_i64()
+        ),
+        (Some(2), Some(1)),
+        "C twice in one hour"
+    );
+    assert_eq!(
+        names(&day["referrers"]),
+        [
+            ("news.example.com".into(), 1),
+            ("search.example.org".into(), 1)
+        ]
+    );
+    for range in ["7d", "30d", "all"] {
+        let referrers = names(&api_stats(&app, range).await["referrers"]);
+        let expected = [
+            ("news.example.com".into(), 2),
+            ("search.example.org".into(), 1),
+        ];
+        assert_eq!(
+            referrers, expected,
+            "{range}: A twice from news is one visitor"
+        );
+    }
+}
+
+/// (granularity, bucket, shard, visits, bot visits, arrivals, departures)
+type RollupRow = (String, DateTime<Utc>, i16, i64, i64, i64, i64);
+
+#[rocket::async_test]
+async fn the_live_rollups_equal_a_full_recomputation() {
+    let app = fixture().await;
+    // Some live visits on top, concurrently, returning and new.
+    let live = futures::future::join_all(
+        (0..40).map(|i| app.visit(if i % 2 == 0 { "192.0.2.1" } else { "192.0.2.2" }, FIREFOX)),
+    )
+    .await;
+    assert!(live.iter().all(|r| r.status() == Status::Ok));
+    db::prune_rollups(&app.db).await.unwrap();
+
+    let snapshot = || async {
+        let rollups: Vec<RollupRow> = sqlx::query_as(
+            "SELECT granularity, bucket, shard, visits, bot_visits, arrivals, departures FROM visit_rollups \
+             WHERE visits + bot_visits + arrivals + departures > 0 ORDER BY 1, 2, 3",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        let breakdowns: Vec<(DateTime<Utc>, String, String, i16, i64, i64)> = sqlx::query_as(
+            "SELECT day, dimension, value, shard, arrivals, departures FROM visitor_breakdowns ORDER BY 1, 2, 3, 4",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        let totals: Vec<(i16, i64, i64, i64)> = sqlx::query_as(
+            "SELECT shard, visits, bot_visits, unique_visitors FROM visit_totals ORDER BY 1",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        (rollups, breakdowns, totals)
+    };
+    let live = snapshot().await;
+    assert!(live.0.len() > 10);
+    sqlx::query("SELECT rebuild_visit_rollups()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(snapshot().await, live);
+}
+
+#[rocket::async_test]
+async fn the_api_matches_the_page_and_records_no_visit() {
+    let app = fixture().await;
+    let page = app
+        .client
+        .get("/?range=7d")
+        .header(Header::new("User-Agent", FIREFOX))
+        .dispatch()
+        .await;
+    assert_eq!(page.status(), Status::Ok);
+    let html = page.into_string().await.unwrap();
+    let stats = api_stats(&app, "7d").await;
+    // The page's own visit (an unknown peer) is the fourth visitor of the week.
+    assert_eq!(page_number(&html, "range-unique-visitors"), 4);
+    assert_eq!(
+        stats["unique_visitors"],
+        page_number(&html, "range-unique-visitors")
+    );
+    assert_eq!(stats["visits"], page_number(&html, "range-visits"));
+    assert_eq!(stats["bot_visits"], page_number(&html, "range-bot-visits"));
+    assert_eq!(
+        stats["current_visitors"],
+        page_number(&html, "current-visitors")
+    );
+    for _ in 0..3 {
+        api_stats(&app, "7d").await;
+    }
+    assert_eq!(
+        api_stats(&app, "7d").await["visits"],
+        stats["visits"],
+        "reading stats records nothing"
+    );
+}
+
+#[rocket::async_test]
+async fn an_unknown_range_is_a_400_that_lists_the_valid_ones() {
+    let app = TestApp::spawn().await;
+    let page = app.client.get("/?range=2w").dispatch().await;
+    assert_eq!(page.status(), Status::BadRequest);
+    let html = page.into_string().await.unwrap();
+    for range in ["1h", "24h", "7d", "30d", "all"] {
+        assert!(
+            html.contains(&format!("href=\"/?range={range}\"")),
+            "{range} offered"
+        );
+    }
+    let api = app
+        .client
+        .get("/api/stats?range=%3Cscript%3E")
+        .dispatch()
+        .await;
+    assert_eq!(api.status(), Status::BadRequest);
+    let body: Value = api.into_json().await.unwrap();
+    assert_eq!(body["valid_ranges"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        app.client
+            .get("/chart.svg?range=1y")
+            .dispatch()
+            .await
+            .status(),
+        Status::BadRequest
+    );
+    assert_eq!(
+        app.totals().await,
+        (0, 0, 0),
+        "a bad range records no visit"
+    );
+}
+
+#[rocket::async_test]
+async fn the_chart_is_well_formed_svg_with_one_bar_per_bucket() {
+    let app = fixture().await;
+    for (range, buckets) in [("1h", 60), ("24h", 24), ("7d", 7), ("30d", 30), ("all", 46)] {
+        let response = app
+            .client
+            .get(format!("/chart.svg?range={range}"))
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::Ok);
+        assert_eq!(response.content_type(), Some(ContentType::SVG));
+        let svg = response.into_string().await.unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{range}: {e}"));
+        let bars = |class: &str| {
+            doc.descendants()
+                .filter(|n| n.has_tag_name("rect") && n.attribute("class") == Some(class))
+                .count()
+        };
+        assert_eq!(
+            (bars("visits"), bars("unique")),
+            (buckets, buckets),
+            "{range}"
+        );
+        let labels: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("x-label"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert!(
+            !labels.is_empty() && labels.len() <= 8,
+            "{range}: {labels:?}"
+        );
+        if range == "1h" {
+            assert!(
+                labels
+                    .iter()
+                    .all(|l| l.len() == 5 && l.as_bytes()[2] == b':'),
+                "minutes as HH:MM: {labels:?}"
+            );
+        }
+    }
+    let page = app
+        .client
+        .get("/?range=24h")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg"), "the chart is inline in the page");
+}
+
+#[rocket::async_test]
+async fn hostile_agents_and_referrers_are_escaped_on_the_dashboard() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    for (i, referrer) in [
+        "https://evil.example/<script>alert(1)</script>",
+        "foo://x\"onmouseover=alert(1)//",
+        "https://a.example/?q=<img src=x>",
+    ]
+    .iter()
+    .enumerate()
+    {
+        app.client
+            .get("/")
+            .remote(format!("192.0.2.{}:1", i + 1).parse().unwrap())
+            .header(Header::new(
+                "User-Agent",
+                "<img src=x onerror=alert(1)>/1.2 CFNetwork/1.0 Darwin/1",
+            ))
+            .header(Header::new("Referer", referrer.to_string()))
+            .dispatch()
+            .await;
+    }
+    let html = app
+        .client
+        .get("/?range=1h")
+        .header(Header::new("User-Agent", FIREFOX))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("&#60;img src=x onerror=alert(1)&#62;")
+            || html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "the hostile family is listed, escaped"
+    );
+    assert!(!html.contains("<img src=x"));
+    assert!(!html.contains("<script>alert"));
+    assert!(!html.contains("\"onmouseover"));
+}
+
+#[rocket::async_test]
+async fn pruning_drops_only_rollups_the_dashboard_no_longer_reads() {
+    let app = fixture().await;
+    let before: Vec<Value> =
+        futures::future::join_all(["1h", "24h", "all"].map(|r| api_stats(&app, r))).await;
+    let pruned = db::prune_rollups(&app.db).await.unwrap();
+    assert!(pruned > 0, "the fixture's old minute and hour rows go");
+    let old: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM visit_rollups WHERE granularity <> 'day' AND bucket < now() - interval '3 days'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(old, 0);
+    let after: Vec<Value> =
+        futures::future::join_all(["1h", "24h", "all"].map(|r| api_stats(&app, r))).await;
+    for (before, after) in before.iter().zip(&after) {
+        for key in [
+            "unique_visitors",
+            "visits",
+            "bot_visits",
+            "series",
+            "browsers",
+            "referrers",
+        ] {
+            assert_eq!(before[key], after[key], "{}: {key}", before["range"]);
+        }
+    }
+}

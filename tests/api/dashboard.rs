@@ -446,7 +446,6 @@ async fn pruning_drops_only_rollups_the_dashboard_no_longer_reads() {
             "unique_visitors",
             "visits",
             "bot_visits",
-            "series",
             "browsers",
             "referrers",
         ] {

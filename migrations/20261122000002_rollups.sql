@@ -33,28 +33,29 @@ CREATE TABLE visit_rollups (
     PRIMARY KEY (granularity, bucket, shard)
 ) WITH (fillfactor = 80);
 
--- The same arrivals/departures per day for browser, OS and device type (which
--- depend only on the User-Agent, so never change for a visitor) and for the
--- referrer host (per visitor and host, see referrals).
+-- The same arrivals/departures per hour and per day for browser, OS and
+-- device type (which depend only on the User-Agent, so never change for a
+-- visitor) and for the referrer host (per visitor and host, see referrals).
 CREATE TABLE visitor_breakdowns (
-    day        timestamptz NOT NULL,
-    dimension  text        NOT NULL CHECK (dimension IN ('browser', 'os', 'device', 'referrer')),
-    value      text        NOT NULL,
-    shard      smallint    NOT NULL,
-    arrivals   bigint      NOT NULL,
-    departures bigint      NOT NULL,
-    PRIMARY KEY (day, dimension, value, shard)
+    granularity text        NOT NULL CHECK (granularity IN ('hour', 'day')),
+    bucket      timestamptz NOT NULL,
+    dimension   text        NOT NULL CHECK (dimension IN ('browser', 'os', 'device', 'referrer')),
+    value       text        NOT NULL,
+    shard       smallint    NOT NULL,
+    arrivals    bigint      NOT NULL,
+    departures  bigint      NOT NULL,
+    PRIMARY KEY (granularity, bucket, dimension, value, shard)
 ) WITH (fillfactor = 80);
 
 -- Referrers are not a property of the visitor, so each (visitor, referrer
--- host) pair keeps the day it last referred them, and the day before that
--- (set under the row lock, like visitors.previous_seen). Only referred visits
--- write here. The per-day counts go to visitor_breakdowns as 'referrer'.
+-- host) pair keeps when it last referred them and the time before that (set
+-- under the row lock, like visitors.previous_seen). Only referred visits
+-- write here; the counts go to visitor_breakdowns as 'referrer'.
 CREATE TABLE referrals (
     visitor_key   bytea       NOT NULL,
     referrer_host text        NOT NULL,
-    last_day      timestamptz NOT NULL,
-    previous_day  timestamptz,
+    last_seen     timestamptz NOT NULL,
+    previous_seen timestamptz,
     PRIMARY KEY (visitor_key, referrer_host)
 ) WITH (fillfactor = 80);
 
@@ -63,7 +64,8 @@ CREATE FUNCTION visitor_shard(visitor_key bytea) RETURNS smallint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN get_byte(visitor_key, 0) % 64;
 
--- Recomputes every counter (visitors included) from visit_events: used once here for the visits
+-- Recomputes every counter (visitors included) from visit_events, for the
+-- current buckets sharded as live visits write them: used once here for the visits
 -- recorded before this migration, and by bench/ after bulk-loading events.
 CREATE FUNCTION rebuild_visit_rollups() RETURNS void
 LANGUAGE sql
@@ -97,38 +99,31 @@ BEGIN ATOMIC
     ) per_visitor
     GROUP BY granularity, bucket, visitor_shard(visitor_key);
 
-    INSERT INTO visitor_breakdowns (day, dimension, value, shard, arrivals, departures)
-    SELECT v.day, d.dimension, d.value, visitor_shard(v.visitor_key),
-           count(*), count(*) FILTER (WHERE NOT v.latest)
-    FROM (
-        SELECT per_day.*, per_day.day = max(per_day.day) OVER (PARTITION BY per_day.visitor_key) AS latest
-        FROM (
-            SELECT date_trunc('day', visited_at, 'UTC') AS day, visitor_key,
-                   min(browser) AS browser, min(os) AS os, min(device) AS device
-            FROM visit_events
-            WHERE NOT is_bot
-            GROUP BY 1, 2
-        ) per_day
-    ) v
-    CROSS JOIN LATERAL (VALUES ('browser', v.browser), ('os', v.os), ('device', v.device)) d (dimension, value)
-    GROUP BY v.day, d.dimension, d.value, visitor_shard(v.visitor_key);
-
-    INSERT INTO referrals (visitor_key, referrer_host, last_day)
-    SELECT visitor_key, referrer_host, max(date_trunc('day', visited_at, 'UTC'))
+    INSERT INTO referrals (visitor_key, referrer_host, last_seen)
+    SELECT visitor_key, referrer_host, max(visited_at)
     FROM visit_events
     WHERE referrer_host IS NOT NULL AND NOT is_bot
     GROUP BY 1, 2;
 
-    INSERT INTO visitor_breakdowns (day, dimension, value, shard, arrivals, departures)
-    SELECT r.day, 'referrer', r.referrer_host, visitor_shard(r.visitor_key),
-           count(*), count(*) FILTER (WHERE r.day < f.last_day)
+    INSERT INTO visitor_breakdowns (granularity, bucket, dimension, value, shard, arrivals, departures)
+    SELECT granularity, bucket, dimension, value, visitor_shard(visitor_key),
+           count(*), count(*) FILTER (WHERE NOT latest)
     FROM (
-        SELECT DISTINCT date_trunc('day', visited_at, 'UTC') AS day, visitor_key, referrer_host
-        FROM visit_events
-        WHERE referrer_host IS NOT NULL AND NOT is_bot
-    ) r
-    JOIN referrals f USING (visitor_key, referrer_host)
-    GROUP BY r.day, r.referrer_host, visitor_shard(r.visitor_key);
+        SELECT seen.*,
+               seen.bucket = max(seen.bucket)
+                   OVER (PARTITION BY seen.granularity, seen.visitor_key, seen.dimension, seen.value) AS latest
+        FROM (
+            SELECT DISTINCT g.granularity, date_trunc(g.granularity, e.visited_at, 'UTC') AS bucket,
+                   e.visitor_key, d.dimension, d.value
+            FROM rollup_granularities g
+            JOIN visit_events e
+              ON g.retention IS NULL OR e.visited_at >= date_trunc(g.granularity, now(), 'UTC') - g.retention
+            CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device),
+                                       ('referrer', e.referrer_host)) d (dimension, value)
+            WHERE g.granularity IN ('hour', 'day') AND NOT e.is_bot AND d.value IS NOT NULL
+        ) seen
+    ) marked
+    GROUP BY granularity, bucket, dimension, value, visitor_shard(visitor_key);
 
     INSERT INTO visit_totals (shard, visits, bot_visits, unique_visitors)
     SELECT visitor_shard(visitor_key),
@@ -138,4 +133,50 @@ BEGIN ATOMIC
     GROUP BY 1;
 END;
 
+-- Keeps the counters cheap to read: a past bucket no longer needs its 64
+-- shards (they only spread the writes of the current bucket), so its rows
+-- are merged into one row (shard -1); and minute and hour counters older
+-- than the dashboard reads are deleted. Every replica runs it every minute;
+-- concurrent runs are harmless (rows are locked, deleted once, and summed).
+CREATE FUNCTION maintain_counters() RETURNS void
+LANGUAGE sql
+BEGIN ATOMIC
+    WITH past AS (
+        DELETE FROM visit_rollups
+        WHERE shard >= 0 AND bucket < date_trunc(granularity, now(), 'UTC')
+        RETURNING *
+    )
+    INSERT INTO visit_rollups AS r (granularity, bucket, shard, visits, bot_visits, arrivals, departures)
+    SELECT granularity, bucket, -1, sum(visits), sum(bot_visits), sum(arrivals), sum(departures)
+    FROM past
+    GROUP BY granularity, bucket
+    ON CONFLICT (granularity, bucket, shard) DO UPDATE SET
+        visits = r.visits + excluded.visits,
+        bot_visits = r.bot_visits + excluded.bot_visits,
+        arrivals = r.arrivals + excluded.arrivals,
+        departures = r.departures + excluded.departures;
+
+    WITH past AS (
+        DELETE FROM visitor_breakdowns
+        WHERE shard >= 0 AND bucket < date_trunc(granularity, now(), 'UTC')
+        RETURNING *
+    )
+    INSERT INTO visitor_breakdowns AS b (granularity, bucket, dimension, value, shard, arrivals, departures)
+    SELECT granularity, bucket, dimension, value, -1, sum(arrivals), sum(departures)
+    FROM past
+    GROUP BY granularity, bucket, dimension, value
+    ON CONFLICT (granularity, bucket, dimension, value, shard) DO UPDATE SET
+        arrivals = b.arrivals + excluded.arrivals,
+        departures = b.departures + excluded.departures;
+
+    DELETE FROM visit_rollups r USING rollup_granularities g
+    WHERE r.granularity = g.granularity AND g.retention IS NOT NULL
+      AND r.bucket < date_trunc(g.granularity, now(), 'UTC') - g.retention;
+
+    DELETE FROM visitor_breakdowns b USING rollup_granularities g
+    WHERE b.granularity = g.granularity AND g.retention IS NOT NULL
+      AND b.bucket < date_trunc(g.granularity, now(), 'UTC') - g.retention;
+END;
+
 SELECT rebuild_visit_rollups();
+SELECT maintain_counters();

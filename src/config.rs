@@ -25,6 +25,8 @@ const APP_VARIABLES: &[&str] = &[
     "MIGRATE_ON_START",
     "DB_STARTUP_TIMEOUT",
     "STATS_CACHE_MS",
+    "ADMIN_TOKEN",
+    "HEALTH_FAIL_EXIT_AFTER",
 ];
 
 /// A visitor secret shorter than this would make the keyed hash guessable.
@@ -43,6 +45,10 @@ pub struct Config {
     pub db_startup_timeout: Duration,
     /// How long a replica reuses the dashboard's numbers; zero turns it off.
     pub stats_cache_ttl: Duration,
+    /// Enables the `/admin/` routes; never printed.
+    pub admin_token: Option<String>,
+    /// How long health may fail before the process exits.
+    pub health_fail_exit_after: Duration,
 }
 
 /// The HMAC key for visitor identities; never printed.
@@ -98,6 +104,9 @@ struct AppSettings {
     db_startup_timeout: u64,
     #[serde(default = "default_stats_cache_ms")]
     stats_cache_ms: u64,
+    admin_token: Option<String>,
+    #[serde(default = "default_health_fail_exit_after")]
+    health_fail_exit_after: u64,
 }
 
 fn default_user_name() -> String {
@@ -118,6 +127,10 @@ fn default_db_startup_timeout() -> u64 {
 
 fn default_stats_cache_ms() -> u64 {
     1000
+}
+
+fn default_health_fail_exit_after() -> u64 {
+    30
 }
 
 /// Where the settings come from, in order of precedence (last wins).
@@ -194,7 +207,8 @@ impl Config {
             ));
         }
 
-        let visitor_secret = match app.visitor_secret {
+        // Compose passes unset variables as empty strings: empty means unset.
+        let visitor_secret = match app.visitor_secret.filter(|secret| !secret.is_empty()) {
             Some(secret) if secret.len() < MIN_SECRET_LEN => {
                 return Err(ConfigError::new(
                     "VISITOR_SECRET",
@@ -203,6 +217,17 @@ impl Config {
             }
             secret => secret.map(|s| VisitorSecret::new(s.into_bytes())),
         };
+
+        let admin_token = app.admin_token.filter(|token| !token.is_empty());
+        if admin_token
+            .as_ref()
+            .is_some_and(|token| token.len() < MIN_SECRET_LEN)
+        {
+            return Err(ConfigError::new(
+                "ADMIN_TOKEN",
+                format!("must be at least {MIN_SECRET_LEN} characters long"),
+            ));
+        }
 
         if app.db_startup_timeout == 0 {
             return Err(ConfigError::new(
@@ -237,6 +262,8 @@ impl Config {
             migrate_on_start: app.migrate_on_start,
             db_startup_timeout: Duration::from_secs(app.db_startup_timeout),
             stats_cache_ttl: Duration::from_millis(app.stats_cache_ms),
+            admin_token,
+            health_fail_exit_after: Duration::from_secs(app.health_fail_exit_after),
         })
     }
 

@@ -6,6 +6,7 @@ pub mod chart;
 pub mod config;
 pub mod db;
 mod error;
+pub mod health;
 pub mod healthcheck;
 pub mod identity;
 mod page;
@@ -20,13 +21,14 @@ mod visit;
 use rocket::{fairing::AdHoc, Build, Rocket};
 
 use crate::{
-    config::Config, identity::VisitorIdentities, page::SiteInfo, response_headers::ResponseHeaders,
-    stats::StatsCache, user_agent::UserAgentClassifier,
+    config::Config, health::HealthSwitch, identity::VisitorIdentities, page::SiteInfo,
+    response_headers::ResponseHeaders, routes::admin::AdminToken, stats::StatsCache,
+    user_agent::UserAgentClassifier,
 };
 
 /// The application, ready to ignite: routes, database stage, state, headers.
 pub fn rocket(config: Config) -> Rocket<Build> {
-    rocket::custom(config.figment())
+    let rocket = rocket::custom(config.figment())
         .attach(db::stage(config.migrate_on_start))
         .attach(db::maintenance())
         .attach(AdHoc::on_ignite("User-Agent rules", |rocket| async {
@@ -38,6 +40,8 @@ pub fn rocket(config: Config) -> Rocket<Build> {
             rocket.manage(classifier)
         }))
         .attach(ResponseHeaders::new(&config.instance_name))
+        .attach(HealthSwitch::watchdog())
+        .manage(HealthSwitch::new(config.health_fail_exit_after))
         .manage(SiteInfo::new(&config))
         .manage(VisitorIdentities::new(config.visitor_secret.as_ref()))
         .manage(StatsCache::new(config.stats_cache_ttl))
@@ -46,5 +50,11 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .mount("/", routes::health::routes())
         .mount("/", routes::version::routes())
         .mount("/", routes::assets::routes())
-        .register("/", error::catchers())
+        .register("/", error::catchers());
+    match config.admin_token {
+        Some(token) => rocket
+            .manage(AdminToken(token))
+            .mount("/", routes::admin::routes()),
+        None => rocket,
+    }
 }

@@ -3,7 +3,7 @@
 use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use visitors::{config::Config, db, simulate::Plan, version::BuildInfo};
+use visitors::{config::Config, db, health::HealthSwitch, simulate::Plan, version::BuildInfo};
 
 #[derive(Parser)]
 #[command(name = "visitors", about = "Self-hosted unique-visitor counter")]
@@ -41,6 +41,7 @@ enum Command {
 const EXIT_FAILURE: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
 const EXIT_DATABASE: u8 = 3;
+const EXIT_UNHEALTHY: u8 = 4;
 
 fn main() -> ExitCode {
     // The version is only known at run time as a String (see version.rs).
@@ -89,6 +90,14 @@ async fn serve() -> ExitCode {
         Err(code) => return code,
     };
     match visitors::rocket(config).launch().await {
+        // The health watchdog shut the server down: say so to the supervisor.
+        Ok(rocket)
+            if rocket
+                .state::<HealthSwitch>()
+                .is_some_and(HealthSwitch::is_failing) =>
+        {
+            ExitCode::from(EXIT_UNHEALTHY)
+        }
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("visitors: could not start: {error}");

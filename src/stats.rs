@@ -211,8 +211,10 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
     let current_visitors = db::visitors_since(pool, since_minute).await?;
     let breakdowns = match granularity {
-        Granularity::Day => db::breakdowns_by_day(pool, first_bucket).await?,
-        Granularity::Minute | Granularity::Hour => db::breakdowns_since(pool, from).await?,
+        Granularity::Minute => db::breakdowns_since(pool, from).await?,
+        Granularity::Hour | Granularity::Day => {
+            db::breakdowns(pool, granularity.as_sql(), first_bucket).await?
+        }
     };
 
     let unique_visitors = rows.iter().map(|row| row.latest).sum();

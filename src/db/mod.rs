@@ -13,9 +13,7 @@ use sqlx::{migrate::Migrator, postgres::PgConnectOptions, Connection, PgConnecti
 
 use crate::config::VisitorSecret;
 
-pub use stats::{
-    breakdowns_by_day, breakdowns_since, buckets, visitors_since, BreakdownRow, BucketRow,
-};
+pub use stats::{breakdowns, breakdowns_since, buckets, visitors_since, BreakdownRow, BucketRow};
 pub use visits::{record_visit, NewVisit, VisitCounts};
 
 /// The pool rocket_db_pools builds from `databases.visitors` (`DATABASE_URL`).
@@ -78,17 +76,13 @@ pub async fn database_now(pool: &PgPool) -> Result<chrono::DateTime<chrono::Utc>
     sqlx::query_scalar("SELECT now()").fetch_one(pool).await
 }
 
-/// Deletes minute and hour rollups older than the dashboard ever reads
-/// (`rollup_granularities.retention`); day rollups are kept forever.
-pub async fn prune_rollups(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    let deleted = sqlx::query(
-        "DELETE FROM visit_rollups r USING rollup_granularities g \
-         WHERE r.granularity = g.granularity AND g.retention IS NOT NULL \
-           AND r.bucket < date_trunc(g.granularity, now(), 'UTC') - g.retention",
-    )
-    .execute(pool)
-    .await?;
-    Ok(deleted.rows_affected())
+/// Merges the shards of past buckets and deletes counters older than the
+/// dashboard reads (`maintain_counters()` in the migration `rollups`).
+pub async fn maintain_counters(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT maintain_counters()")
+        .execute(pool)
+        .await
+        .map(drop)
 }
 
 /// The secret stored in the database, created by whichever replica asks first.
@@ -136,23 +130,23 @@ pub fn stage(migrate_on_start: bool) -> AdHoc {
     })
 }
 
-/// How often each replica prunes old rollups; running it on several replicas
-/// at once is harmless (the deletes are idempotent).
-const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// How often each replica maintains the counters: a minute bucket's shards
+/// can be merged as soon as the minute is over. Running it on several
+/// replicas at once is harmless.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(60);
 
-/// Prunes minute and hour rollups the dashboard no longer reads, in the
-/// background, from the moment the server is up.
+/// Maintains the counters in the background from the moment the server is up.
 pub fn maintenance() -> AdHoc {
-    AdHoc::on_liftoff("Rollup pruning", |rocket| {
+    AdHoc::on_liftoff("Counter maintenance", |rocket| {
         Box::pin(async move {
             let Some(db) = Db::fetch(rocket) else { return };
             let pool = db.0.clone();
             rocket::tokio::spawn(async move {
-                let mut every = rocket::tokio::time::interval(PRUNE_EVERY);
+                let mut every = rocket::tokio::time::interval(MAINTAIN_EVERY);
                 loop {
                     every.tick().await;
-                    if let Err(error) = prune_rollups(&pool).await {
-                        rocket::warn!("pruning old rollups failed: {error}");
+                    if let Err(error) = maintain_counters(&pool).await {
+                        rocket::warn!("maintaining the counters failed: {error}");
                     }
                 }
             });

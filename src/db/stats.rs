@@ -1,6 +1,6 @@
-//! Reading the dashboard's numbers. Everything except the breakdowns of the
-//! short ranges comes from the rollups, whose size depends on
-//! the number of buckets, not of visits.
+//! Reading the dashboard's numbers. Everything except the last hour's
+//! breakdowns comes from the rollups, whose size depends on the number of
+//! buckets and values, not of visits.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -57,25 +57,27 @@ pub async fn visitors_since(pool: &PgPool, from: DateTime<Utc>) -> Result<i64, s
     .await
 }
 
-/// Browser, OS, device and referrer breakdowns over whole days from
-/// `from_day` on (or all days), from the per-day rollups.
-pub async fn breakdowns_by_day(
+/// Browser, OS, device and referrer breakdowns over the hour or day buckets
+/// from `from` on (all of them when `None`), from the rollups.
+pub async fn breakdowns(
     pool: &PgPool,
-    from_day: Option<DateTime<Utc>>,
+    granularity: &str,
+    from: Option<DateTime<Utc>>,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT dimension, value, sum(arrivals - departures)::bigint AS unique_visitors \
          FROM visitor_breakdowns \
-         WHERE $1::timestamptz IS NULL OR day >= $1 \
+         WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2) \
          GROUP BY dimension, value HAVING sum(arrivals - departures) > 0",
     )
-    .bind(from_day)
+    .bind(granularity)
+    .bind(from)
     .fetch_all(pool)
     .await
 }
 
-/// The same breakdowns from the visits since `from`: for the short ranges,
-/// whose visits are bounded by the traffic of one day, not by history.
+/// The same breakdowns from the visits since `from`: for the last hour, whose
+/// visits are bounded by an hour of traffic, not by history.
 pub async fn breakdowns_since(
     pool: &PgPool,
     from: DateTime<Utc>,

@@ -40,7 +40,8 @@ pub struct VisitCounts {
 // visitor's previous visit, from which the rollups learn whether this is the
 // visitor's first visit in each minute/hour/day bucket (an arrival there, and
 // a departure from the bucket of the previous visit; see the migration
-// `rollups`); referred visits do the same per (visitor, referrer host). `greatest` keeps a visitor's times monotonic when two of their
+// `rollups`); browser, OS, device and referrer counts per hour and day
+// follow the same rule (referrers per visitor and host, in `referrals`). `greatest` keeps a visitor's times monotonic when two of their
 // visits race. Counter rows are split into shards by visitor key, so
 // concurrent visits do not queue on one row. The final SELECT sees the totals
 // as they were before this statement; the caller adds this visit.
@@ -76,36 +77,35 @@ WITH visitor AS (
         bot_visits = r.bot_visits + excluded.bot_visits,
         arrivals = r.arrivals + excluded.arrivals,
         departures = r.departures + excluded.departures
-), breakdowns AS (
-    INSERT INTO visitor_breakdowns AS b (day, dimension, value, shard, arrivals, departures)
-    SELECT change.day, d.dimension, d.value, $8, change.arrivals, change.departures
-    FROM (
-        SELECT bucket, 1, 0 FROM buckets
-        WHERE granularity = 'day' AND NOT $2 AND previous_bucket IS DISTINCT FROM bucket
-        UNION ALL
-        SELECT previous_bucket, 0, 1 FROM buckets
-        WHERE granularity = 'day' AND NOT $2 AND previous_bucket < bucket
-    ) change (day, arrivals, departures)
-    CROSS JOIN (VALUES ('browser', $4), ('os', $5), ('device', $6)) d (dimension, value)
-    ON CONFLICT (day, dimension, value, shard) DO UPDATE SET
-        arrivals = b.arrivals + excluded.arrivals,
-        departures = b.departures + excluded.departures
 ), referral AS (
-    INSERT INTO referrals AS f (visitor_key, referrer_host, last_day)
-    SELECT $1, $7, date_trunc('day', seen, 'UTC') FROM visitor
+    INSERT INTO referrals AS f (visitor_key, referrer_host, last_seen)
+    SELECT $1, $7, seen FROM visitor
     WHERE $7 IS NOT NULL AND NOT $2
     ON CONFLICT (visitor_key, referrer_host) DO UPDATE SET
-        previous_day = f.last_day,
-        last_day = greatest(f.last_day, excluded.last_day)
-    RETURNING f.last_day, f.previous_day
-), referral_breakdowns AS (
-    INSERT INTO visitor_breakdowns AS b (day, dimension, value, shard, arrivals, departures)
-    SELECT last_day, 'referrer', $7, $8, 1, 0 FROM referral
-    WHERE previous_day IS DISTINCT FROM last_day
+        previous_seen = f.last_seen,
+        last_seen = greatest(f.last_seen, excluded.last_seen)
+    RETURNING f.last_seen, f.previous_seen
+), breakdown_buckets AS (
+    SELECT b.granularity, b.retention, b.bucket, b.previous_bucket, d.dimension, d.value
+    FROM buckets b
+    CROSS JOIN (VALUES ('browser', $4), ('os', $5), ('device', $6)) d (dimension, value)
+    WHERE b.granularity IN ('hour', 'day') AND NOT $2
     UNION ALL
-    SELECT previous_day, 'referrer', $7, $8, 0, 1 FROM referral
-    WHERE previous_day < last_day
-    ON CONFLICT (day, dimension, value, shard) DO UPDATE SET
+    SELECT g.granularity, g.retention, date_trunc(g.granularity, r.last_seen, 'UTC'),
+           date_trunc(g.granularity, r.previous_seen, 'UTC'), 'referrer', $7
+    FROM referral r CROSS JOIN rollup_granularities g
+    WHERE g.granularity IN ('hour', 'day')
+), breakdowns AS (
+    INSERT INTO visitor_breakdowns AS b (granularity, bucket, dimension, value, shard, arrivals, departures)
+    SELECT granularity, bucket, dimension, value, $8, 1, 0
+    FROM breakdown_buckets
+    WHERE previous_bucket IS DISTINCT FROM bucket
+    UNION ALL
+    SELECT granularity, previous_bucket, dimension, value, $8, 0, 1
+    FROM breakdown_buckets
+    WHERE previous_bucket < bucket
+      AND (retention IS NULL OR previous_bucket >= bucket - retention)
+    ON CONFLICT (granularity, bucket, dimension, value, shard) DO UPDATE SET
         arrivals = b.arrivals + excluded.arrivals,
         departures = b.departures + excluded.departures
 ), totals AS (

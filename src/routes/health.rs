@@ -2,19 +2,30 @@
 
 use std::time::Duration;
 
-use rocket::{get, http::Status, routes, serde::json::Json, Route};
+use rocket::{get, http::Status, routes, serde::json::Json, Route, State};
 use serde_json::{json, Value};
 
-use crate::db::{self, Db};
+use crate::{
+    db::{self, Db},
+    health::HealthSwitch,
+};
 
 /// How long readiness waits for the database before calling it unavailable.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Alive means the process serves HTTP; the database is deliberately left out,
-/// so that a database outage does not get every replica restarted.
+/// Alive means the process serves HTTP and nobody failed its health on
+/// purpose; the database is deliberately left out, so that a database outage
+/// does not get every replica restarted.
 #[get("/healthz")]
-fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+fn healthz(switch: &State<HealthSwitch>) -> (Status, Json<Value>) {
+    if switch.is_failing() {
+        (
+            Status::ServiceUnavailable,
+            Json(json!({ "status": "failing" })),
+        )
+    } else {
+        (Status::Ok, Json(json!({ "status": "ok" })))
+    }
 }
 
 /// Ready means this replica can serve visits: the database answers in time

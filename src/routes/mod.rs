@@ -1,5 +1,6 @@
 //! HTTP routes, one module per concern, each exposing `routes()`.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod dashboard;

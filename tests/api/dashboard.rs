@@ -218,49 +218,68 @@ async fn exact_numbers_for_every_range() {
     }
 }
 
-/// (granularity, bucket, shard, visits, bot visits, arrivals, departures)
-type RollupRow = (String, DateTime<Utc>, i16, i64, i64, i64, i64);
+/// (granularity, bucket, visits, bot visits, arrivals, departures)
+type RollupRow = (String, DateTime<Utc>, i64, i64, i64, i64);
+/// (granularity, bucket, dimension, value, arrivals, departures)
+type BreakdownRow = (String, DateTime<Utc>, String, String, i64, i64);
+
+/// Every counter, summed over shards (which maintenance merges).
+async fn counters(app: &TestApp) -> (Vec<RollupRow>, Vec<BreakdownRow>, Vec<(i64, i64, i64)>) {
+    let rollups = sqlx::query_as(
+        "SELECT granularity, bucket, sum(visits)::bigint, sum(bot_visits)::bigint, \
+                sum(arrivals)::bigint, sum(departures)::bigint \
+         FROM visit_rollups GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let breakdowns = sqlx::query_as(
+        "SELECT granularity, bucket, dimension, value, sum(arrivals)::bigint, sum(departures)::bigint \
+         FROM visitor_breakdowns GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let totals = sqlx::query_as(
+        "SELECT sum(visits)::bigint, sum(bot_visits)::bigint, sum(unique_visitors)::bigint FROM visit_totals",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    (rollups, breakdowns, totals)
+}
 
 #[rocket::async_test]
-async fn the_live_rollups_equal_a_full_recomputation() {
+async fn the_live_counters_equal_a_full_recomputation() {
     let app = fixture().await;
-    // Some live visits on top, concurrently, returning and new.
-    let live = futures::future::join_all(
-        (0..40).map(|i| app.visit(if i % 2 == 0 { "192.0.2.1" } else { "192.0.2.2" }, FIREFOX)),
-    )
+    // Live visits on top, concurrently, returning and new, some referred.
+    let live = futures::future::join_all((0..40).map(|i| {
+        app.client
+            .get("/")
+            .remote(format!("192.0.2.{}:1", i % 3 + 1).parse().unwrap())
+            .header(Header::new("User-Agent", FIREFOX))
+            .header(Header::new(
+                "Referer",
+                if i % 2 == 0 {
+                    "https://news.example.com/"
+                } else {
+                    "https://other.example/"
+                },
+            ))
+            .dispatch()
+    }))
     .await;
     assert!(live.iter().all(|r| r.status() == Status::Ok));
-    db::prune_rollups(&app.db).await.unwrap();
+    db::maintain_counters(&app.db).await.unwrap();
+    let written = counters(&app).await;
+    assert!(written.0.len() > 10 && written.1.len() > 10);
 
-    let snapshot = || async {
-        let rollups: Vec<RollupRow> = sqlx::query_as(
-            "SELECT granularity, bucket, shard, visits, bot_visits, arrivals, departures FROM visit_rollups \
-             WHERE visits + bot_visits + arrivals + departures > 0 ORDER BY 1, 2, 3",
-        )
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
-        let breakdowns: Vec<(DateTime<Utc>, String, String, i16, i64, i64)> = sqlx::query_as(
-            "SELECT day, dimension, value, shard, arrivals, departures FROM visitor_breakdowns ORDER BY 1, 2, 3, 4",
-        )
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
-        let totals: Vec<(i16, i64, i64, i64)> = sqlx::query_as(
-            "SELECT shard, visits, bot_visits, unique_visitors FROM visit_totals ORDER BY 1",
-        )
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
-        (rollups, breakdowns, totals)
-    };
-    let live = snapshot().await;
-    assert!(live.0.len() > 10);
     sqlx::query("SELECT rebuild_visit_rollups()")
         .execute(&app.db)
         .await
         .unwrap();
-    assert_eq!(snapshot().await, live);
+    db::maintain_counters(&app.db).await.unwrap();
+    assert_eq!(counters(&app).await, written);
 }
 
 #[rocket::async_test]
@@ -426,27 +445,35 @@ async fn hostile_agents_and_referrers_are_escaped_on_the_dashboard() {
 }
 
 #[rocket::async_test]
-async fn pruning_drops_only_rollups_the_dashboard_no_longer_reads() {
+async fn maintenance_merges_past_shards_and_drops_old_counters_without_changing_a_number() {
     let app = fixture().await;
-    let before: Vec<Value> =
-        futures::future::join_all(["1h", "24h", "all"].map(|r| api_stats(&app, r))).await;
-    let pruned = db::prune_rollups(&app.db).await.unwrap();
-    assert!(pruned > 0, "the fixture's old minute and hour rows go");
-    let old: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM visit_rollups WHERE granularity <> 'day' AND bucket < now() - interval '3 days'",
+    let ranges = ["1h", "24h", "7d", "all"];
+    let before: Vec<Value> = futures::future::join_all(ranges.map(|r| api_stats(&app, r))).await;
+    db::maintain_counters(&app.db).await.unwrap();
+
+    let leftovers: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM visit_rollups WHERE shard >= 0 AND bucket < date_trunc(granularity, now(), 'UTC')) \
+              + (SELECT count(*) FROM visitor_breakdowns WHERE shard >= 0 AND bucket < date_trunc(granularity, now(), 'UTC')) \
+              + (SELECT count(*) FROM visit_rollups WHERE granularity <> 'day' AND bucket < now() - interval '3 days') \
+              + (SELECT count(*) FROM visitor_breakdowns WHERE granularity <> 'day' AND bucket < now() - interval '3 days')",
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(old, 0);
-    let after: Vec<Value> =
-        futures::future::join_all(["1h", "24h", "all"].map(|r| api_stats(&app, r))).await;
+    assert_eq!(
+        leftovers, 0,
+        "past buckets are merged, old minute and hour counters gone"
+    );
+
+    let after: Vec<Value> = futures::future::join_all(ranges.map(|r| api_stats(&app, r))).await;
     for (before, after) in before.iter().zip(&after) {
         for key in [
             "unique_visitors",
             "visits",
             "bot_visits",
             "browsers",
+            "os",
+            "devices",
             "referrers",
         ] {
             assert_eq!(before[key], after[key], "{}: {key}", before["range"]);

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, every test against a real PostgreSQL.
 
+mod admin;
 mod counting;
 mod dashboard;
 mod health;

@@ -1,0 +1,57 @@
+# syntax=docker/dockerfile:1.7
+# The visitors image: a release build in a Rust builder, then only the binary
+# (templates, static files, migrations and User-Agent rules are compiled into
+# it) on distroless, as a non-root user.
+#
+#   docker build --build-arg BUILD_NUMBER=57 --build-arg VCS_REF="$(git rev-parse HEAD)" \
+#       --build-arg VERSION="$(cat version.txt)" --build-arg BUILD_DATE="$(date -u +%FT%TZ)" .
+
+# rust-version in Cargo.toml is 1.91.
+FROM rust:1.91-slim-bookworm AS builder
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs version.txt ./
+COPY assets ./assets
+COPY migrations ./migrations
+COPY static ./static
+COPY templates ./templates
+COPY src ./src
+# The CI build number and commit are compiled in by build.rs (/version).
+ARG BUILD_NUMBER=""
+ARG VCS_REF=""
+# BuildKit cache mounts keep the crate registry and target/ across builds:
+# a source-only change recompiles this crate, not its ~300 dependencies.
+# target/ is a cache, so the binary is copied out of it.
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    BUILD_NUMBER="$BUILD_NUMBER" VCS_REF="$VCS_REF" cargo build --release --locked \
+    && cp target/release/visitors /usr/local/bin/visitors
+
+# glibc and libgcc, nothing else: no shell, no package manager, no curl.
+FROM gcr.io/distroless/cc-debian12:nonroot
+ARG VERSION="dev"
+ARG BUILD_NUMBER=""
+ARG VCS_REF=""
+ARG BUILD_DATE=""
+# The repository URL (CI passes $CI_PROJECT_URL).
+ARG SOURCE_URL=""
+LABEL org.opencontainers.image.title="visitors" \
+      org.opencontainers.image.description="Self-hosted unique-visitor counter with a server-rendered dashboard" \
+      org.opencontainers.image.version="${VERSION}+${BUILD_NUMBER}" \
+      org.opencontainers.image.revision="${VCS_REF}" \
+      org.opencontainers.image.created="${BUILD_DATE}" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.licenses="MIT"
+COPY --from=builder /usr/local/bin/visitors /usr/local/bin/visitors
+# Rocket listens on 127.0.0.1 unless told otherwise; the release profile
+# skips Rocket's development defaults.
+ENV ROCKET_ADDRESS=0.0.0.0 \
+    ROCKET_PORT=8000 \
+    ROCKET_PROFILE=release
+EXPOSE 8000
+# distroless' "nonroot" user (65532), named by id so that runtimes can check it.
+USER 65532:65532
+# The binary checks its own /healthz: no curl or shell needed in the image.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
+    CMD ["/usr/local/bin/visitors", "healthcheck"]
+ENTRYPOINT ["/usr/local/bin/visitors"]
+CMD ["serve"]

@@ -1,0 +1,50 @@
+-- Bulk-loads :events visit events spread over the last 90 days, then
+-- recomputes every counter from them (rebuild_visit_rollups), as if the
+-- visits had arrived one by one. Run with
+--   psql -v events=10000000 -v visitors=1000000 -f bench/fill.sql
+-- Visitors repeat realistically: a visitor's number is drawn with a squared
+-- uniform, so a few regulars come back very often and most come once or twice;
+-- each visitor keeps one browser, and three percent of them are crawlers.
+\set ON_ERROR_STOP on
+\timing on
+
+TRUNCATE visit_events, visitors, visit_rollups, visitor_breakdowns, referrals, visit_totals;
+
+CREATE TEMP TABLE bench_agents (first_percent int, last_percent int, browser text, os text, device text, is_bot boolean);
+INSERT INTO bench_agents VALUES
+    (0, 29, 'Chrome', 'Windows', 'desktop', false),
+    (30, 41, 'Chrome', 'Mac OS X', 'desktop', false),
+    (42, 49, 'Safari', 'Mac OS X', 'desktop', false),
+    (50, 56, 'Firefox', 'Linux', 'desktop', false),
+    (57, 62, 'Edge', 'Windows', 'desktop', false),
+    (63, 78, 'Mobile Safari', 'iOS', 'mobile', false),
+    (79, 90, 'Chrome Mobile', 'Android', 'mobile', false),
+    (91, 93, 'Samsung Internet', 'Android', 'mobile', false),
+    (94, 96, 'Mobile Safari', 'iOS', 'tablet', false),
+    (97, 98, 'Googlebot', 'Unknown', 'bot', true),
+    (99, 99, 'bingbot', 'Unknown', 'bot', true);
+
+CREATE TEMP TABLE bench_referrers (n int, host text);
+INSERT INTO bench_referrers VALUES
+    (0, 'www.google.com'), (1, 'www.google.com'), (2, 'duckduckgo.com'), (3, 'news.ycombinator.com'),
+    (4, 'www.reddit.com'), (5, 'github.com'), (6, 't.co'), (7, 'www.bing.com');
+
+INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+SELECT now() - random() * interval '90 days', sha256(int8send(v.n)), '/',
+       a.browser, a.os, a.device, a.is_bot,
+       CASE WHEN NOT a.is_bot AND random() < 0.3 THEN r.host END
+FROM (
+    SELECT floor(power(random(), 2) * :visitors)::bigint AS n, floor(random() * 8)::int AS referrer
+    FROM generate_series(1, :events)
+) v
+JOIN bench_agents a ON (v.n * 37) % 100 BETWEEN a.first_percent AND a.last_percent
+JOIN bench_referrers r ON r.n = v.referrer;
+
+SELECT rebuild_visit_rollups();
+VACUUM ANALYZE;
+
+SELECT (SELECT count(*) FROM visit_events) AS events,
+       (SELECT count(*) FROM visitors) AS visitors,
+       (SELECT count(*) FROM visit_rollups) AS rollup_rows,
+       (SELECT count(*) FROM visitor_breakdowns) AS breakdown_rows,
+       pg_size_pretty(pg_database_size(current_database())) AS database_size;

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Shared by the benchmarks: tools, the app as a process, and wrk runs.
+
+# Installs wrk with apt when missing (as root).
+ensure_wrk() {
+    command -v wrk >/dev/null && return 0
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "wrk is missing: apt-get install wrk" >&2
+        return 1
+    fi
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+}
+
+# start_app PORT DATABASE_URL [VAR=value ...]: the release binary in the
+# background; waits until it is ready and prints its pid.
+start_app() {
+    local port=$1 url=$2
+    shift 2
+    env -i PATH="$PATH" DATABASE_URL="$url" ROCKET_PORT="$port" ROCKET_PROFILE=release \
+        ROCKET_LOG_LEVEL=off "$@" target/release/visitors serve >/dev/null 2>&1 &
+    local pid=$!
+    for _ in $(seq 1 200); do
+        if curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; then
+            echo "$pid"
+            return 0
+        fi
+        sleep 0.05
+    done
+    echo "the app on port $port did not become ready" >&2
+    return 1
+}
+
+# measure URL SECONDS CONNECTIONS [wrk args]: one wrk run, printed as JSON.
+measure() {
+    local url=$1 seconds=$2 connections=$3
+    shift 3
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@" "$url" | python3 bench/wrk_summary.py
+}

@@ -1,0 +1,73 @@
+"""Writes a benchmark's results into docs/performance.md, between the
+markers of its section, with the machine and the date.
+    python3 bench/report.py dashboard RESULTS.jsonl docs/performance.md"""
+import datetime
+import json
+import os
+import platform
+import re
+import sys
+
+
+def machine():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as meminfo:
+        memory_kib = int(meminfo.readline().split()[1])
+    today = datetime.date.today().isoformat()
+    return (f"{today}, {os.cpu_count()} cores ({model}), {memory_kib // 1024 // 1024} GiB, "
+            f"{platform.system()} {platform.release()}")
+
+
+def dashboard_table(rows):
+    lines = [
+        "| visits stored | stats cache | request | requests/s | p50 ms | p99 ms | non-2xx |",
+        "|---:|---|---|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        r = row["result"]
+        cache = f"{row['cache_ms']} ms" if row["cache_ms"] else "off"
+        lines.append(
+            f"| {row['events']:,} | {cache} | `GET {row['target']}` | {r['rps']:.0f} | "
+            f"{r['p50']:.2f} | {r['p99']:.2f} | {r['non_2xx'] + r['socket_errors']} |")
+    by_key = {(row["events"], row["cache_ms"], row["target"]): row["result"] for row in rows}
+    lines.append("")
+    for cache_ms in (1000, 0):
+        small = by_key.get((10000, cache_ms, "/api/stats?range=30d"))
+        large = by_key.get((10000000, cache_ms, "/api/stats?range=30d"))
+        if small and large:
+            ratio = large["p50"] / small["p50"]
+            cache = f"cache {cache_ms} ms" if cache_ms else "cache off"
+            verdict = "met" if ratio <= 2 and large["p50"] < 50 else "NOT met"
+            lines.append(
+                f"- `/api/stats?range=30d`, {cache}: p50 at 10 million / p50 at 10 thousand = "
+                f"**{ratio:.2f}×**, p50 at 10 million = **{large['p50']:.2f} ms** "
+                f"(target ≤ 2× and < 50 ms: {verdict})")
+    loads = sorted({(row["events"], row["load_seconds"]) for row in rows})
+    lines.append("- Loading (generate + rebuild rollups + vacuum): " +
+                 ", ".join(f"{events:,} visits in {seconds} s" for events, seconds in loads))
+    return "\n".join(lines)
+
+
+def main():
+    section, results_path, doc_path = sys.argv[1:4]
+    with open(results_path) as results:
+        rows = [json.loads(line) for line in results if line.strip()]
+    body = f"Measured {machine()}.\n\n" + {"dashboard": dashboard_table}[section](rows)
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    with open(doc_path) as doc:
+        text = doc.read()
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        sys.exit(f"{doc_path} has no {start} … {end} section")
+    text = pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
+    with open(doc_path, "w") as doc:
+        doc.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Lints the ops files the way `make test` does: Dockerfile (hadolint,
+# checkov), compose file (Compose Specification schema, and Compose v2
+# itself), nginx configuration (`nginx -t` on the shipped template) and the
+# shell scripts (shellcheck). Installs what it needs: the pinned Python tools
+# of requirements-lint.txt into target/lint-venv, nginx and shellcheck with
+# apt (as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/tools.sh
+
+ensure_lint_venv
+ensure_apt_tools nginx:nginx-light shellcheck:shellcheck
+
+echo "--- hadolint Dockerfile"
+"$LINT_VENV/bin/hadolint" --failure-threshold warning Dockerfile
+echo "--- checkov (dockerfile)"
+"$LINT_VENV/bin/checkov" -f Dockerfile --framework dockerfile --skip-download --quiet --compact
+
+echo "--- docker-compose.yml against the Compose Specification"
+"$LINT_VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
+echo "--- docker-compose.yml through Compose v2 (config -q)"
+# The package's Python wrapper always exits 0: call the Go binary it ships.
+"$(compose_binary)" -f docker-compose.yml config -q
+for profile in $(sed -n 's/^ *profiles: *\[\(.*\)\]/\1/p' docker-compose.yml | tr -d ' "' | tr ',' '\n' | sort -u); do
+    "$(compose_binary)" -f docker-compose.yml --profile "$profile" config -q
+done
+
+echo "--- nginx -t on nginx/templates/default.conf.template"
+work=$(mktemp -d -t visitors-nginx.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+python3 scripts/render_nginx.py "$work" \
+    NGINX_APP_UPSTREAM=app:8000 NGINX_RESOLVER=127.0.0.11 NGINX_RATE_LIMIT=10r/s NGINX_RATE_BURST=20
+nginx -t -q -p "$work" -c "$work/nginx.conf"
+
+echo "--- shellcheck"
+shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh

@@ -19,7 +19,7 @@ work=$(mktemp -d -t visitors-bench.XXXXXX)
 chmod 755 "$work"
 app_pid=
 cleanup() {
-    [[ -n $app_pid ]] && kill "$app_pid" 2>/dev/null || true
+    if [[ -n $app_pid ]]; then kill "$app_pid" 2>/dev/null || true; fi
     stop_cluster "$work/data"
     rm -rf "$work"
 }

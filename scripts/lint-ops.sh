@@ -30,7 +30,7 @@ echo "--- nginx -t on nginx/templates/default.conf.template"
 work=$(mktemp -d -t visitors-nginx.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 python3 scripts/render_nginx.py "$work" \
-    NGINX_APP_UPSTREAM=app:8000 NGINX_RESOLVER=127.0.0.11 NGINX_RATE_LIMIT=10r/s NGINX_RATE_BURST=20
+    NGINX_LISTEN_PORT=80 NGINX_APP_UPSTREAM=app:8000 NGINX_RESOLVER=127.0.0.11 NGINX_RATE_LIMIT=10r/s NGINX_RATE_BURST=20
 nginx -t -q -p "$work" -c "$work/nginx.conf"
 
 echo "--- shellcheck"

@@ -9,7 +9,9 @@ ensure_postgres_binaries
 
 data=$PWD/.data/postgres
 port=${PGPORT_LOCAL:-5433}
-chmod 755 "$PWD/.data" 2>/dev/null || mkdir -m 755 -p "$PWD/.data"
+# The cluster owner (postgres, when run as root) must be able to enter it.
+mkdir -p "$PWD/.data"
+chmod 755 "$PWD/.data"
 start_cluster "$data" "$port"
 trap 'stop_cluster "$data"' EXIT
 as_cluster_owner "$PG_BINDIR/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc \

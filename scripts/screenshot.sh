@@ -21,7 +21,12 @@ cargo build --release --locked --quiet
 work=$(mktemp -d -t visitors-shot.XXXXXX)
 chmod 755 "$work"
 app_pid=
-trap '[[ -n $app_pid ]] && kill "$app_pid"; stop_cluster "$work/data"; rm -rf "$work"' EXIT
+cleanup() {
+    if [[ -n $app_pid ]]; then kill "$app_pid" 2>/dev/null || true; fi
+    stop_cluster "$work/data"
+    rm -rf "$work"
+}
+trap cleanup EXIT
 pg_port=$(free_port)
 start_cluster "$work/data" "$pg_port"
 app_port=$(free_port)

@@ -24,10 +24,15 @@ ensure_postgres_binaries() {
 }
 
 find_postgres_bindir() {
-    local dir
-    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) \
-        "$(pg_config --bindir 2>/dev/null)" "$(dirname "$(command -v initdb 2>/dev/null || echo /nonexistent/x)")"; do
-        if [[ -x $dir/initdb && -x $dir/pg_ctl ]]; then
+    local dir candidates=()
+    # Debian's layout, newest major version first; then whatever is on PATH.
+    mapfile -t candidates < <(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V -r)
+    candidates+=("$(pg_config --bindir 2>/dev/null || true)")
+    if command -v initdb >/dev/null; then
+        candidates+=("$(dirname "$(command -v initdb)")")
+    fi
+    for dir in "${candidates[@]}"; do
+        if [[ -n $dir && -x $dir/initdb && -x $dir/pg_ctl ]]; then
             echo "$dir"
             return 0
         fi
@@ -72,5 +77,7 @@ start_cluster() {
 
 stop_cluster() {
     local dir=$1
-    [[ -f $dir/postmaster.pid ]] && as_cluster_owner "$PG_BINDIR/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
+    if [[ -f $dir/postmaster.pid ]]; then
+        as_cluster_owner "$PG_BINDIR/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
+    fi
 }

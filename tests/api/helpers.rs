@@ -142,16 +142,23 @@ pub fn http() -> ureq::Agent {
 /// The `visitors` binary as a real server process.
 pub struct AppProcess {
     pub child: Child,
+    pub address: String,
     pub port: u16,
 }
 
 impl AppProcess {
-    /// Starts `visitors serve` with only the given environment (plus PATH).
+    /// Starts `visitors serve` on 127.0.0.1 and a free port, with only the
+    /// given environment (plus PATH).
     pub fn start(env: &[(&str, &str)]) -> Self {
-        let port = free_port();
+        Self::start_on("127.0.0.1", free_port(), env)
+    }
+
+    /// The same on a given address and port.
+    pub fn start_on(address: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_visitors"))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("ROCKET_ADDRESS", address)
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_CLI_COLORS", "false")
             .envs(env.iter().copied())
@@ -160,11 +167,15 @@ impl AppProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the visitors binary");
-        Self { child, port }
+        Self {
+            child,
+            address: address.to_owned(),
+            port,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}:{}{path}", self.address, self.port)
     }
 
     /// Waits for `/readyz` to answer 200; returns how long that took.

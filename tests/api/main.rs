@@ -9,3 +9,4 @@ mod outage;
 mod privacy;
 mod requests;
 mod startup;
+mod topology;

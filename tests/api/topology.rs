@@ -1,0 +1,300 @@
+//! The stack's topology on this machine: the project's own nginx template
+//! (rendered as the nginx image renders it) in front of three app processes
+//! and a real PostgreSQL. The replicas listen on 127.0.0.1, .2 and .3 on one
+//! port, and dnsmasq answers for the name `app` with those three addresses,
+//! as Docker's DNS does for a scaled service. Needs nginx and dnsmasq
+//! ($NGINX_BIN, $DNSMASQ_BIN; the test command installs them).
+
+use std::{
+    collections::BTreeSet,
+    net::UdpSocket,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use crate::helpers::{free_port, fresh_database, http, your_visits, AppProcess, FIREFOX};
+
+const ADMIN_TOKEN: &str = "topology-admin-token";
+const REPLICAS: [(&str, &str); 3] = [
+    ("127.0.0.1", "replica-1"),
+    ("127.0.0.2", "replica-2"),
+    ("127.0.0.3", "replica-3"),
+];
+
+/// A process that is killed with the test.
+struct Daemon {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("visitors-{name}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// dnsmasq answering `app` with every replica address; returns it and its port.
+fn start_dns() -> (Daemon, u16) {
+    let dir = scratch_dir("dns");
+    let hosts = dir.join("hosts");
+    let lines: String = REPLICAS
+        .iter()
+        .map(|(address, _)| format!("{address} app\n"))
+        .collect();
+    std::fs::write(&hosts, lines).unwrap();
+    let port = free_udp_port();
+    let child = Command::new(std::env::var("DNSMASQ_BIN").unwrap_or_else(|_| "dnsmasq".into()))
+        .args([
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--bind-interfaces",
+        ])
+        .args(["--listen-address=127.0.0.1", "--pid-file="])
+        .arg(format!("--port={port}"))
+        .arg(format!("--addn-hosts={}", hosts.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dnsmasq must be installed: run the tests with `make test`");
+    (Daemon { child, dir }, port)
+}
+
+/// nginx with the shipped template; returns it and its port.
+fn start_nginx(app_port: u16, dns_port: u16, rate: &str, burst: &str) -> (Daemon, u16) {
+    let dir = scratch_dir("nginx");
+    let port = free_port();
+    let rendered = Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/render_nginx.py"
+        ))
+        .arg(&dir)
+        .arg(format!("NGINX_LISTEN_PORT={port}"))
+        .arg(format!("NGINX_APP_UPSTREAM=app:{app_port}"))
+        .arg(format!("NGINX_RESOLVER=127.0.0.1:{dns_port}"))
+        .arg(format!("NGINX_RATE_LIMIT={rate}"))
+        .arg(format!("NGINX_RATE_BURST={burst}"))
+        .status()
+        .unwrap();
+    assert!(rendered.success());
+    let child = Command::new(std::env::var("NGINX_BIN").unwrap_or_else(|_| "nginx".into()))
+        .arg("-p")
+        .arg(&dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx must be installed: run the tests with `make test`");
+    let nginx = Daemon { child, dir };
+    let started = Instant::now();
+    while http()
+        .get(&format!("http://127.0.0.1:{port}/lb-health"))
+        .call()
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx did not start"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    (nginx, port)
+}
+
+/// GET through nginx: (status, X-Served-By, body).
+fn get(port: u16, path: &str) -> (u16, String, String) {
+    let mut response = http()
+        .get(&format!("http://127.0.0.1:{port}{path}"))
+        .header("User-Agent", FIREFOX)
+        .call()
+        .expect("nginx answers");
+    let served_by = response
+        .headers()
+        .get("X-Served-By")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        response.status().as_u16(),
+        served_by,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
+    let database_url = rocket::execute(fresh_database());
+    let app_port = free_port();
+    let mut replicas: Vec<AppProcess> = REPLICAS
+        .iter()
+        .map(|(address, name)| {
+            AppProcess::start_on(
+                address,
+                app_port,
+                &[
+                    ("DATABASE_URL", &database_url),
+                    ("INSTANCE_NAME", name),
+                    ("ROCKET_IP_HEADER", "X-Real-IP"),
+                    ("ADMIN_TOKEN", ADMIN_TOKEN),
+                    ("HEALTH_FAIL_EXIT_AFTER", "2"),
+                ],
+            )
+        })
+        .collect();
+    for replica in &mut replicas {
+        replica.wait_ready(Duration::from_secs(60));
+    }
+    let (_dns, dns_port) = start_dns();
+    let (_nginx, port) = start_nginx(app_port, dns_port, "1000r/s", "1000");
+
+    // Every replica serves.
+    let served: BTreeSet<String> = (0..30).map(|_| get(port, "/version").1).collect();
+    assert_eq!(
+        served,
+        REPLICAS.iter().map(|(_, name)| name.to_string()).collect()
+    );
+
+    // A visit recorded through one replica is counted through the others.
+    let mut seen_by = BTreeSet::new();
+    for expected in 1..=6 {
+        let (status, served_by, body) = get(port, "/");
+        assert_eq!(status, 200);
+        assert_eq!(
+            your_visits(&body),
+            expected,
+            "the count continues across replicas"
+        );
+        seen_by.insert(served_by);
+    }
+    assert!(
+        seen_by.len() >= 2,
+        "visits went through several replicas: {seen_by:?}"
+    );
+
+    // A replica killed during a burst costs no failed request.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let sent = Arc::clone(&sent);
+            thread::spawn(move || {
+                (0..60)
+                    .map(|_| {
+                        sent.fetch_add(1, Ordering::SeqCst);
+                        get(port, "/").0
+                    })
+                    .filter(|status| *status != 200)
+                    .count()
+            })
+        })
+        .collect();
+    while sent.load(Ordering::SeqCst) < 40 {
+        thread::sleep(Duration::from_millis(2));
+    }
+    replicas[1].child.kill().unwrap();
+    let failed: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(failed, 0, "requests failed while a replica died");
+    let served: BTreeSet<String> = (0..12).map(|_| get(port, "/version").1).collect();
+    assert!(
+        !served.contains("replica-2"),
+        "nginx routes around the dead replica: {served:?}"
+    );
+
+    // The health switch: the replica that took the request exits non-zero in time.
+    let mut response = http()
+        .post(&format!("http://127.0.0.1:{port}/admin/fail-health"))
+        .header("Authorization", &format!("Bearer {ADMIN_TOKEN}"))
+        .send_empty()
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "{}",
+        response.body_mut().read_to_string().unwrap_or_default()
+    );
+    let failing = response
+        .headers()
+        .get("X-Served-By")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let index = REPLICAS
+        .iter()
+        .position(|(_, name)| *name == failing)
+        .unwrap();
+    let failed_at = Instant::now();
+    let status = loop {
+        if let Some(status) = replicas[index].child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            failed_at.elapsed() < Duration::from_secs(15),
+            "{failing} did not exit"
+        );
+        // Meanwhile the site keeps answering.
+        assert_eq!(get(port, "/version").0, 200);
+        thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(4), "{failing} exits with code 4");
+    assert!(failed_at.elapsed() >= Duration::from_secs(2));
+    let statuses: Vec<u16> = (0..10).map(|_| get(port, "/").0).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "the last replica serves: {statuses:?}"
+    );
+}
+
+#[test]
+fn the_rate_limit_answers_429_past_its_burst() {
+    let database_url = rocket::execute(fresh_database());
+    let app_port = free_port();
+    let mut replica = AppProcess::start_on(
+        REPLICAS[0].0,
+        app_port,
+        &[
+            ("DATABASE_URL", &database_url),
+            ("ROCKET_IP_HEADER", "X-Real-IP"),
+        ],
+    );
+    replica.wait_ready(Duration::from_secs(60));
+    let (_dns, dns_port) = start_dns();
+    // The defaults docker-compose.yml gives: 10 requests/s, burst 20.
+    let (_nginx, port) = start_nginx(app_port, dns_port, "10r/s", "20");
+
+    let statuses: Vec<u16> = (0..40).map(|_| get(port, "/").0).collect();
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(ok + limited, statuses.len(), "{statuses:?}");
+    assert!(
+        (21..=26).contains(&ok),
+        "1 + the burst of 20 pass (plus refills): {ok}"
+    );
+    assert!(limited >= 14, "the rest is refused: {limited}");
+    // Probes are never limited.
+    assert!((0..20).all(|_| get(port, "/healthz").0 == 200));
+}

@@ -15,18 +15,10 @@ ensure_postgres_binaries
 ensure_wrk
 cargo build --release --locked --quiet
 
-work=$(mktemp -d -t visitors-bench.XXXXXX)
-chmod 755 "$work"
-app_pid=
-cleanup() {
-    if [[ -n $app_pid ]]; then kill "$app_pid" 2>/dev/null || true; fi
-    stop_cluster "$work/data"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-pg_port=$(free_port)
 # Durable settings (fsync on), as in production; a little more cache.
-start_cluster "$work/data" "$pg_port" -c shared_buffers=256MB
+start_throwaway_cluster bench -c shared_buffers=256MB
+pg_port=$CLUSTER_PORT
+work=$CLUSTER_DIR
 psql_bench() { as_cluster_owner "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
 
 results=$work/results.jsonl
@@ -42,7 +34,7 @@ for events in 10000 10000000; do
     load_seconds=$(($(date +%s) - started))
 
     for cache_ms in 1000 0; do
-        app_pid=$(start_app "$app_port" "$url" STATS_CACHE_MS="$cache_ms")
+        start_app "$app_port" "$url" STATS_CACHE_MS="$cache_ms"
         base="http://127.0.0.1:$app_port"
         curl -fsS -o /dev/null "$base/api/stats?range=30d"
         for target in "/api/stats?range=30d" "/"; do
@@ -51,9 +43,7 @@ for events in 10000 10000000; do
             summary=$(measure "$base$target" "$seconds" 8)
             echo "{\"events\": $events, \"load_seconds\": $load_seconds, \"cache_ms\": $cache_ms, \"target\": \"$target\", \"result\": $summary}" >>"$results"
         done
-        kill "$app_pid"
-        wait "$app_pid" 2>/dev/null || true
-        app_pid=
+        stop_app
     done
     psql_bench -d "$db" -tAc "SELECT pg_size_pretty(pg_database_size('$db'))" | sed "s/^/--- database size: /"
 done

@@ -19,6 +19,8 @@ echo "--- checkov (dockerfile)"
 
 echo "--- docker-compose.yml against the Compose Specification"
 "$LINT_VENV/bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml
+echo "--- .env.example lists every variable of docker-compose.yml"
+python3 scripts/check_env_example.py docker-compose.yml .env.example
 echo "--- docker-compose.yml through Compose v2 (config -q)"
 # The package's Python wrapper always exits 0: call the Go binary it ships.
 "$(compose_binary)" -f docker-compose.yml config -q

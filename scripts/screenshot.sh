@@ -18,20 +18,12 @@ if ! command -v chromium >/dev/null; then
 fi
 cargo build --release --locked --quiet
 
-work=$(mktemp -d -t visitors-shot.XXXXXX)
-chmod 755 "$work"
-app_pid=
-cleanup() {
-    if [[ -n $app_pid ]]; then kill "$app_pid" 2>/dev/null || true; fi
-    stop_cluster "$work/data"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-pg_port=$(free_port)
-start_cluster "$work/data" "$pg_port"
+start_throwaway_cluster shot
+pg_port=$CLUSTER_PORT
+work=$CLUSTER_DIR
 app_port=$(free_port)
-app_pid=$(start_app "$app_port" "postgres://postgres@127.0.0.1:$pg_port/postgres" \
-    INSTANCE_NAME=replica-1 USER_NAME="Ada Lovelace" USER_URL=https://example.org STATS_CACHE_MS=0)
+start_app "$app_port" "postgres://postgres@127.0.0.1:$pg_port/postgres" \
+    INSTANCE_NAME=replica-1 USER_NAME="Ada Lovelace" USER_URL=https://example.org STATS_CACHE_MS=0
 
 # Spread over a few minutes of chart: three bursts, 20 s apart.
 for _ in 1 2 3; do

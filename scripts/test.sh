@@ -21,14 +21,10 @@ DNSMASQ_BIN=$(command -v dnsmasq)
 export NGINX_BIN DNSMASQ_BIN
 
 if [[ -z ${DATABASE_URL:-} ]]; then
-    cluster=$(mktemp -d -t visitors-test-pg.XXXXXX)
-    chmod 755 "$cluster"
-    trap 'stop_cluster "$cluster/data"; rm -rf "$cluster"' EXIT
-    port=$(free_port)
-    # A throwaway cluster: durability off for speed, room for many test pools.
-    start_cluster "$cluster/data" "$port" -c fsync=off -c synchronous_commit=off -c max_connections=500
-    export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
-    echo "--- PostgreSQL test cluster on 127.0.0.1:$port"
+    # Durability off for speed, room for many test pools.
+    start_throwaway_cluster test-pg -c fsync=off -c synchronous_commit=off -c max_connections=500
+    export DATABASE_URL="postgres://postgres@127.0.0.1:$CLUSTER_PORT/postgres"
+    echo "--- PostgreSQL test cluster on 127.0.0.1:$CLUSTER_PORT"
 fi
 
 echo "--- cargo fmt --check"

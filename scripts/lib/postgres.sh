@@ -1,6 +1,9 @@
 # shellcheck shell=bash
-# A private PostgreSQL cluster from the machine's own binaries, for tests and
-# for running without Docker. Sourced by scripts/test.sh and scripts/run.sh.
+# A private PostgreSQL cluster from the machine's own binaries, for tests,
+# benchmarks and running without Docker.
+
+# shellcheck source=scripts/lib/cleanup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cleanup.sh"
 
 # Finds initdb/pg_ctl; installs Debian's PostgreSQL when missing and we are root.
 # Sets and exports PG_BINDIR.
@@ -80,4 +83,16 @@ stop_cluster() {
     if [[ -f $dir/postmaster.pid ]]; then
         as_cluster_owner "$PG_BINDIR/pg_ctl" -D "$dir" -m fast -w stop >/dev/null || true
     fi
+}
+
+# start_throwaway_cluster NAME [postgres options]: a cluster in a new
+# temporary directory, stopped and deleted when the script exits. Sets
+# CLUSTER_DIR and CLUSTER_PORT.
+start_throwaway_cluster() {
+    CLUSTER_DIR=$(mktemp -d -t "visitors-$1.XXXXXX")
+    shift
+    chmod 755 "$CLUSTER_DIR"
+    CLUSTER_PORT=$(free_port)
+    on_exit "stop_cluster '$CLUSTER_DIR/data'; rm -rf '$CLUSTER_DIR'"
+    start_cluster "$CLUSTER_DIR/data" "$CLUSTER_PORT" "$@"
 }

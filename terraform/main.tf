@@ -1,0 +1,60 @@
+locals {
+  tags = merge({
+    Project   = "visitors"
+    Name      = var.name
+    ManagedBy = "terraform"
+  }, var.tags)
+
+  # Where the stack lives on the host. The data volume is mounted at
+  # data_mount; PostgreSQL gets a directory inside it (the root of a fresh
+  # filesystem holds lost+found, which initdb refuses).
+  app_dir    = "/opt/visitors"
+  data_mount = "/srv/visitors"
+  data_dir   = "/srv/visitors/pgdata"
+  http_port  = 80
+
+  public_ip = var.enable_elastic_ip ? aws_eip.web[0].public_ip : aws_instance.web.public_ip
+
+  parameter_prefix = "/${var.name}"
+}
+
+# The default VPC's first subnet, unless a subnet is given.
+data "aws_vpc" "default" {
+  count   = var.subnet_id == null ? 1 : 0
+  default = true
+}
+
+data "aws_subnets" "default" {
+  count = var.subnet_id == null ? 1 : 0
+
+  filter {
+    name   = "vpc-id"
+    values = [data.aws_vpc.default[0].id]
+  }
+
+  filter {
+    name   = "default-for-az"
+    values = ["true"]
+  }
+}
+
+data "aws_subnet" "selected" {
+  id = var.subnet_id != null ? var.subnet_id : sort(data.aws_subnets.default[0].ids)[0]
+}
+
+# The current Ubuntu 24.04 LTS from Canonical: Docker's apt repository ships
+# the Compose plugin for it (Amazon Linux 2023 has no package for it).
+data "aws_ami" "ubuntu" {
+  most_recent = true
+  owners      = ["099720109477"] # Canonical
+
+  filter {
+    name   = "name"
+    values = ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"]
+  }
+
+  filter {
+    name   = "virtualization-type"
+    values = ["hvm"]
+  }
+}

@@ -1,0 +1,34 @@
+output "url" {
+  description = "The dashboard."
+  value       = "http://${local.public_ip}/"
+}
+
+output "public_ip" {
+  description = "Public address of the host (the Elastic IP when enabled)."
+  value       = local.public_ip
+}
+
+output "instance_id" {
+  description = "EC2 instance id."
+  value       = aws_instance.web.id
+}
+
+output "ssm_session_command" {
+  description = "A shell on the host through SSM Session Manager (needs the session-manager-plugin)."
+  value       = "aws ssm start-session --region ${var.region} --target ${aws_instance.web.id}"
+}
+
+output "health_check_id" {
+  description = "Route 53 health check id, when enabled."
+  value       = var.enable_health_check ? aws_route53_health_check.web[0].id : null
+}
+
+output "data_volume_id" {
+  description = "EBS volume holding PostgreSQL's data."
+  value       = aws_ebs_volume.data.id
+}
+
+output "admin_token_parameter" {
+  description = "SSM parameter holding ADMIN_TOKEN (aws ssm get-parameter --with-decryption --name …)."
+  value       = aws_ssm_parameter.admin_token.name
+}

@@ -64,8 +64,14 @@ CREATE FUNCTION visitor_shard(visitor_key bytea) RETURNS smallint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     RETURN get_byte(visitor_key, 0) % 64;
 
--- Recomputes every counter (visitors included) from visit_events, for the
--- current buckets sharded as live visits write them: used once here for the visits
+-- The row a counter of a visitor lives in: its shard while the bucket is
+-- current, the one merged row (-1) once it is past (see maintain_counters).
+CREATE FUNCTION counter_shard(granularity text, bucket timestamptz, visitor_key bytea) RETURNS smallint
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN CASE WHEN bucket < date_trunc(granularity, now(), 'UTC') THEN -1 ELSE visitor_shard(visitor_key) END;
+
+-- Recomputes every counter (visitors included) from visit_events, in the
+-- shape live visits and maintain_counters keep them (past buckets merged): used once here for the visits
 -- recorded before this migration, and by bench/ after bulk-loading events.
 CREATE FUNCTION rebuild_visit_rollups() RETURNS void
 LANGUAGE sql
@@ -82,11 +88,12 @@ BEGIN ATOMIC
     GROUP BY visitor_key;
 
     INSERT INTO visit_rollups (granularity, bucket, shard, visits, bot_visits, arrivals, departures)
-    SELECT granularity, bucket, visitor_shard(visitor_key),
+    SELECT granularity, bucket, shard,
            coalesce(sum(visits) FILTER (WHERE NOT is_bot), 0), coalesce(sum(visits) FILTER (WHERE is_bot), 0),
            count(*) FILTER (WHERE NOT is_bot), count(*) FILTER (WHERE NOT is_bot AND NOT latest)
     FROM (
         SELECT g.granularity, b.bucket, b.visitor_key, b.is_bot, b.visits,
+               counter_shard(g.granularity, b.bucket, b.visitor_key) AS shard,
                b.bucket = max(b.bucket) OVER (PARTITION BY g.granularity, b.visitor_key) AS latest
         FROM rollup_granularities g
         CROSS JOIN LATERAL (
@@ -97,7 +104,7 @@ BEGIN ATOMIC
             GROUP BY 1, 2
         ) b
     ) per_visitor
-    GROUP BY granularity, bucket, visitor_shard(visitor_key);
+    GROUP BY granularity, bucket, shard;
 
     INSERT INTO referrals (visitor_key, referrer_host, last_seen)
     SELECT visitor_key, referrer_host, max(visited_at)
@@ -106,7 +113,7 @@ BEGIN ATOMIC
     GROUP BY 1, 2;
 
     INSERT INTO visitor_breakdowns (granularity, bucket, dimension, value, shard, arrivals, departures)
-    SELECT granularity, bucket, dimension, value, visitor_shard(visitor_key),
+    SELECT granularity, bucket, dimension, value, counter_shard(granularity, bucket, visitor_key),
            count(*), count(*) FILTER (WHERE NOT latest)
     FROM (
         SELECT seen.*,
@@ -123,7 +130,7 @@ BEGIN ATOMIC
             WHERE g.granularity IN ('hour', 'day') AND NOT e.is_bot AND d.value IS NOT NULL
         ) seen
     ) marked
-    GROUP BY granularity, bucket, dimension, value, visitor_shard(visitor_key);
+    GROUP BY granularity, bucket, dimension, value, counter_shard(granularity, bucket, visitor_key);
 
     INSERT INTO visit_totals (shard, visits, bot_visits, unique_visitors)
     SELECT visitor_shard(visitor_key),

@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test lint-ops build screenshot bench-dashboard
+.PHONY: run test lint lint-ops coverage build image deploy screenshot bench-dashboard
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -13,9 +13,25 @@ test:
 build:
 	cargo build --release --locked
 
-## lint-ops: hadolint, checkov, compose validation, nginx -t, shellcheck
+## lint: cargo fmt --check and clippy with warnings as errors
+lint:
+	scripts/lint-rust.sh
+
+## lint-ops: Dockerfile, compose file, nginx, terraform (offline), shell scripts
 lint-ops:
 	scripts/lint-ops.sh
+
+## coverage: line coverage of the test suite (target/coverage/)
+coverage:
+	scripts/coverage.sh
+
+## image: build and push the image (IMAGE, BUILD_NUMBER, VCS_REF)
+image:
+	scripts/build-image.sh
+
+## deploy: rolling deploy of DEPLOY_IMAGE to the Terraform host (see the script)
+deploy:
+	scripts/deploy.sh
 
 ## screenshot: docs/screenshot.png from a live dashboard (headless Chromium)
 screenshot:

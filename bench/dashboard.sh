@@ -12,7 +12,7 @@ source bench/lib.sh
 seconds=${1:-10}
 
 ensure_postgres_binaries
-ensure_wrk
+ensure_apt_tools wrk:wrk
 cargo build --release --locked --quiet
 
 # Durable settings (fsync on), as in production; a little more cache.

@@ -1,17 +1,6 @@
 # shellcheck shell=bash
 # Shared by the benchmarks: tools, the app as a process, and wrk runs.
 
-# Installs wrk with apt when missing (as root).
-ensure_wrk() {
-    command -v wrk >/dev/null && return 0
-    if [[ $(id -u) -ne 0 ]]; then
-        echo "wrk is missing: apt-get install wrk" >&2
-        return 1
-    fi
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
-}
-
 # start_app PORT DATABASE_URL [VAR=value ...]: the release binary in the
 # background, stopped when the script exits; waits until it is ready. Its pid
 # is in APP_PID.

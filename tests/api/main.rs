@@ -3,6 +3,7 @@
 mod admin;
 mod counting;
 mod dashboard;
+mod deploy;
 mod health;
 mod helpers;
 mod outage;

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Line coverage of the whole test suite (`make coverage`) with cargo-llvm-cov:
+# target/coverage/cobertura.xml (GitLab's coverage report) and a summary whose
+# TOTAL line the pipeline's `coverage:` regex reads. Same environment as
+# `make test`. rustup cannot fetch llvm-tools here, so the LLVM tools come
+# from apt, in the version that matches rustc's LLVM.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/test-env.sh
+
+CARGO_LLVM_COV_VERSION=0.9.1
+
+prepare_test_environment
+
+if [[ -z ${LLVM_COV:-} ]]; then
+    llvm=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
+    ensure_apt_tools "llvm-profdata-$llvm:llvm-$llvm"
+    export LLVM_COV=/usr/lib/llvm-$llvm/bin/llvm-cov
+    export LLVM_PROFDATA=/usr/lib/llvm-$llvm/bin/llvm-profdata
+fi
+if [[ $(cargo llvm-cov --version 2>/dev/null) != "cargo-llvm-cov $CARGO_LLVM_COV_VERSION" ]]; then
+    echo "--- installing cargo-llvm-cov $CARGO_LLVM_COV_VERSION"
+    cargo install --locked --quiet cargo-llvm-cov --version "$CARGO_LLVM_COV_VERSION"
+fi
+
+mkdir -p target/coverage
+cargo llvm-cov clean --workspace
+echo "--- cargo llvm-cov (the test suite, instrumented)"
+cargo llvm-cov --locked --no-report
+cargo llvm-cov report --cobertura --output-path target/coverage/cobertura.xml
+cargo llvm-cov report --summary-only | tee target/coverage/summary.txt

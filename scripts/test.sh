@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command (`make test`): lint the code and the ops files, then run
-# every test against a real PostgreSQL. Uses $DATABASE_URL when set;
+# The test command (`make test`): lint the code, the ops files and the
+# pipeline, run every test against a real PostgreSQL, then measure line
+# coverage (`make coverage`, which runs the tests again, instrumented). Uses $DATABASE_URL when set;
 # otherwise starts a throwaway cluster and stops it on every exit path.
 # Installs what is missing when run as root: with apt PostgreSQL, nginx,
 # dnsmasq and shellcheck; the pinned Python linters into target/.
@@ -14,3 +15,4 @@ scripts/lint-ops.sh
 scripts/check-pipeline.sh
 echo "--- cargo test"
 cargo test --locked
+scripts/coverage.sh

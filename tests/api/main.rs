@@ -9,5 +9,6 @@ mod helpers;
 mod outage;
 mod privacy;
 mod requests;
+mod simulate;
 mod startup;
 mod topology;

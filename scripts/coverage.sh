@@ -2,9 +2,7 @@
 # Line coverage of the whole test suite (`make coverage`) with cargo-llvm-cov:
 # target/coverage/cobertura.xml (GitLab's coverage report), a summary, and a
 # "Line coverage: N%" line for the pipeline's `coverage:` regex; fails below
-# 80 % of lines. Same environment as
-# `make test`. rustup cannot fetch llvm-tools here, so the LLVM tools come
-# from apt, in the version that matches rustc's LLVM.
+# 80 % of lines. Same environment as `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/test-env.sh
@@ -13,7 +11,9 @@ CARGO_LLVM_COV_VERSION=0.9.1
 
 prepare_test_environment
 
-if [[ -z ${LLVM_COV:-} ]]; then
+# LLVM tools matching rustc's LLVM: rustup's component when it can be
+# fetched (cargo-llvm-cov finds it), else Debian's llvm-<major>.
+if [[ -z ${LLVM_COV:-} ]] && ! rustup component add llvm-tools-preview >/dev/null 2>&1; then
     llvm=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p')
     ensure_apt_tools "llvm-profdata-$llvm:llvm-$llvm"
     export LLVM_COV=/usr/lib/llvm-$llvm/bin/llvm-cov

@@ -43,5 +43,9 @@ echo "--- terraform/: parse, fmt, bootstrap template (then shellcheck it)"
 echo "--- checkov (terraform)"
 "$LINT_VENV/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact
 
+echo "--- Markdown links"
+mapfile -t markdown < <(git ls-files --cached --others --exclude-standard '*.md')
+python3 scripts/check_links.py "${markdown[@]}"
+
 echo "--- shellcheck"
 shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh "$work/user-data.sh"

@@ -15,6 +15,7 @@ use rocket::{
 use serde_json::json;
 
 use crate::{
+    metrics::Metrics,
     page::{Page, SiteInfo},
     stats::{InvalidRange, StatsRange},
 };
@@ -58,6 +59,9 @@ impl<'r> Responder<'r, 'static> for AppError {
             Self::Database(error) => {
                 // sqlx errors name the statement's failure, never its values.
                 rocket::error!("database unavailable: {error}");
+                if let Some(metrics) = request.rocket().state::<Metrics>() {
+                    metrics.database_error();
+                }
                 let mut response = if wants_json(request) {
                     let body = json!({ "error": "the database is unavailable, retry shortly" });
                     (Status::ServiceUnavailable, Json(body)).respond_to(request)?

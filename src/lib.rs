@@ -9,6 +9,7 @@ mod error;
 pub mod health;
 pub mod healthcheck;
 pub mod identity;
+pub mod metrics;
 mod page;
 mod response_headers;
 pub mod routes;
@@ -21,13 +22,21 @@ mod visit;
 use rocket::{fairing::AdHoc, Build, Rocket};
 
 use crate::{
-    config::Config, health::HealthSwitch, identity::VisitorIdentities, page::SiteInfo,
-    response_headers::ResponseHeaders, routes::admin::AdminToken, stats::StatsCache,
+    config::Config,
+    health::HealthSwitch,
+    identity::VisitorIdentities,
+    metrics::{Metrics, RequestMetrics},
+    page::SiteInfo,
+    response_headers::ResponseHeaders,
+    routes::admin::AdminToken,
+    stats::StatsCache,
     user_agent::UserAgentClassifier,
 };
 
 /// The application, ready to ignite: routes, database stage, state, headers.
 pub fn rocket(config: Config) -> Rocket<Build> {
+    let site = SiteInfo::new(&config);
+    let metrics = Metrics::new(&site.build);
     let rocket = rocket::custom(config.figment())
         .attach(db::stage(config.migrate_on_start))
         .attach(db::maintenance())
@@ -40,15 +49,18 @@ pub fn rocket(config: Config) -> Rocket<Build> {
             rocket.manage(classifier)
         }))
         .attach(ResponseHeaders::new(&config.instance_name))
+        .attach(RequestMetrics)
         .attach(HealthSwitch::watchdog())
         .manage(HealthSwitch::new(config.health_fail_exit_after))
-        .manage(SiteInfo::new(&config))
+        .manage(metrics)
+        .manage(site)
         .manage(VisitorIdentities::new(config.visitor_secret.as_ref()))
         .manage(StatsCache::new(config.stats_cache_ttl))
         .mount("/", routes::dashboard::routes())
         .mount("/", routes::api::routes())
         .mount("/", routes::health::routes())
         .mount("/", routes::version::routes())
+        .mount("/", routes::metrics::routes())
         .mount("/", routes::assets::routes())
         .register("/", error::catchers());
     match config.admin_token {

@@ -10,6 +10,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
 prepare_test_environment() {
     # nginx and dnsmasq live in sbin, which a normal user's PATH may lack.
     export PATH="$PATH:/usr/sbin:/sbin"
+    # The scripts' helpers (free ports, renderers, checks) are Python.
+    ensure_apt_tools python3:python3
     ensure_postgres_binaries
     ensure_apt_tools nginx:nginx-light dnsmasq:dnsmasq-base shellcheck:shellcheck
     NGINX_BIN=$(command -v nginx)

@@ -14,6 +14,7 @@ ensure_venv() {
         return 0
     fi
     echo "--- installing $requirements into $venv"
+    ensure_apt_tools python3:python3
     # Debian ships venv's pip bootstrap separately.
     if ! python3 -c 'import ensurepip' 2>/dev/null; then
         apt_install python3-venv

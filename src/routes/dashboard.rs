@@ -10,6 +10,7 @@ use crate::{
     chart::BarChart,
     db::{self, Db, VisitCounts},
     error::AppError,
+    metrics::Metrics,
     page::{Page, SiteInfo},
     stats::{Stats, StatsCache, StatsRange},
     user_agent::ClientInfo,
@@ -42,10 +43,12 @@ async fn dashboard<'a>(
     visit: IncomingVisit,
     db: &Db,
     cache: &State<StatsCache>,
+    metrics: &State<Metrics>,
     site: &'a State<SiteInfo>,
 ) -> Result<Page<DashboardTemplate<'a>>, AppError> {
     let range = StatsRange::parse(range)?;
     let counts = db::record_visit(db, &visit.as_new_visit()).await?;
+    metrics.visit_recorded(visit.client.is_bot(), counts.your_visits == 1);
     let stats = cache.get(db, range).await?;
     let chart_svg = chart(&stats).render()?;
     Ok(Page::ok(DashboardTemplate {

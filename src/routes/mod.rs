@@ -5,4 +5,5 @@ pub mod api;
 pub mod assets;
 pub mod dashboard;
 pub mod health;
+pub mod metrics;
 pub mod version;

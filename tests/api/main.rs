@@ -6,6 +6,7 @@ mod dashboard;
 mod deploy;
 mod health;
 mod helpers;
+mod metrics;
 mod outage;
 mod privacy;
 mod requests;

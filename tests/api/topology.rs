@@ -172,6 +172,9 @@ fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
     let (_dns, dns_port) = start_dns();
     let (_nginx, port) = start_nginx(app_port, dns_port, "1000r/s", "1000");
 
+    // Metrics stay inside: Prometheus scrapes the replicas themselves.
+    assert_eq!(get(port, "/metrics").0, 404);
+
     // Every replica serves.
     let served: BTreeSet<String> = (0..30).map(|_| get(port, "/version").1).collect();
     assert_eq!(

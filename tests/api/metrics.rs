@@ -124,3 +124,62 @@ async fn every_metric_the_docs_name_is_exported() {
         );
     }
 }
+
+/// The `visitors_…` metric names an expression reads.
+fn metric_names(expression: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = expression;
+    while let Some(start) = rest.find("visitors_") {
+        let name: String = rest[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        rest = &rest[start + name.len()..];
+        names.push(name);
+    }
+    names
+}
+
+#[rocket::async_test]
+async fn the_grafana_dashboard_reads_only_exported_metrics() {
+    let app = TestApp::spawn().await;
+    app.visit("192.0.2.1", FIREFOX).await;
+    let text = scrape(&app).await;
+    let exported: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.split(['{', ' ']).next())
+        .collect();
+
+    let dashboard: serde_json::Value = serde_json::from_str(include_str!(
+        "../../monitoring/grafana/dashboards/visitors.json"
+    ))
+    .expect("the dashboard is JSON");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    let titles: Vec<&str> = panels
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    for topic in ["Requests", "Latency", "Visits", "Errors", "Replicas"] {
+        assert!(
+            titles.iter().any(|t| t.contains(topic)),
+            "a {topic} panel: {titles:?}"
+        );
+    }
+    let expressions: Vec<&str> = panels
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap())
+        .map(|t| t["expr"].as_str().unwrap())
+        .collect();
+    let mut checked = 0;
+    for expression in expressions {
+        for name in metric_names(expression) {
+            assert!(
+                exported.contains(&name.as_str()),
+                "{name} (in {expression:?}) is not exported"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "the dashboard reads the app's metrics");
+}

@@ -44,9 +44,11 @@ LABEL org.opencontainers.image.title="visitors" \
 COPY --from=builder /usr/local/bin/visitors /usr/local/bin/visitors
 # Rocket listens on 127.0.0.1 unless told otherwise; the release profile
 # skips Rocket's development defaults.
+# Logs as one JSON object per line, for log collectors.
 ENV ROCKET_ADDRESS=0.0.0.0 \
     ROCKET_PORT=8000 \
-    ROCKET_PROFILE=release
+    ROCKET_PROFILE=release \
+    LOG_FORMAT=json
 EXPOSE 8000
 # distroless' "nonroot" user (65532), named by id so that runtimes can check it.
 USER 65532:65532

@@ -12,6 +12,8 @@ use figment::{
 use serde::Deserialize;
 use sqlx::postgres::PgConnectOptions;
 
+use crate::logging::LogFormat;
+
 /// The name rocket_db_pools knows our pool by: `databases.visitors.*`.
 pub const DATABASE_NAME: &str = "visitors";
 const DATABASE_URL_KEY: &str = "databases.visitors.url";
@@ -27,6 +29,7 @@ const APP_VARIABLES: &[&str] = &[
     "STATS_CACHE_MS",
     "ADMIN_TOKEN",
     "HEALTH_FAIL_EXIT_AFTER",
+    "LOG_FORMAT",
 ];
 
 /// A visitor secret shorter than this would make the keyed hash guessable.
@@ -49,6 +52,7 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// How long health may fail before the process exits.
     pub health_fail_exit_after: Duration,
+    pub log_format: LogFormat,
 }
 
 /// The HMAC key for visitor identities; never printed.
@@ -107,6 +111,8 @@ struct AppSettings {
     admin_token: Option<String>,
     #[serde(default = "default_health_fail_exit_after")]
     health_fail_exit_after: u64,
+    #[serde(default = "default_log_format")]
+    log_format: String,
 }
 
 fn default_user_name() -> String {
@@ -131,6 +137,10 @@ fn default_stats_cache_ms() -> u64 {
 
 fn default_health_fail_exit_after() -> u64 {
     30
+}
+
+fn default_log_format() -> String {
+    "text".into()
 }
 
 /// Where the settings come from, in order of precedence (last wins).
@@ -229,6 +239,11 @@ impl Config {
             ));
         }
 
+        let log_format: LogFormat = app
+            .log_format
+            .parse()
+            .map_err(|problem: String| ConfigError::new("LOG_FORMAT", problem))?;
+
         if app.db_startup_timeout == 0 {
             return Err(ConfigError::new(
                 "DB_STARTUP_TIMEOUT",
@@ -264,6 +279,7 @@ impl Config {
             stats_cache_ttl: Duration::from_millis(app.stats_cache_ms),
             admin_token,
             health_fail_exit_after: Duration::from_secs(app.health_fail_exit_after),
+            log_format,
         })
     }
 
@@ -412,6 +428,7 @@ mod tests {
             ("USER_URL", "javascript:alert(1)"),
             ("VISITOR_SECRET", "short"),
             ("ROCKET_PORT", "eighty"),
+            ("LOG_FORMAT", "xml"),
         ] {
             let err = error_with(&[("DATABASE_URL", URL), (name, value)]);
             assert_eq!(err.variable, name, "{name}={value}: {err}");

@@ -9,6 +9,7 @@ mod error;
 pub mod health;
 pub mod healthcheck;
 pub mod identity;
+pub mod logging;
 pub mod metrics;
 mod page;
 mod response_headers;
@@ -25,7 +26,7 @@ use crate::{
     config::Config,
     health::HealthSwitch,
     identity::VisitorIdentities,
-    metrics::{Metrics, RequestMetrics},
+    metrics::{Metrics, RequestTelemetry},
     page::SiteInfo,
     response_headers::ResponseHeaders,
     routes::admin::AdminToken,
@@ -49,7 +50,10 @@ pub fn rocket(config: Config) -> Rocket<Build> {
             rocket.manage(classifier)
         }))
         .attach(ResponseHeaders::new(&config.instance_name))
-        .attach(RequestMetrics)
+        .attach(RequestTelemetry {
+            instance: config.instance_name.clone(),
+        })
+        .attach(logging::startup_report(config.instance_name.clone()))
         .attach(HealthSwitch::watchdog())
         .manage(HealthSwitch::new(config.health_fail_exit_after))
         .manage(metrics)

@@ -3,7 +3,9 @@
 use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use visitors::{config::Config, db, health::HealthSwitch, simulate::Plan, version::BuildInfo};
+use visitors::{
+    config::Config, db, health::HealthSwitch, logging, simulate::Plan, version::BuildInfo,
+};
 
 #[derive(Parser)]
 #[command(name = "visitors", about = "Self-hosted unique-visitor counter")]
@@ -136,6 +138,7 @@ async fn prepare() -> Result<Config, ExitCode> {
         eprintln!("visitors: {error}");
         ExitCode::from(EXIT_CONFIG)
     })?;
+    logging::init(config.log_format);
     let timeout = config.db_startup_timeout;
     db::wait_for_database(&config.database_url, timeout)
         .await

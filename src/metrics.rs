@@ -145,14 +145,18 @@ impl Metrics {
 /// When the request arrived, for its latency.
 struct Arrival(Instant);
 
-/// Counts and times every request by its route template.
-pub struct RequestMetrics;
+/// Counts and times every request by its route template, and logs it: one
+/// line with route, method, status, latency and instance, never the path's
+/// query, the client address or anything else about the visitor.
+pub struct RequestTelemetry {
+    pub instance: String,
+}
 
 #[rocket::async_trait]
-impl Fairing for RequestMetrics {
+impl Fairing for RequestTelemetry {
     fn info(&self) -> Info {
         Info {
-            name: "Request metrics",
+            name: "Request telemetry",
             kind: Kind::Request | Kind::Response,
         }
     }
@@ -162,9 +166,6 @@ impl Fairing for RequestMetrics {
     }
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
-        let Some(metrics) = request.rocket().state::<Metrics>() else {
-            return;
-        };
         let elapsed = request.local_cache(|| Arrival(Instant::now())).0.elapsed();
         // The template ("/api/stats?<range>"), never the raw path: a client
         // cannot create new series by requesting new URLs.
@@ -172,9 +173,22 @@ impl Fairing for RequestMetrics {
             .route()
             .map_or_else(|| "unmatched".to_owned(), |route| route.uri.to_string());
         let method = request.method().as_str();
+        let status = response.status().code;
+        tracing::info!(
+            target: "visitors::request",
+            route = %route,
+            method,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            instance = %self.instance,
+            "request"
+        );
+        let Some(metrics) = request.rocket().state::<Metrics>() else {
+            return;
+        };
         metrics
             .requests
-            .with_label_values(&[route.as_str(), method, &response.status().code.to_string()])
+            .with_label_values(&[route.as_str(), method, &status.to_string()])
             .inc();
         metrics
             .request_seconds

@@ -163,6 +163,16 @@ impl AppProcess {
 
     /// The same on a given address and port.
     pub fn start_on(address: &str, port: u16, env: &[(&str, &str)]) -> Self {
+        Self::spawn(address, port, env, Stdio::null())
+    }
+
+    /// The same, with the server's log (its stdout) written to `log`.
+    pub fn start_logged(address: &str, port: u16, env: &[(&str, &str)], log: &Path) -> Self {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Self::spawn(address, port, env, Stdio::from(file))
+    }
+
+    fn spawn(address: &str, port: u16, env: &[(&str, &str)], output: Stdio) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_visitors"))
             .env_clear()
             .envs(inherited_env())
@@ -171,7 +181,7 @@ impl AppProcess {
             .env("ROCKET_CLI_COLORS", "false")
             .envs(env.iter().copied())
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(Stdio::null())
+            .stdout(output)
             .stderr(Stdio::null())
             .spawn()
             .expect("start the visitors binary");

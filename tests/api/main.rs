@@ -6,6 +6,7 @@ mod dashboard;
 mod deploy;
 mod health;
 mod helpers;
+mod logs;
 mod metrics;
 mod outage;
 mod privacy;

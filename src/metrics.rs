@@ -41,12 +41,12 @@ impl Metrics {
         let request_seconds = HistogramVec::new(
             HistogramOpts::new(
                 "visitors_http_request_duration_seconds",
-                "HTTP request latency",
+                "HTTP request latency by route template and status",
             )
             .buckets(vec![
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
             ]),
-            &["route", "method"],
+            &["route", "method", "status"],
         )
         .expect("valid metric");
         let visits = IntCounterVec::new(
@@ -186,13 +186,14 @@ impl Fairing for RequestTelemetry {
         let Some(metrics) = request.rocket().state::<Metrics>() else {
             return;
         };
+        let status_label = status.to_string();
         metrics
             .requests
-            .with_label_values(&[route.as_str(), method, &status.to_string()])
+            .with_label_values(&[route.as_str(), method, &status_label])
             .inc();
         metrics
             .request_seconds
-            .with_label_values(&[route.as_str(), method])
+            .with_label_values(&[route.as_str(), method, &status_label])
             .observe(elapsed.as_secs_f64());
     }
 }

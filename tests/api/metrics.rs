@@ -78,7 +78,7 @@ async fn requests_visits_and_the_pool_are_exported_without_identities() {
     );
     assert!(sample(
         &text,
-        r#"visitors_http_request_duration_seconds_count{method="GET",route="/?<range>"}"#
+        r#"visitors_http_request_duration_seconds_count{method="GET",route="/?<range>",status="200"}"#
     )
     .is_some());
     assert!(sample(&text, "visitors_db_pool_connections").unwrap() >= 1.0);

@@ -53,7 +53,10 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(RequestTelemetry {
             instance: config.instance_name.clone(),
         })
-        .attach(logging::startup_report(config.instance_name.clone()))
+        .attach(logging::startup_report(
+            config.instance_name.clone(),
+            site.build.version.clone(),
+        ))
         .attach(HealthSwitch::watchdog())
         .manage(HealthSwitch::new(config.health_fail_exit_after))
         .manage(metrics)

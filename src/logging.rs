@@ -48,7 +48,7 @@ pub fn init(format: LogFormat) {
 /// a public address, where any client can set it (every visitor then claims
 /// any address), or a proxy that does not set it (all visitors collapse into
 /// the proxy's address). `/api/whoami` shows what the server sees.
-pub fn startup_report(instance: String) -> rocket::fairing::AdHoc {
+pub fn startup_report(instance: String, version: String) -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_liftoff("Startup report", move |rocket| {
         Box::pin(async move {
             let config = rocket.config();
@@ -56,7 +56,7 @@ pub fn startup_report(instance: String) -> rocket::fairing::AdHoc {
                 address = %config.address,
                 port = config.port,
                 instance = %instance,
-                version = %crate::version::BuildInfo::current().version,
+                version = %version,
                 "listening"
             );
             if let Some(header) = &config.ip_header {

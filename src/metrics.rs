@@ -5,8 +5,10 @@
 use std::time::Instant;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    register_histogram_vec_with_registry, register_int_counter_vec_with_registry,
+    register_int_counter_with_registry, register_int_gauge_vec_with_registry,
+    register_int_gauge_with_registry, Encoder, HistogramOpts, HistogramVec, IntCounter,
+    IntCounterVec, IntGauge, Registry, TextEncoder,
 };
 use rocket::{
     fairing::{Fairing, Info, Kind},
@@ -30,15 +32,16 @@ pub struct Metrics {
 impl Metrics {
     pub fn new(build: &BuildInfo) -> Self {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new(
-                "visitors_http_requests_total",
-                "HTTP requests by route template and status",
-            ),
+        // Each macro creates the metric and registers it; names are unique
+        // and constant, so a failure here is a programming error.
+        let requests = register_int_counter_vec_with_registry!(
+            "visitors_http_requests_total",
+            "HTTP requests by route template and status",
             &["route", "method", "status"],
+            registry
         )
         .expect("valid metric");
-        let request_seconds = HistogramVec::new(
+        let request_seconds = register_histogram_vec_with_registry!(
             HistogramOpts::new(
                 "visitors_http_request_duration_seconds",
                 "HTTP request latency by route template and status",
@@ -47,63 +50,54 @@ impl Metrics {
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
             ]),
             &["route", "method", "status"],
+            registry
         )
         .expect("valid metric");
-        let visits = IntCounterVec::new(
-            Opts::new(
-                "visitors_visits_recorded_total",
-                "Visits recorded, by kind (human or bot)",
-            ),
+        let visits = register_int_counter_vec_with_registry!(
+            "visitors_visits_recorded_total",
+            "Visits recorded, by kind (human or bot)",
             &["kind"],
+            registry
         )
         .expect("valid metric");
-        let new_visitors = IntCounter::new(
+        let new_visitors = register_int_counter_with_registry!(
             "visitors_new_unique_visitors_total",
             "Human visitors seen for the first time",
+            registry
         )
         .expect("valid metric");
-        let database_errors = IntCounter::new(
+        let database_errors = register_int_counter_with_registry!(
             "visitors_database_errors_total",
             "Requests that failed because of the database",
+            registry
         )
         .expect("valid metric");
-        let pool_connections = IntGauge::new(
+        let pool_connections = register_int_gauge_with_registry!(
             "visitors_db_pool_connections",
             "Open connections of the database pool",
+            registry
         )
         .expect("valid metric");
-        let pool_idle = IntGauge::new(
+        let pool_idle = register_int_gauge_with_registry!(
             "visitors_db_pool_idle_connections",
             "Idle connections of the database pool",
-        )
-        .expect("valid metric");
-        let build_info = IntGaugeVec::new(
-            Opts::new("visitors_build_info", "The running version; always 1"),
-            &["version", "build", "commit"],
-        )
-        .expect("valid metric");
-        build_info
-            .with_label_values(&[
-                build.version.as_str(),
-                &build.build.map(|b| b.to_string()).unwrap_or_default(),
-                build.commit.as_deref().unwrap_or(""),
-            ])
-            .set(1);
-
-        for collector in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(request_seconds.clone()),
-            Box::new(visits.clone()),
-            Box::new(new_visitors.clone()),
-            Box::new(database_errors.clone()),
-            Box::new(pool_connections.clone()),
-            Box::new(pool_idle.clone()),
-            Box::new(build_info),
-        ] {
             registry
-                .register(collector)
-                .expect("metric names are unique");
-        }
+        )
+        .expect("valid metric");
+        register_int_gauge_vec_with_registry!(
+            "visitors_build_info",
+            "The running version; always 1",
+            &["version", "build", "commit"],
+            registry
+        )
+        .expect("valid metric")
+        .with_label_values(&[
+            build.version.as_str(),
+            &build.build.map(|b| b.to_string()).unwrap_or_default(),
+            build.commit.as_deref().unwrap_or(""),
+        ])
+        .set(1);
+
         Self {
             registry,
             requests,

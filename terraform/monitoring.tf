@@ -13,33 +13,37 @@ resource "aws_sns_topic_subscription" "email" {
 # The host's own checks: a failed system check (AWS hardware) recovers the
 # instance onto new hardware, keeping its id, addresses and volumes; a failed
 # instance check (the OS) reboots it. Both notify.
-resource "aws_cloudwatch_metric_alarm" "system_check" {
-  alarm_name          = "${var.name}-system-check"
-  alarm_description   = "EC2 system status check failed: recovering the instance"
-  namespace           = "AWS/EC2"
-  metric_name         = "StatusCheckFailed_System"
-  dimensions          = { InstanceId = aws_instance.web.id }
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 2
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  alarm_actions       = ["arn:aws:automate:${var.region}:ec2:recover", aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
+locals {
+  status_checks = {
+    system = {
+      metric      = "StatusCheckFailed_System"
+      action      = "recover"
+      periods     = 2
+      description = "EC2 system status check failed: recovering the instance"
+    }
+    instance = {
+      metric      = "StatusCheckFailed_Instance"
+      action      = "reboot"
+      periods     = 3
+      description = "EC2 instance status check failed: rebooting the instance"
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "instance_check" {
-  alarm_name          = "${var.name}-instance-check"
-  alarm_description   = "EC2 instance status check failed: rebooting the instance"
+resource "aws_cloudwatch_metric_alarm" "status_check" {
+  for_each = local.status_checks
+
+  alarm_name          = "${var.name}-${each.key}-check"
+  alarm_description   = each.value.description
   namespace           = "AWS/EC2"
-  metric_name         = "StatusCheckFailed_Instance"
+  metric_name         = each.value.metric
   dimensions          = { InstanceId = aws_instance.web.id }
   statistic           = "Maximum"
   period              = 60
-  evaluation_periods  = 3
+  evaluation_periods  = each.value.periods
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
-  alarm_actions       = ["arn:aws:automate:${var.region}:ec2:reboot", aws_sns_topic.alerts.arn]
+  alarm_actions       = ["arn:aws:automate:${var.region}:ec2:${each.value.action}", aws_sns_topic.alerts.arn]
   ok_actions          = [aws_sns_topic.alerts.arn]
 }
 

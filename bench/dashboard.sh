@@ -13,7 +13,7 @@ seconds=${1:-10}
 
 ensure_postgres_binaries
 ensure_apt_tools wrk:wrk
-cargo build --release --locked --quiet
+build_app
 
 # Durable settings (fsync on), as in production; a little more cache.
 start_throwaway_cluster bench -c shared_buffers=256MB
@@ -27,14 +27,14 @@ for events in 10000 10000000; do
     db=bench_$events
     url="postgres://postgres@127.0.0.1:$pg_port/$db"
     psql_bench -c "CREATE DATABASE $db"
-    env -i PATH="$PATH" DATABASE_URL="$url" target/release/visitors migrate >/dev/null
+    env -i PATH="$PATH" DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
     echo "--- loading $events visits"
     started=$(date +%s)
     psql_bench -d "$db" -v events="$events" -v visitors=$((events / 8)) -f bench/fill.sql
     load_seconds=$(($(date +%s) - started))
 
     for cache_ms in 1000 0; do
-        start_app "$app_port" "$url" STATS_CACHE_MS="$cache_ms"
+        start_app 127.0.0.1 "$app_port" "$url" STATS_CACHE_MS="$cache_ms"
         base="http://127.0.0.1:$app_port"
         curl -fsS -o /dev/null "$base/api/stats?range=30d"
         for target in "/api/stats?range=30d" "/"; do
@@ -43,7 +43,7 @@ for events in 10000 10000000; do
             summary=$(measure "$base$target" "$seconds" 8)
             echo "{\"events\": $events, \"load_seconds\": $load_seconds, \"cache_ms\": $cache_ms, \"target\": \"$target\", \"result\": $summary}" >>"$results"
         done
-        stop_app
+        stop_app "$APP_PID"
     done
     psql_bench -d "$db" -tAc "SELECT pg_size_pretty(pg_database_size('$db'))" | sed "s/^/--- database size: /"
 done

@@ -1,6 +1,6 @@
 """Writes a benchmark's results into docs/performance.md, between the
 markers of its section, with the machine and the date.
-    python3 bench/report.py dashboard RESULTS.jsonl docs/performance.md"""
+    python3 bench/report.py dashboard|stack RESULTS.jsonl docs/performance.md"""
 import datetime
 import json
 import os
@@ -53,11 +53,61 @@ def dashboard_table(rows):
     return "\n".join(lines)
 
 
+def target(ok):
+    return "met" if ok else "**NOT met**"
+
+
+def stack_table(rows):
+    settings = next(row for row in rows if row["kind"] == "settings")
+    loads = [row for row in rows if row["kind"] == "load"]
+    rss_mib = [kib / 1024 for kib in next(row for row in rows if row["kind"] == "memory")["rss_kib"]]
+    startup = next(row for row in rows if row["kind"] == "startup")["seconds"]
+    lines = [
+        f"{settings['connections']} connections, {settings['seconds']} s per run after a warm-up; "
+        f"PostgreSQL `{settings['postgres']}`; nginx rate limit raised to "
+        f"`NGINX_RATE_LIMIT={settings['rate_limit']}`, `NGINX_RATE_BURST={settings['rate_burst']}` "
+        f"(all load comes from one address).",
+        "",
+        "| scenario | via | requests/s | p50 ms | p99 ms | max ms | non-2xx |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in loads:
+        r = row["result"]
+        lines.append(
+            f"| {row['scenario']} | {row['route']} | {r['rps']:.0f} | {r['p50']:.2f} | "
+            f"{r['p99']:.2f} | {r['max']:.2f} | {r['non_2xx'] + r['socket_errors']} |")
+    rps = {(row["scenario"], row["route"]): row["result"] for row in loads}
+    new = rps[("GET / new visitors", "nginx")]
+    ceiling = rps[("visitor upsert ceiling", "pgbench")]["rps"]
+    stats = rps[("GET /api/stats?range=24h", "nginx")]["rps"]
+    version = rps[("GET /version", "nginx")]["rps"]
+    proxy = rps[("GET /version", "proxy ceiling")]["rps"]
+    errors = new["non_2xx"] + new["socket_errors"]
+    share = new["rps"] / ceiling
+    lines += [
+        "",
+        f"- New visitors through nginx: **{share:.0%}** of the single-upsert ceiling "
+        f"({new['rps']:.0f} / {ceiling:.0f}; target ≥ 70 %: {target(share >= 0.7)}), "
+        f"{errors} non-2xx (target 0: {target(errors == 0)}), "
+        f"p99 {new['p99']:.1f} ms (target < 50 ms: {target(new['p99'] < 50)})",
+        f"- Stats (24 h) through nginx: **{stats / version:.0%}** of `/version` through nginx "
+        f"({stats:.0f} / {version:.0f}; target ≥ 50 %: {target(stats / version >= 0.5)})",
+        f"- `/version` through nginx: **{version / proxy:.0%}** of the proxy ceiling "
+        f"({version:.0f} / {proxy:.0f}; target ≥ 60 %: {target(version / proxy >= 0.6)})",
+        "- Resident memory per replica after the run: "
+        + ", ".join(f"{mib:.1f} MiB" for mib in rss_mib)
+        + f" (target < 64 MiB: {target(max(rss_mib) < 64)})",
+        f"- Start-up to ready on the filled database: {startup:.2f} s "
+        f"(target < 1 s: {target(startup < 1)})",
+    ]
+    return "\n".join(lines)
+
+
 def main():
     section, results_path, doc_path = sys.argv[1:4]
     with open(results_path) as results:
         rows = [json.loads(line) for line in results if line.strip()]
-    body = f"Measured {machine()}.\n\n" + {"dashboard": dashboard_table}[section](rows)
+    body = f"Measured {machine()}.\n\n" + {"dashboard": dashboard_table, "stack": stack_table}[section](rows)
     start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
     with open(doc_path) as doc:
         text = doc.read()

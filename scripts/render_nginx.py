@@ -1,8 +1,9 @@
-"""Renders nginx/templates/default.conf.template as the official nginx image
-does (envsubst of the given variables only), into DIR/conf.d/, and writes
-DIR/nginx.conf around it the way the image's main configuration includes it,
-with every path inside DIR so that nginx runs unprivileged there.
-    python3 scripts/render_nginx.py DIR NAME=value ..."""
+"""Renders nginx/templates/default.conf.template (or the template given with
+--template) as the official nginx image does (envsubst of the given variables
+only), into DIR/conf.d/, and writes DIR/nginx.conf around it the way the
+image's main configuration includes it, with every path inside DIR so that
+nginx runs unprivileged there.
+    python3 scripts/render_nginx.py [--template FILE] DIR NAME=value ..."""
 import os
 import re
 import sys
@@ -35,11 +36,15 @@ def render(template, variables):
 
 
 def main():
-    directory, assignments = sys.argv[1], sys.argv[2:]
+    arguments = sys.argv[1:]
+    template_path = TEMPLATE
+    if arguments[0] == "--template":
+        template_path, arguments = arguments[1], arguments[2:]
+    directory, assignments = arguments[0], arguments[1:]
     variables = dict(assignment.split("=", 1) for assignment in assignments)
     os.makedirs(os.path.join(directory, "conf.d"), exist_ok=True)
     os.makedirs(os.path.join(directory, "tmp"), exist_ok=True)
-    with open(TEMPLATE) as template:
+    with open(template_path) as template:
         text = render(template.read(), variables)
     left = re.findall(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", text)
     if left:

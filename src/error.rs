@@ -1,7 +1,7 @@
 //! The app's one error type and its error pages: a dependency failure is a
 //! 503 with a friendly page, a bad request a 4xx that says what was wrong.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::Arc};
 
 use askama::Template;
 use rocket::{
@@ -23,7 +23,8 @@ use crate::{
 #[derive(Debug)]
 pub enum AppError {
     /// PostgreSQL failed or could not be reached in time.
-    Database(sqlx::Error),
+    /// Shared: one failed batch of visits fails every request in it.
+    Database(Arc<sqlx::Error>),
     /// `?range=` is not one of the known ranges.
     InvalidRange(InvalidRange),
     /// A template did not render; a bug, not bad input.
@@ -32,6 +33,12 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        Self::Database(Arc::new(error))
+    }
+}
+
+impl From<Arc<sqlx::Error>> for AppError {
+    fn from(error: Arc<sqlx::Error>) -> Self {
         Self::Database(error)
     }
 }

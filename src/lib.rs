@@ -12,6 +12,7 @@ pub mod identity;
 pub mod logging;
 pub mod metrics;
 mod page;
+pub mod recorder;
 mod response_headers;
 pub mod routes;
 pub mod simulate;

@@ -14,7 +14,7 @@ use sqlx::{migrate::Migrator, postgres::PgConnectOptions, Connection, PgConnecti
 use crate::config::VisitorSecret;
 
 pub use stats::{breakdowns, breakdowns_since, buckets, visitors_since, BreakdownRow, BucketRow};
-pub use visits::{record_visit, NewVisit, VisitCounts};
+pub use visits::{record_visits, NewVisit, VisitCounts};
 
 /// The pool rocket_db_pools builds from `databases.visitors` (`DATABASE_URL`).
 #[derive(Database)]
@@ -108,7 +108,10 @@ pub async fn shared_visitor_secret(pool: &PgPool) -> Result<VisitorSecret, sqlx:
 /// before the server accepts requests.
 pub fn stage(migrate_on_start: bool) -> AdHoc {
     AdHoc::on_ignite("Database", move |rocket| async move {
-        let rocket = rocket.attach(Db::init());
+        // The recorder's own ignite needs the pool, so it runs after Db's.
+        let rocket = rocket
+            .attach(Db::init())
+            .attach(crate::recorder::recording());
         if !migrate_on_start {
             return rocket;
         }

@@ -1,12 +1,12 @@
-//! Recording a visit: one statement, one round trip, one commit.
+//! Recording visits: one statement, one round trip and one commit per batch.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use crate::identity::VisitorKey;
 
-/// Counter rows per bucket; a visitor always lands on the same one. The
-/// migration's `visitor_shard()` is the same rule.
+/// Counter rows per bucket. A batch writes to the shard of its first visitor,
+/// by the rule of the migration's `visitor_shard()` (which the rebuild uses).
 const SHARDS: u8 = 64;
 
 /// What is stored about one visit; nothing here identifies the person.
@@ -29,49 +29,72 @@ pub struct NewVisit<'a> {
 pub struct VisitCounts {
     /// How often this visitor has been here.
     pub your_visits: i64,
+    /// Whether this was the visitor's first visit.
+    pub is_new: bool,
     pub unique_visitors: i64,
     /// Human visits; bots are counted apart.
     pub total_visits: i64,
 }
 
-// One statement, so one round trip and one commit. The upsert is atomic per
-// visitor key: concurrent first visits of one visitor make one row and every
-// visit adds exactly one. Under that row lock, `previous_seen` receives the
-// visitor's previous visit, from which the rollups learn whether this is the
-// visitor's first visit in each minute/hour/day bucket (an arrival there, and
-// a departure from the bucket of the previous visit; see the migration
-// `rollups`); browser, OS, device and referrer counts per hour and day
-// follow the same rule (referrers per visitor and host, in `referrals`). `greatest` keeps a visitor's times monotonic when two of their
-// visits race. Counter rows are split into shards by visitor key, so
-// concurrent visits do not queue on one row. The final SELECT sees the totals
-// as they were before this statement; the caller adds this visit.
-const RECORD_VISIT: &str = r"
-WITH visitor AS (
+// One statement for a whole batch of visits, so one round trip and one
+// commit however many visits arrive together (`recorder` gathers them). The
+// upsert is atomic per visitor key: concurrent first visits of one visitor
+// make one row and every visit adds exactly one; a batch never holds one
+// visitor twice (an upsert cannot touch a row twice). Under that row lock,
+// `previous_seen` receives the visitor's previous visit, from which the
+// rollups learn whether this is the visitor's first visit in each
+// minute/hour/day bucket (an arrival there, and a departure from the bucket
+// of the previous visit; see the migration `rollups`); browser, OS, device
+// and referrer counts per hour and day follow the same rule (referrers per
+// visitor and host, in `referrals`). `greatest` keeps a visitor's times
+// monotonic when two of their visits race. Counter rows get the batch's
+// changes summed, in the batch's shard, so concurrent batches seldom queue on
+// one row. Every insert takes its rows in key order, and every batch runs
+// this same plan, so concurrent batches lock rows in one order and cannot
+// deadlock. The final SELECT reads the totals as they were before this
+// statement and adds the batch's own visits.
+const RECORD_VISITS: &str = r"
+WITH incoming AS (
+    SELECT * FROM unnest($1::bytea[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $9::timestamptz[]) WITH ORDINALITY
+        AS i (visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, n)
+), visitor AS (
     INSERT INTO visitors AS v (visitor_key, visits, is_bot, first_seen, last_seen)
-    VALUES ($1, 1, $2, coalesce($9, now()), coalesce($9, now()))
+    SELECT visitor_key, 1, is_bot, coalesce(visited_at, now()), coalesce(visited_at, now())
+    FROM incoming
+    ORDER BY visitor_key
     ON CONFLICT (visitor_key) DO UPDATE SET
         visits = v.visits + 1,
         previous_seen = v.last_seen,
-        last_seen = greatest(v.last_seen, coalesce($9, now()))
-    RETURNING v.visits, v.last_seen AS seen, v.previous_seen AS previous
+        last_seen = greatest(v.last_seen, excluded.last_seen)
+    RETURNING v.visitor_key, v.visits, v.last_seen AS seen, v.previous_seen AS previous
+), visit AS (
+    SELECT i.*, visitor.visits, visitor.seen, visitor.previous
+    FROM incoming i JOIN visitor USING (visitor_key)
 ), event AS (
     INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-    SELECT seen, $1, $3, $4, $5, $6, $2, $7 FROM visitor
+    SELECT seen, visitor_key, path, browser, os, device, is_bot, referrer_host FROM visit
 ), buckets AS (
-    SELECT g.granularity, g.retention,
-           date_trunc(g.granularity, visitor.seen, 'UTC') AS bucket,
-           date_trunc(g.granularity, visitor.previous, 'UTC') AS previous_bucket
-    FROM visitor CROSS JOIN rollup_granularities g
+    SELECT visit.is_bot, visit.browser, visit.os, visit.device, g.granularity, g.retention,
+           date_trunc(g.granularity, visit.seen, 'UTC') AS bucket,
+           date_trunc(g.granularity, visit.previous, 'UTC') AS previous_bucket
+    FROM visit CROSS JOIN rollup_granularities g
 ), rollups AS (
     INSERT INTO visit_rollups AS r (granularity, bucket, shard, visits, bot_visits, arrivals, departures)
-    SELECT granularity, bucket, $8, (NOT $2)::int, $2::int,
-           (NOT $2 AND previous_bucket IS DISTINCT FROM bucket)::int, 0
-    FROM buckets
-    UNION ALL
-    SELECT granularity, previous_bucket, $8, 0, 0, 0, 1
-    FROM buckets
-    WHERE NOT $2 AND previous_bucket < bucket
-      AND (retention IS NULL OR previous_bucket >= bucket - retention)
+    SELECT granularity, bucket, $8, sum(visits), sum(bot_visits), sum(arrivals), sum(departures)
+    FROM (
+        SELECT granularity, bucket, (NOT is_bot)::int AS visits, is_bot::int AS bot_visits,
+               (NOT is_bot AND previous_bucket IS DISTINCT FROM bucket)::int AS arrivals,
+               0 AS departures
+        FROM buckets
+        UNION ALL
+        SELECT granularity, previous_bucket, 0, 0, 0, 1
+        FROM buckets
+        WHERE NOT is_bot AND previous_bucket < bucket
+          AND (retention IS NULL OR previous_bucket >= bucket - retention)
+    ) changes
+    GROUP BY granularity, bucket
+    ORDER BY granularity, bucket
     ON CONFLICT (granularity, bucket, shard) DO UPDATE SET
         visits = r.visits + excluded.visits,
         bot_visits = r.bot_visits + excluded.bot_visits,
@@ -79,68 +102,101 @@ WITH visitor AS (
         departures = r.departures + excluded.departures
 ), referral AS (
     INSERT INTO referrals AS f (visitor_key, referrer_host, last_seen)
-    SELECT $1, $7, seen FROM visitor
-    WHERE $7 IS NOT NULL AND NOT $2
+    SELECT visitor_key, referrer_host, seen FROM visit
+    WHERE referrer_host IS NOT NULL AND NOT is_bot
+    ORDER BY visitor_key, referrer_host
     ON CONFLICT (visitor_key, referrer_host) DO UPDATE SET
         previous_seen = f.last_seen,
         last_seen = greatest(f.last_seen, excluded.last_seen)
-    RETURNING f.last_seen, f.previous_seen
+    RETURNING f.referrer_host, f.last_seen, f.previous_seen
 ), breakdown_buckets AS (
     SELECT b.granularity, b.retention, b.bucket, b.previous_bucket, d.dimension, d.value
     FROM buckets b
-    CROSS JOIN (VALUES ('browser', $4), ('os', $5), ('device', $6)) d (dimension, value)
-    WHERE b.granularity IN ('hour', 'day') AND NOT $2
+    CROSS JOIN LATERAL (VALUES ('browser', b.browser), ('os', b.os), ('device', b.device)) d (dimension, value)
+    WHERE b.granularity IN ('hour', 'day') AND NOT b.is_bot
     UNION ALL
     SELECT g.granularity, g.retention, date_trunc(g.granularity, r.last_seen, 'UTC'),
-           date_trunc(g.granularity, r.previous_seen, 'UTC'), 'referrer', $7
+           date_trunc(g.granularity, r.previous_seen, 'UTC'), 'referrer', r.referrer_host
     FROM referral r CROSS JOIN rollup_granularities g
     WHERE g.granularity IN ('hour', 'day')
 ), breakdowns AS (
     INSERT INTO visitor_breakdowns AS b (granularity, bucket, dimension, value, shard, arrivals, departures)
-    SELECT granularity, bucket, dimension, value, $8, 1, 0
-    FROM breakdown_buckets
-    WHERE previous_bucket IS DISTINCT FROM bucket
-    UNION ALL
-    SELECT granularity, previous_bucket, dimension, value, $8, 0, 1
-    FROM breakdown_buckets
-    WHERE previous_bucket < bucket
-      AND (retention IS NULL OR previous_bucket >= bucket - retention)
+    SELECT granularity, bucket, dimension, value, $8, sum(arrivals), sum(departures)
+    FROM (
+        SELECT granularity, bucket, dimension, value, 1 AS arrivals, 0 AS departures
+        FROM breakdown_buckets
+        WHERE previous_bucket IS DISTINCT FROM bucket
+        UNION ALL
+        SELECT granularity, previous_bucket, dimension, value, 0, 1
+        FROM breakdown_buckets
+        WHERE previous_bucket < bucket
+          AND (retention IS NULL OR previous_bucket >= bucket - retention)
+    ) changes
+    GROUP BY granularity, bucket, dimension, value
+    ORDER BY granularity, bucket, dimension, value
     ON CONFLICT (granularity, bucket, dimension, value, shard) DO UPDATE SET
         arrivals = b.arrivals + excluded.arrivals,
         departures = b.departures + excluded.departures
+), batch AS (
+    SELECT count(*) FILTER (WHERE NOT is_bot) AS visits,
+           count(*) FILTER (WHERE is_bot) AS bot_visits,
+           count(*) FILTER (WHERE previous IS NULL AND NOT is_bot) AS unique_visitors
+    FROM visit
 ), totals AS (
     INSERT INTO visit_totals AS t (shard, visits, bot_visits, unique_visitors)
-    SELECT $8, (NOT $2)::int, $2::int, (previous IS NULL AND NOT $2)::int FROM visitor
+    SELECT $8, visits, bot_visits, unique_visitors FROM batch
     ON CONFLICT (shard) DO UPDATE SET
         visits = t.visits + excluded.visits,
         bot_visits = t.bot_visits + excluded.bot_visits,
         unique_visitors = t.unique_visitors + excluded.unique_visitors
 )
-SELECT visitor.visits, visitor.previous IS NULL,
-       (SELECT coalesce(sum(visits), 0) FROM visit_totals)::bigint,
-       (SELECT coalesce(sum(unique_visitors), 0) FROM visit_totals)::bigint
-FROM visitor
+SELECT visit.visits, visit.previous IS NULL,
+       (SELECT coalesce(sum(visits), 0) FROM visit_totals)::bigint + batch.visits,
+       (SELECT coalesce(sum(unique_visitors), 0) FROM visit_totals)::bigint + batch.unique_visitors
+FROM visit CROSS JOIN batch
+ORDER BY visit.n
 ";
 
-pub async fn record_visit(pool: &PgPool, visit: &NewVisit<'_>) -> Result<VisitCounts, sqlx::Error> {
-    let shard = i16::from(visit.visitor.as_bytes()[0] % SHARDS);
-    let (your_visits, is_new, total_visits, unique_visitors): (i64, bool, i64, i64) =
-        sqlx::query_as(RECORD_VISIT)
-            .bind(&visit.visitor.as_bytes()[..])
-            .bind(visit.is_bot)
-            .bind(visit.path)
-            .bind(visit.browser)
-            .bind(visit.os)
-            .bind(visit.device)
-            .bind(visit.referrer_host)
-            .bind(shard)
-            .bind(visit.visited_at)
-            .fetch_one(pool)
-            .await?;
-    let human = !visit.is_bot;
-    Ok(VisitCounts {
-        your_visits,
-        total_visits: total_visits + i64::from(human),
-        unique_visitors: unique_visitors + i64::from(is_new && human),
-    })
+/// Records a batch of visits in one statement, and returns each one's
+/// counts, in order; the totals include the whole batch. Two visits of one
+/// visitor in a batch are an error (PostgreSQL updates a row once per
+/// statement), so `recorder` never batches them together.
+pub async fn record_visits<'a>(
+    pool: &PgPool,
+    visits: &[NewVisit<'a>],
+) -> Result<Vec<VisitCounts>, sqlx::Error> {
+    let Some(first) = visits.first() else {
+        return Ok(Vec::new());
+    };
+    // Keys are uniformly spread, so concurrent batches seldom share a shard.
+    let shard = i16::from(first.visitor.as_bytes()[0] % SHARDS);
+    let column = |f: fn(&NewVisit<'a>) -> &'a str| visits.iter().map(f).collect::<Vec<_>>();
+    let rows: Vec<(i64, bool, i64, i64)> = sqlx::query_as(RECORD_VISITS)
+        .bind(
+            visits
+                .iter()
+                .map(|v| &v.visitor.as_bytes()[..])
+                .collect::<Vec<_>>(),
+        )
+        .bind(visits.iter().map(|v| v.is_bot).collect::<Vec<_>>())
+        .bind(column(|v| v.path))
+        .bind(column(|v| v.browser))
+        .bind(column(|v| v.os))
+        .bind(column(|v| v.device))
+        .bind(visits.iter().map(|v| v.referrer_host).collect::<Vec<_>>())
+        .bind(shard)
+        .bind(visits.iter().map(|v| v.visited_at).collect::<Vec<_>>())
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(your_visits, is_new, total_visits, unique_visitors)| VisitCounts {
+                your_visits,
+                is_new,
+                unique_visitors,
+                total_visits,
+            },
+        )
+        .collect())
 }

@@ -8,10 +8,11 @@ use rocket::{get, http::Header, routes, Responder, Route, State};
 
 use crate::{
     chart::BarChart,
-    db::{self, Db, VisitCounts},
+    db::{Db, VisitCounts},
     error::AppError,
     metrics::Metrics,
     page::{Page, SiteInfo},
+    recorder::VisitRecorder,
     stats::{Stats, StatsCache, StatsRange},
     user_agent::ClientInfo,
     visit::IncomingVisit,
@@ -41,19 +42,21 @@ pub struct DashboardTemplate<'a> {
 async fn dashboard<'a>(
     range: Option<&str>,
     visit: IncomingVisit,
+    recorder: &State<VisitRecorder>,
     db: &Db,
     cache: &State<StatsCache>,
     metrics: &State<Metrics>,
     site: &'a State<SiteInfo>,
 ) -> Result<Page<DashboardTemplate<'a>>, AppError> {
     let range = StatsRange::parse(range)?;
-    let counts = db::record_visit(db, &visit.as_new_visit()).await?;
-    metrics.visit_recorded(visit.client.is_bot(), counts.your_visits == 1);
+    let client = Arc::clone(&visit.client);
+    let counts = recorder.record(visit).await?;
+    metrics.visit_recorded(client.is_bot(), counts.is_new);
     let stats = cache.get(db, range).await?;
     let chart_svg = chart(&stats).render()?;
     Ok(Page::ok(DashboardTemplate {
         counts,
-        client: visit.client,
+        client,
         stats,
         chart_svg,
         ranges: StatsRange::ALL

@@ -28,9 +28,9 @@ async fn past_visit(
     let mut key = [0u8; 32];
     key[0] = who;
     key[31] = who;
-    db::record_visit(
+    db::record_visits(
         &app.db,
-        &NewVisit {
+        &[NewVisit {
             visitor: VisitorKey::from_bytes(key),
             path: "/",
             browser: &client.browser,
@@ -39,7 +39,7 @@ async fn past_visit(
             is_bot: client.is_bot(),
             referrer_host: referrer,
             visited_at: Some(now - ago),
-        },
+        }],
     )
     .await
     .unwrap();

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The whole stack under load, next to the ceilings of its parts, all measured
+# in one run on this machine (docs/performance.md explains each number):
+#   - PostgreSQL, tuned only as docker-compose.yml tunes it;
+#   - three replicas of the release binary, configured as the compose file
+#     configures them, on 127.0.0.1-3 behind one name in dnsmasq, as Docker's
+#     DNS serves a scaled service;
+#   - the project's nginx template in front, with its rate limit raised
+#     (NGINX_RATE_LIMIT / NGINX_RATE_BURST) since all load comes from one
+#     address;
+#   - wrk, 100 connections per run: GET /version, GET /api/stats?range=24h,
+#     GET / as new visitors and as returning ones, each direct to one replica
+#     and through nginx;
+#   - the ceilings: the same nginx configuration in front of an nginx that
+#     answers at once, and pgbench running one visitor upsert per transaction
+#     (bench/pgbench/upsert.sql), then the app's own per-visit statement.
+# Writes the table into REPORT (docs/performance.md). Targets 127.0.0.1 only;
+# about 5 minutes at the default 15 s per run.
+#   bench/stack.sh [SECONDS_PER_RUN] [REPORT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+source bench/lib.sh
+seconds=${1:-15}
+report=${2:-docs/performance.md}
+warmup=${BENCH_WARMUP:-2}
+connections=100
+rate_limit=100000r/s
+rate_burst=100000
+
+ensure_postgres_binaries
+ensure_apt_tools wrk:wrk nginx:nginx-light dnsmasq:dnsmasq-base pgbench:postgresql-client
+build_app
+
+# The database server's options are read from the compose file's db command.
+mapfile -t pg_options < <(python3 -c '
+import json, re
+compose = open("docker-compose.yml").read()
+command = json.loads(re.search(r"^\s*command: (\[\"postgres\".*\])$", compose, re.M).group(1))
+print("\n".join(command[1:]))')
+start_throwaway_cluster stack "${pg_options[@]}"
+work=$CLUSTER_DIR
+pg=(-h 127.0.0.1 -p "$CLUSTER_PORT" -U postgres)
+as_cluster_owner "$PG_BINDIR/psql" -X -q "${pg[@]}" -c "CREATE DATABASE visitors"
+url="postgres://postgres@127.0.0.1:$CLUSTER_PORT/visitors"
+env -i PATH="$PATH" DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
+
+dns_port=$(free_port)
+app_port=$(free_port)
+start_dns "$work/dns" "$dns_port" app=127.0.0.1 app=127.0.0.2 app=127.0.0.3 constant=127.0.0.1
+
+# As docker-compose.yml sets them; the fixed secret spares a lookup.
+replica_env=(ROCKET_IP_HEADER=X-Real-IP LOG_FORMAT=json STATS_CACHE_MS=1000
+    HEALTH_FAIL_EXIT_AFTER=30 VISITOR_SECRET=a-benchmark-secret-of-some-length)
+replicas=()
+for replica in 1 2 3; do
+    start_app "127.0.0.$replica" "$app_port" "$url" "${replica_env[@]}" INSTANCE_NAME="app-$replica"
+    replicas+=("$APP_PID")
+done
+
+lb_port=$(free_port)
+python3 scripts/render_nginx.py "$work/lb" NGINX_LISTEN_PORT="$lb_port" \
+    NGINX_APP_UPSTREAM="app:$app_port" NGINX_RESOLVER="127.0.0.1:$dns_port" \
+    NGINX_RATE_LIMIT="$rate_limit" NGINX_RATE_BURST="$rate_burst"
+start_nginx "$work/lb"
+constant_port=$(free_port)
+python3 scripts/render_nginx.py --template bench/constant.conf.template "$work/constant" \
+    NGINX_LISTEN_PORT="$constant_port"
+start_nginx "$work/constant"
+proxy_port=$(free_port)
+python3 scripts/render_nginx.py "$work/proxy" NGINX_LISTEN_PORT="$proxy_port" \
+    NGINX_APP_UPSTREAM="constant:$constant_port" NGINX_RESOLVER="127.0.0.1:$dns_port" \
+    NGINX_RATE_LIMIT="$rate_limit" NGINX_RATE_BURST="$rate_burst"
+start_nginx "$work/proxy"
+for port in "$lb_port" "$proxy_port"; do
+    wait_for_url "http://127.0.0.1:$port/version"
+done
+
+results=$work/results.jsonl
+record() { echo "$1" >>"$results"; }
+record "{\"kind\": \"settings\", \"seconds\": $seconds, \"connections\": $connections, \"rate_limit\": \"$rate_limit\", \"rate_burst\": $rate_burst, \"postgres\": \"${pg_options[*]}\"}"
+
+# load SCENARIO ROUTE URL [wrk args]: a warm-up, then the measured run.
+load() {
+    local scenario=$1 route=$2 url=$3 summary
+    shift 3
+    echo "--- $scenario, $route"
+    measure "$url" "$warmup" "$connections" "$@" >/dev/null
+    summary=$(measure "$url" "$seconds" "$connections" "$@")
+    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"$route\", \"result\": $summary}"
+}
+
+for route in direct nginx; do
+    base=http://127.0.0.1:$app_port
+    [[ $route == nginx ]] && base=http://127.0.0.1:$lb_port
+    load "GET /version" "$route" "$base/version"
+    load "GET /api/stats?range=24h" "$route" "$base/api/stats?range=24h"
+    load "GET / new visitors" "$route" "$base/" -s bench/visitors.lua -- new "$route"
+    load "GET / returning visitors" "$route" "$base/" -s bench/visitors.lua -- returning "$route" 1000
+done
+load "GET /version" "proxy ceiling" "http://127.0.0.1:$proxy_port/version"
+
+for replica in "${replicas[@]}"; do
+    awk '/^VmRSS:/ {print $2}' "/proc/$replica/status"
+done | python3 -c 'import json, sys; print(json.dumps({"kind": "memory", "rss_kib": [int(l) for l in sys.stdin]}))' >>"$results"
+
+# pgbench SCENARIO SCRIPT: a warm-up, then the measured run.
+pgbench_load() {
+    local scenario=$1 script=$2 logs=$work/pgbench-$RANDOM summary
+    echo "--- $scenario"
+    mkdir -p "$logs"
+    pgbench "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$warmup" -f "$script" visitors >/dev/null
+    pgbench "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$script" \
+        -l --log-prefix="$logs/log" visitors >"$logs/output" 2>&1
+    summary=$(python3 bench/pgbench_summary.py "$logs"/log.* <"$logs/output")
+    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"pgbench\", \"result\": $summary}"
+}
+pgbench_load "visitor upsert ceiling" bench/pgbench/upsert.sql
+
+# Start-up to ready on the database the run has filled: one replica again.
+stop_app "${replicas[2]}"
+started=$(date +%s%N)
+start_app 127.0.0.3 "$app_port" "$url" "${replica_env[@]}"
+record "{\"kind\": \"startup\", \"seconds\": $((($(date +%s%N) - started) / 1000000))e-3}"
+
+cp "$results" target/bench-stack.jsonl
+python3 bench/report.py stack "$results" "$report"
+echo "--- $report updated"

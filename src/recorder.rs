@@ -1,0 +1,147 @@
+//! Group commit for visits. The visits that arrive while earlier batches are
+//! being committed are gathered into the next batch: one statement and one
+//! commit for all of them, instead of one commit each. Every request still
+//! waits for the commit of its own visit, so a page is only answered once its
+//! visit is durable. Under light load a batch is a single visit and nothing
+//! waits for company.
+
+use std::{
+    collections::{HashSet, VecDeque},
+    sync::Arc,
+};
+
+use rocket::{
+    fairing::AdHoc,
+    tokio::{
+        self,
+        sync::{mpsc, oneshot, Semaphore},
+    },
+};
+use rocket_db_pools::Database;
+use sqlx::PgPool;
+
+use crate::{
+    db::{self, Db, NewVisit, VisitCounts},
+    visit::IncomingVisit,
+};
+
+/// Batches in flight at once per replica. While they commit, the next visits
+/// queue up; the rest of the pool stays free for the dashboard's reads.
+const CONCURRENT_BATCHES: usize = 4;
+/// Bounds one statement's size and how long it holds its row locks.
+const MAX_BATCH: usize = 256;
+/// Visits waiting for a batch; past this, requests wait to be queued.
+const QUEUE_CAPACITY: usize = 4096;
+
+/// A batch fails as a whole, so every visit in it gets the same error.
+pub type RecordResult = Result<VisitCounts, Arc<sqlx::Error>>;
+
+struct Pending {
+    visit: IncomingVisit,
+    reply: oneshot::Sender<RecordResult>,
+}
+
+pub struct VisitRecorder {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl VisitRecorder {
+    /// Starts the task that commits batches on `pool`; it ends with the
+    /// recorder.
+    pub fn start(pool: PgPool) -> Self {
+        let (queue, incoming) = mpsc::channel(QUEUE_CAPACITY);
+        tokio::spawn(commit_batches(pool, incoming));
+        Self { queue }
+    }
+
+    /// Records the visit and returns its counts once it is committed.
+    pub async fn record(&self, visit: IncomingVisit) -> RecordResult {
+        let stopped = || Arc::new(sqlx::Error::PoolClosed);
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Pending { visit, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// Manages a recorder on the database pool; `db::stage` attaches it.
+pub fn recording() -> AdHoc {
+    AdHoc::try_on_ignite("Visit recorder", |rocket| async {
+        match Db::fetch(&rocket) {
+            Some(pool) => {
+                let recorder = VisitRecorder::start(PgPool::clone(pool));
+                Ok(rocket.manage(recorder))
+            }
+            None => Err(rocket),
+        }
+    })
+}
+
+async fn commit_batches(pool: PgPool, mut incoming: mpsc::Receiver<Pending>) {
+    let slots = Arc::new(Semaphore::new(CONCURRENT_BATCHES));
+    let mut waiting = VecDeque::new();
+    loop {
+        let slot = Arc::clone(&slots)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        if waiting.is_empty() {
+            match incoming.recv().await {
+                Some(pending) => waiting.push_back(pending),
+                None => return,
+            }
+        }
+        while waiting.len() < MAX_BATCH {
+            match incoming.try_recv() {
+                Ok(pending) => waiting.push_back(pending),
+                Err(_) => break,
+            }
+        }
+        let batch = next_batch(&mut waiting);
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            commit(&pool, batch).await;
+            drop(slot);
+        });
+    }
+}
+
+/// Takes the oldest waiting visits, at most one per visitor (a statement can
+/// update a visitor once); a visitor's later visits wait for the next batch.
+fn next_batch(waiting: &mut VecDeque<Pending>) -> Vec<Pending> {
+    let mut visitors = HashSet::new();
+    let mut batch = Vec::new();
+    let mut later = VecDeque::new();
+    for pending in waiting.drain(..) {
+        if batch.len() < MAX_BATCH && visitors.insert(pending.visit.visitor) {
+            batch.push(pending);
+        } else {
+            later.push_back(pending);
+        }
+    }
+    *waiting = later;
+    batch
+}
+
+async fn commit(pool: &PgPool, batch: Vec<Pending>) {
+    let visits: Vec<NewVisit<'_>> = batch.iter().map(|p| p.visit.as_new_visit()).collect();
+    let result = db::record_visits(pool, &visits).await;
+    drop(visits);
+    // A request that went away meanwhile drops its receiver; its visit is
+    // recorded all the same.
+    match result {
+        Ok(counts) => {
+            for (pending, counts) in batch.into_iter().zip(counts) {
+                let _ = pending.reply.send(Ok(counts));
+            }
+        }
+        Err(error) => {
+            let error = Arc::new(error);
+            for pending in batch {
+                let _ = pending.reply.send(Err(Arc::clone(&error)));
+            }
+        }
+    }
+}

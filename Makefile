@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test lint lint-ops coverage build image deploy screenshot bench-dashboard
+.PHONY: run test lint lint-ops coverage build image deploy screenshot bench bench-dashboard
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -36,6 +36,10 @@ deploy:
 ## screenshot: docs/screenshot.png from a live dashboard (headless Chromium)
 screenshot:
 	scripts/screenshot.sh
+
+## bench: the whole stack (PostgreSQL, 3 replicas, nginx) under load, next to its ceilings
+bench:
+	bench/stack.sh
 
 ## bench-dashboard: dashboard latency at 10 thousand and 10 million visits
 bench-dashboard:

@@ -28,8 +28,10 @@ connections=100
 rate_limit=100000r/s
 rate_burst=100000
 
+# nginx and dnsmasq live in sbin, which a non-login shell may not search.
+export PATH="$PATH:/usr/sbin:/sbin"
 ensure_postgres_binaries
-ensure_apt_tools wrk:wrk nginx:nginx-light dnsmasq:dnsmasq-base pgbench:postgresql-client
+ensure_apt_tools wrk:wrk nginx:nginx-light dnsmasq:dnsmasq-base
 build_app
 
 # The database server's options are read from the compose file's db command.
@@ -104,18 +106,25 @@ for replica in "${replicas[@]}"; do
     awk '/^VmRSS:/ {print $2}' "/proc/$replica/status"
 done | python3 -c 'import json, sys; print(json.dumps({"kind": "memory", "rss_kib": [int(l) for l in sys.stdin]}))' >>"$results"
 
-# pgbench SCENARIO SCRIPT: a warm-up, then the measured run.
+# pgbench SCENARIO SCRIPT VISITS: a warm-up, then the measured run; each
+# transaction records VISITS visits.
 pgbench_load() {
-    local scenario=$1 script=$2 logs=$work/pgbench-$RANDOM summary
+    local scenario=$1 script=$2 visits=$3 logs summary
+    logs=$(mktemp -d -p "$work" pgbench.XXXX)
     echo "--- $scenario"
-    mkdir -p "$logs"
-    pgbench "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$warmup" -f "$script" visitors >/dev/null
-    pgbench "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$script" \
+    "$PG_BINDIR/pgbench" "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$warmup" -f "$script" visitors >/dev/null
+    "$PG_BINDIR/pgbench" "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$script" \
         -l --log-prefix="$logs/log" visitors >"$logs/output" 2>&1
     summary=$(python3 bench/pgbench_summary.py "$logs"/log.* <"$logs/output")
-    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"pgbench\", \"result\": $summary}"
+    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"pgbench\", \"visits\": $visits, \"result\": $summary}"
 }
-pgbench_load "visitor upsert ceiling" bench/pgbench/upsert.sql
+pgbench_load "visitor upsert ceiling" bench/pgbench/upsert.sql 1
+# The app's statement alone, as one visit per transaction would run it, and
+# as a batch of the size 100 connections make with 4 batches in flight.
+for batch in 1 25; do
+    python3 bench/pgbench/app_statement.py "$batch" >"$work/app-$batch.sql"
+    pgbench_load "app statement, $batch per transaction" "$work/app-$batch.sql" "$batch"
+done
 
 # Start-up to ready on the database the run has filled: one replica again.
 stop_app "${replicas[2]}"
@@ -123,6 +132,5 @@ started=$(date +%s%N)
 start_app 127.0.0.3 "$app_port" "$url" "${replica_env[@]}"
 record "{\"kind\": \"startup\", \"seconds\": $((($(date +%s%N) - started) / 1000000))e-3}"
 
-cp "$results" target/bench-stack.jsonl
 python3 bench/report.py stack "$results" "$report"
 echo "--- $report updated"

@@ -145,3 +145,51 @@ async fn commit(pool: &PgPool, batch: Vec<Pending>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        identity::VisitorKey,
+        user_agent::{ClientInfo, DeviceType},
+    };
+
+    fn pending(visitor: u8) -> Pending {
+        let (reply, _) = oneshot::channel();
+        let visit = IncomingVisit {
+            visitor: VisitorKey::from_bytes([visitor; 32]),
+            client: Arc::new(ClientInfo {
+                browser: "curl".into(),
+                os: "Unknown".into(),
+                device: DeviceType::Other,
+            }),
+            path: "/".into(),
+            referrer_host: None,
+        };
+        Pending { visit, reply }
+    }
+
+    fn visitors(pending: &[Pending]) -> Vec<u8> {
+        pending
+            .iter()
+            .map(|p| p.visit.visitor.as_bytes()[0])
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_holds_each_visitor_once_and_later_visits_keep_their_order() {
+        let mut waiting: VecDeque<_> = [1, 2, 1, 3, 1, 2].into_iter().map(pending).collect();
+        assert_eq!(visitors(&next_batch(&mut waiting)), [1, 2, 3]);
+        assert_eq!(visitors(&next_batch(&mut waiting)), [1, 2]);
+        assert_eq!(visitors(&next_batch(&mut waiting)), [1]);
+        assert!(waiting.is_empty());
+    }
+
+    #[test]
+    fn a_batch_is_bounded() {
+        let mut waiting: VecDeque<_> = (0..=255).chain(0..=255).map(pending).collect();
+        assert_eq!(next_batch(&mut waiting).len(), MAX_BATCH);
+        assert_eq!(next_batch(&mut waiting).len(), MAX_BATCH);
+        assert!(waiting.is_empty());
+    }
+}

@@ -14,7 +14,12 @@ use serde::{Serialize, Serializer};
 use sqlx::PgPool;
 use tokio::sync::Mutex;
 
-use crate::db::{self, BreakdownRow, BucketRow};
+use askama::Template;
+
+use crate::{
+    chart::BarChart,
+    db::{self, BreakdownRow, BucketRow},
+};
 
 /// Breakdown tables list this many values, then one "Other" row.
 const TOP_VALUES: usize = 10;
@@ -190,6 +195,10 @@ pub struct Stats {
     pub devices: Vec<BreakdownEntry>,
     pub referrers: Vec<BreakdownEntry>,
     pub generated_at: DateTime<Utc>,
+    /// The chart of `series`, drawn once with the numbers rather than on
+    /// every page that shows them (they are cached; drawing is not free).
+    #[serde(skip)]
+    pub chart_svg: String,
 }
 
 impl Stats {
@@ -220,6 +229,17 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
     let mut by_dimension = split_by_dimension(breakdowns, unique_visitors);
     let mut take = |dimension: &str| by_dimension.remove(dimension).unwrap_or_default();
+    let series = fill_series(&rows, from, now, granularity);
+    let chart_svg = BarChart::new(
+        &series,
+        granularity,
+        format!(
+            "Visits and unique visitors, {}",
+            range.label().to_lowercase()
+        ),
+    )
+    .render()
+    .expect("rendering numbers into a String cannot fail");
     Ok(Stats {
         range,
         from,
@@ -228,12 +248,13 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
         visits: rows.iter().map(|row| row.visits).sum(),
         bot_visits: rows.iter().map(|row| row.bot_visits).sum(),
         current_visitors,
-        series: fill_series(&rows, from, now, granularity),
+        series,
         browsers: take("browser"),
         os: take("os"),
         devices: take("device"),
         referrers: take("referrer"),
         generated_at: now,
+        chart_svg,
     })
 }
 

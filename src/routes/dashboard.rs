@@ -7,7 +7,6 @@ use askama::Template;
 use rocket::{get, http::Header, routes, Responder, Route, State};
 
 use crate::{
-    chart::BarChart,
     db::{Db, VisitCounts},
     error::AppError,
     metrics::Metrics,
@@ -31,7 +30,6 @@ pub struct DashboardTemplate<'a> {
     /// How this visitor's User-Agent was read; it comes from the request.
     pub client: Arc<ClientInfo>,
     pub stats: Arc<Stats>,
-    pub chart_svg: String,
     pub ranges: Vec<RangeLink>,
     pub site: Option<&'a SiteInfo>,
 }
@@ -53,12 +51,10 @@ async fn dashboard<'a>(
     let counts = recorder.record(visit).await?;
     metrics.visit_recorded(client.is_bot(), counts.is_new);
     let stats = cache.get(db, range).await?;
-    let chart_svg = chart(&stats).render()?;
     Ok(Page::ok(DashboardTemplate {
         counts,
         client,
         stats,
-        chart_svg,
         ranges: StatsRange::ALL
             .into_iter()
             .map(|r| RangeLink {
@@ -68,17 +64,6 @@ async fn dashboard<'a>(
             .collect(),
         site: Some(site),
     }))
-}
-
-fn chart(stats: &Stats) -> BarChart {
-    BarChart::new(
-        &stats.series,
-        stats.granularity(),
-        format!(
-            "Visits and unique visitors, {}",
-            stats.range.label().to_lowercase()
-        ),
-    )
 }
 
 #[derive(Responder)]
@@ -98,7 +83,7 @@ async fn chart_svg(
     let range = StatsRange::parse(range)?;
     let stats = cache.get(db, range).await?;
     Ok(SvgImage {
-        svg: chart(&stats).render()?,
+        svg: stats.chart_svg.clone(),
         cache_control: Header::new("Cache-Control", "no-cache"),
     })
 }

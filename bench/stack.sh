@@ -120,8 +120,9 @@ pgbench_load() {
 }
 pgbench_load "visitor upsert ceiling" bench/pgbench/upsert.sql 1
 # The app's statement alone, as one visit per transaction would run it, and
-# as a batch of the size 100 connections make with 4 batches in flight.
-for batch in 1 25; do
+# as a batch of about the size this load makes (100 connections over three
+# replicas, each committing one batch at a time: about 30).
+for batch in 1 30; do
     python3 bench/pgbench/app_statement.py "$batch" >"$work/app-$batch.sql"
     pgbench_load "app statement, $batch per transaction" "$work/app-$batch.sql" "$batch"
 done

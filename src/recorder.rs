@@ -1,5 +1,5 @@
-//! Group commit for visits. The visits that arrive while earlier batches are
-//! being committed are gathered into the next batch: one statement and one
+//! Group commit for visits. The visits that arrive while a batch is being
+//! committed are gathered into the next batch: one statement and one
 //! commit for all of them, instead of one commit each. Every request still
 //! waits for the commit of its own visit, so a page is only answered once its
 //! visit is durable. Under light load a batch is a single visit and nothing
@@ -14,7 +14,7 @@ use rocket::{
     fairing::AdHoc,
     tokio::{
         self,
-        sync::{mpsc, oneshot, Semaphore},
+        sync::{mpsc, oneshot},
     },
 };
 use rocket_db_pools::Database;
@@ -25,9 +25,6 @@ use crate::{
     visit::IncomingVisit,
 };
 
-/// Batches in flight at once per replica. While they commit, the next visits
-/// queue up; the rest of the pool stays free for the dashboard's reads.
-const CONCURRENT_BATCHES: usize = 4;
 /// Bounds one statement's size and how long it holds its row locks.
 const MAX_BATCH: usize = 256;
 /// Visits waiting for a batch; past this, requests wait to be queued.
@@ -79,14 +76,13 @@ pub fn recording() -> AdHoc {
     })
 }
 
+/// One batch at a time per replica: while it commits, the next one gathers.
+/// Measured through nginx with three replicas, this beat two and four
+/// batches in flight by 30 to 50 %: bigger batches spread the statement's
+/// fixed cost (planning, constraint checks, the commit) over more visits.
 async fn commit_batches(pool: PgPool, mut incoming: mpsc::Receiver<Pending>) {
-    let slots = Arc::new(Semaphore::new(CONCURRENT_BATCHES));
     let mut waiting = VecDeque::new();
     loop {
-        let slot = Arc::clone(&slots)
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
         if waiting.is_empty() {
             match incoming.recv().await {
                 Some(pending) => waiting.push_back(pending),
@@ -99,12 +95,7 @@ async fn commit_batches(pool: PgPool, mut incoming: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let batch = next_batch(&mut waiting);
-        let pool = pool.clone();
-        tokio::spawn(async move {
-            commit(&pool, batch).await;
-            drop(slot);
-        });
+        commit(&pool, next_batch(&mut waiting)).await;
     }
 }
 

@@ -60,20 +60,23 @@ for replica in 1 2 3; do
     replicas+=("$APP_PID")
 done
 
-lb_port=$(free_port)
-python3 scripts/render_nginx.py "$work/lb" NGINX_LISTEN_PORT="$lb_port" \
-    NGINX_APP_UPSTREAM="app:$app_port" NGINX_RESOLVER="127.0.0.1:$dns_port" \
-    NGINX_RATE_LIMIT="$rate_limit" NGINX_RATE_BURST="$rate_burst"
-start_nginx "$work/lb"
+# project_nginx DIR UPSTREAM: the project's nginx template in front of
+# UPSTREAM, with the raised rate limit; its port in NGINX_PORT.
+project_nginx() {
+    NGINX_PORT=$(free_port)
+    python3 scripts/render_nginx.py "$1" NGINX_LISTEN_PORT="$NGINX_PORT" \
+        NGINX_APP_UPSTREAM="$2" NGINX_RESOLVER="127.0.0.1:$dns_port" \
+        NGINX_RATE_LIMIT="$rate_limit" NGINX_RATE_BURST="$rate_burst"
+    start_nginx "$1"
+}
+project_nginx "$work/lb" "app:$app_port"
+lb_port=$NGINX_PORT
 constant_port=$(free_port)
 python3 scripts/render_nginx.py --template bench/constant.conf.template "$work/constant" \
     NGINX_LISTEN_PORT="$constant_port"
 start_nginx "$work/constant"
-proxy_port=$(free_port)
-python3 scripts/render_nginx.py "$work/proxy" NGINX_LISTEN_PORT="$proxy_port" \
-    NGINX_APP_UPSTREAM="constant:$constant_port" NGINX_RESOLVER="127.0.0.1:$dns_port" \
-    NGINX_RATE_LIMIT="$rate_limit" NGINX_RATE_BURST="$rate_burst"
-start_nginx "$work/proxy"
+project_nginx "$work/proxy" "constant:$constant_port"
+proxy_port=$NGINX_PORT
 for port in "$lb_port" "$proxy_port"; do
     wait_for_url "http://127.0.0.1:$port/version"
 done

@@ -5,7 +5,7 @@
 use std::{
     collections::HashMap,
     fmt,
-    sync::Arc,
+    sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 
@@ -195,15 +195,27 @@ pub struct Stats {
     pub devices: Vec<BreakdownEntry>,
     pub referrers: Vec<BreakdownEntry>,
     pub generated_at: DateTime<Utc>,
-    /// The chart of `series`, drawn once with the numbers rather than on
-    /// every page that shows them (they are cached; drawing is not free).
+    /// The chart of `series`, kept with the (cached) numbers so that it is
+    /// drawn once rather than for every page; `/api/stats` never draws it.
     #[serde(skip)]
-    pub chart_svg: String,
+    chart_svg: OnceLock<String>,
 }
 
 impl Stats {
     pub fn granularity(&self) -> Granularity {
         self.range.granularity()
+    }
+
+    pub fn chart_svg(&self) -> &str {
+        self.chart_svg.get_or_init(|| {
+            let title = format!(
+                "Visits and unique visitors, {}",
+                self.range.label().to_lowercase()
+            );
+            BarChart::new(&self.series, self.granularity(), title)
+                .render()
+                .expect("rendering numbers into a String cannot fail")
+        })
     }
 }
 
@@ -229,17 +241,6 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
     let mut by_dimension = split_by_dimension(breakdowns, unique_visitors);
     let mut take = |dimension: &str| by_dimension.remove(dimension).unwrap_or_default();
-    let series = fill_series(&rows, from, now, granularity);
-    let chart_svg = BarChart::new(
-        &series,
-        granularity,
-        format!(
-            "Visits and unique visitors, {}",
-            range.label().to_lowercase()
-        ),
-    )
-    .render()
-    .expect("rendering numbers into a String cannot fail");
     Ok(Stats {
         range,
         from,
@@ -248,13 +249,13 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
         visits: rows.iter().map(|row| row.visits).sum(),
         bot_visits: rows.iter().map(|row| row.bot_visits).sum(),
         current_visitors,
-        series,
+        series: fill_series(&rows, from, now, granularity),
         browsers: take("browser"),
         os: take("os"),
         devices: take("device"),
         referrers: take("referrer"),
         generated_at: now,
-        chart_svg,
+        chart_svg: OnceLock::new(),
     })
 }
 

@@ -83,7 +83,7 @@ async fn chart_svg(
     let range = StatsRange::parse(range)?;
     let stats = cache.get(db, range).await?;
     Ok(SvgImage {
-        svg: stats.chart_svg.clone(),
+        svg: stats.chart_svg().to_owned(),
         cache_control: Header::new("Cache-Control", "no-cache"),
     })
 }

@@ -7,7 +7,7 @@
 
 use std::{
     collections::BTreeSet,
-    net::UdpSocket,
+    net::{TcpListener, UdpSocket},
     path::PathBuf,
     process::{Child, Command, Stdio},
     sync::{
@@ -52,12 +52,17 @@ fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port free on 127.0.0.1 for both UDP and TCP: dnsmasq listens on both and
+/// exits at once when either is taken, which would turn every request
+/// through nginx into a 502.
+fn free_dns_port() -> u16 {
+    loop {
+        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// dnsmasq answering `app` with every replica address; returns it and its port.
@@ -69,7 +74,7 @@ fn start_dns() -> (Daemon, u16) {
         .map(|(address, _)| format!("{address} app\n"))
         .collect();
     std::fs::write(&hosts, lines).unwrap();
-    let port = free_udp_port();
+    let port = free_dns_port();
     let child = Command::new(std::env::var("DNSMASQ_BIN").unwrap_or_else(|_| "dnsmasq".into()))
         .args([
             "--keep-in-foreground",
@@ -85,7 +90,15 @@ fn start_dns() -> (Daemon, u16) {
         .stderr(Stdio::null())
         .spawn()
         .expect("dnsmasq must be installed: run the tests with `make test`");
-    (Daemon { child, dir }, port)
+    let mut dns = Daemon { child, dir };
+    // A dnsmasq that could not listen exits at once; say so rather than let
+    // nginx answer 502 for a name it cannot resolve.
+    thread::sleep(Duration::from_millis(100));
+    assert!(
+        dns.child.try_wait().unwrap().is_none(),
+        "dnsmasq exited at start"
+    );
+    (dns, port)
 }
 
 /// nginx with the shipped template; returns it and its port.

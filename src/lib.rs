@@ -1,80 +1,51 @@
 //! visitors: a self-hosted unique-visitor counter with a server-rendered
-//! dashboard. `rocket()` assembles the whole application; `main.rs` only
-//! parses the command line and launches it.
+//! dashboard. `rocket()` assembles the application from its infrastructure
+//! and its features, one stage each; `cli` is the command line and
+//! `main.rs` only calls it.
 
-pub mod chart;
-pub mod config;
-pub mod db;
-mod error;
+pub mod cli;
+pub mod infra;
+
+pub mod assets;
+pub mod counting;
+pub mod dashboard;
 pub mod health;
-pub mod healthcheck;
-pub mod identity;
-pub mod logging;
-pub mod metrics;
-mod page;
-pub mod recorder;
-mod response_headers;
-pub mod routes;
 pub mod simulate;
 pub mod stats;
-pub mod user_agent;
 pub mod version;
-mod visit;
 
-use rocket::{fairing::AdHoc, Build, Rocket};
+use rocket::{Build, Rocket};
 
-use crate::{
-    config::Config,
-    health::HealthSwitch,
-    identity::VisitorIdentities,
-    metrics::{Metrics, RequestTelemetry},
-    page::SiteInfo,
-    response_headers::ResponseHeaders,
-    routes::admin::AdminToken,
-    stats::StatsCache,
-    user_agent::UserAgentClassifier,
+use crate::infra::{
+    admin, build_info::BuildInfo, config::Config, database, error, headers, logging, metrics,
+    page::Layout, telemetry::RequestTelemetry,
 };
 
-/// The application, ready to ignite: routes, database stage, state, headers.
+/// The application, ready to ignite.
 pub fn rocket(config: Config) -> Rocket<Build> {
-    let site = SiteInfo::new(&config);
-    let metrics = Metrics::new(&site.build);
-    let rocket = rocket::custom(config.figment())
-        .attach(db::stage(config.migrate_on_start))
-        .attach(db::maintenance())
-        .attach(AdHoc::on_ignite("User-Agent rules", |rocket| async {
-            // Compiling the rules takes tens of milliseconds of CPU: keep it
-            // off the async workers, and out of the request path.
-            let classifier = rocket::tokio::task::spawn_blocking(UserAgentClassifier::new)
-                .await
-                .expect("building the User-Agent classifier does not panic");
-            rocket.manage(classifier)
-        }))
-        .attach(ResponseHeaders::new(&config.instance_name))
+    let build = BuildInfo::current();
+    rocket::custom(config.figment())
+        // Infrastructure. The database stage comes first: features that need
+        // the pool at ignition find it.
+        .attach(database::stage(config.migrate_on_start))
+        .attach(metrics::stage(&build))
         .attach(RequestTelemetry {
             instance: config.instance_name.clone(),
         })
+        .attach(headers::stage(&config.instance_name))
         .attach(logging::startup_report(
             config.instance_name.clone(),
-            site.build.version.clone(),
+            build.version.clone(),
         ))
-        .attach(HealthSwitch::watchdog())
-        .manage(HealthSwitch::new(config.health_fail_exit_after))
-        .manage(metrics)
-        .manage(site)
-        .manage(VisitorIdentities::new(config.visitor_secret.as_ref()))
-        .manage(StatsCache::new(config.stats_cache_ttl))
-        .mount("/", routes::dashboard::routes())
-        .mount("/", routes::api::routes())
-        .mount("/", routes::health::routes())
-        .mount("/", routes::version::routes())
-        .mount("/", routes::metrics::routes())
-        .mount("/", routes::assets::routes())
-        .register("/", error::catchers());
-    match config.admin_token {
-        Some(token) => rocket
-            .manage(AdminToken(token))
-            .mount("/", routes::admin::routes()),
-        None => rocket,
-    }
+        .attach(admin::stage(&config))
+        .manage(Layout::new(&config, &build))
+        .manage(build)
+        .register("/", error::catchers())
+        // Features.
+        .attach(counting::stage(&config))
+        .attach(stats::stage(&config))
+        .attach(dashboard::stage())
+        .attach(health::stage(&config))
+        .attach(version::stage())
+        .attach(assets::stage())
 }

@@ -1,12 +1,12 @@
 """Prints a pgbench script that runs the app's own per-batch statement
-(src/db/record_visits.sql, the file the binary embeds) as one transaction
+(src/counting/record_visits.sql, the file the binary embeds) as one transaction
 with BATCH new visitors of a desktop Chrome, the way the app binds it.
     python3 bench/pgbench/app_statement.py BATCH > app.sql"""
 import os
 import re
 import sys
 
-STATEMENT = os.path.join(os.path.dirname(__file__), "..", "..", "src", "db", "record_visits.sql")
+STATEMENT = os.path.join(os.path.dirname(__file__), "..", "..", "src", "counting", "record_visits.sql")
 
 
 def script(batch):

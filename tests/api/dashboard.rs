@@ -4,9 +4,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rocket::http::{ContentType, Header, Status};
 use serde_json::Value;
 use visitors::{
-    db::{self, NewVisit},
-    identity::VisitorKey,
-    stats::Granularity,
+    counting::{
+        maintenance::maintain_counters,
+        store::{record_visits, NewVisit},
+        user_agent::UserAgentClassifier,
+        visitor_key::VisitorKey,
+    },
+    infra::database::database_now,
+    stats::range::Granularity,
 };
 
 use crate::helpers::{page_number, TestApp, FIREFOX};
@@ -23,12 +28,12 @@ async fn past_visit(
     referrer: Option<&str>,
     now: DateTime<Utc>,
 ) {
-    let classifier = visitors::user_agent::UserAgentClassifier::new();
+    let classifier = UserAgentClassifier::new();
     let client = classifier.classify(agent);
     let mut key = [0u8; 32];
     key[0] = who;
     key[31] = who;
-    db::record_visits(
+    record_visits(
         &app.db,
         &[NewVisit {
             visitor: VisitorKey::from_bytes(key),
@@ -57,7 +62,7 @@ async fn past_visit(
 /// | all   | 4      | 8      | 2    | A B C E |
 async fn fixture() -> TestApp {
     let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
-    let now = db::database_now(&app.db).await.unwrap();
+    let now = database_now(&app.db).await.unwrap();
     let h = TimeDelta::hours;
     let d = TimeDelta::days;
     let m = TimeDelta::minutes;
@@ -270,7 +275,7 @@ async fn the_live_counters_equal_a_full_recomputation() {
     }))
     .await;
     assert!(live.iter().all(|r| r.status() == Status::Ok));
-    db::maintain_counters(&app.db).await.unwrap();
+    maintain_counters(&app.db).await.unwrap();
     let written = counters(&app).await;
     assert!(written.0.len() > 10 && written.1.len() > 10);
 
@@ -278,7 +283,7 @@ async fn the_live_counters_equal_a_full_recomputation() {
         .execute(&app.db)
         .await
         .unwrap();
-    db::maintain_counters(&app.db).await.unwrap();
+    maintain_counters(&app.db).await.unwrap();
     assert_eq!(counters(&app).await, written);
 }
 
@@ -449,7 +454,7 @@ async fn maintenance_merges_past_shards_and_drops_old_counters_without_changing_
     let app = fixture().await;
     let ranges = ["1h", "24h", "7d", "all"];
     let before: Vec<Value> = futures::future::join_all(ranges.map(|r| api_stats(&app, r))).await;
-    db::maintain_counters(&app.db).await.unwrap();
+    maintain_counters(&app.db).await.unwrap();
 
     let leftovers: i64 = sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM visit_rollups WHERE shard >= 0 AND bucket < date_trunc(granularity, now(), 'UTC')) \

@@ -97,7 +97,7 @@ async fn a_replica_started_before_migrate_serves_once_migrations_ran() {
         "a friendly 503, not a crash"
     );
 
-    visitors::db::migrate(&app.db).await.unwrap();
+    visitors::infra::database::migrate(&app.db).await.unwrap();
     assert_eq!(
         app.client.get("/readyz").dispatch().await.status(),
         Status::Ok

@@ -15,7 +15,7 @@ use rocket::{
     local::asynchronous::{Client, LocalResponse},
 };
 use sqlx::{Connection, PgConnection, PgPool};
-use visitors::config::{self, Config};
+use visitors::infra::config::{self, Config};
 
 pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 pub const GOOGLEBOT: &str =

@@ -101,7 +101,7 @@ fn three_replicas_starting_together_migrate_one_empty_database() {
             .fetch_one(&db)
             .await
             .unwrap();
-        assert_eq!(applied as usize, visitors::db::MIGRATOR.iter().count());
+        assert_eq!(applied as usize, visitors::infra::database::MIGRATOR.iter().count());
         let secrets: i64 = sqlx::query_scalar("SELECT count(*) FROM app_settings")
             .fetch_one(&db)
             .await

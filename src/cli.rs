@@ -1,0 +1,165 @@
+//! The `visitors` command line: serve, migrate, healthcheck, simulate.
+
+use std::{process::ExitCode, time::Duration};
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::{
+    health::{probe, HealthSwitch},
+    infra::{build_info::BuildInfo, config::Config, database, logging},
+    simulate::Plan,
+};
+
+#[derive(Parser)]
+#[command(name = "visitors", about = "Self-hosted unique-visitor counter")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default): waits for the database, migrates, serves.
+    Serve,
+    /// Apply pending database migrations and exit (for a deploy step).
+    Migrate,
+    /// Exit 0 when the local server's /healthz answers 200, else 1 (for Docker).
+    Healthcheck,
+    /// Send demo visits to URL at a steady rate, then stop.
+    Simulate {
+        /// The page to visit, e.g. http://localhost:8080/
+        #[arg(long)]
+        url: String,
+        /// Visits per second.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// How long to run, in seconds.
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        /// Parallel connections.
+        #[arg(long, default_value_t = 4)]
+        workers: u32,
+    },
+}
+
+/// Exit codes an operator or orchestrator can tell apart.
+const EXIT_FAILURE: u8 = 1;
+const EXIT_CONFIG: u8 = 2;
+const EXIT_DATABASE: u8 = 3;
+const EXIT_UNHEALTHY: u8 = 4;
+
+/// Parses the command line and runs the command.
+pub fn run() -> ExitCode {
+    // The version is only known at run time as a String (see version.rs).
+    let matches = Cli::command()
+        .version(BuildInfo::current().version)
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => rocket::execute(serve()),
+        Command::Migrate => rocket::execute(migrate()),
+        Command::Healthcheck => probe::run(),
+        Command::Simulate {
+            url,
+            rate,
+            duration,
+            workers,
+        } => simulate(Plan {
+            url,
+            rate,
+            duration: Duration::from_secs(duration),
+            workers,
+        }),
+    }
+}
+
+fn simulate(plan: Plan) -> ExitCode {
+    if let Err(problem) = plan.validate() {
+        eprintln!("visitors: {problem}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let report = plan.run();
+    println!(
+        "visitors: sent {} visits to {}: {} succeeded, {} failed",
+        report.sent, plan.url, report.succeeded, report.failed
+    );
+    if report.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILURE)
+    }
+}
+
+async fn serve() -> ExitCode {
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    match crate::rocket(config).launch().await {
+        // The health watchdog shut the server down: say so to the supervisor.
+        Ok(rocket)
+            if rocket
+                .state::<HealthSwitch>()
+                .is_some_and(HealthSwitch::is_failing) =>
+        {
+            ExitCode::from(EXIT_UNHEALTHY)
+        }
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("visitors: could not start: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn migrate() -> ExitCode {
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let result = async {
+        let pool = sqlx::PgPool::connect(&config.database_url).await?;
+        database::migrate(&pool).await?;
+        pool.close().await;
+        Ok::<_, MigrateError>(())
+    };
+    match result.await {
+        Ok(()) => {
+            println!("visitors: migrations applied");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("visitors: migrations failed: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum MigrateError {
+    #[error(transparent)]
+    Connect(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Reads the configuration and waits for the database: the two ways a start
+/// can fail before Rocket takes over, each with its own exit code and one line.
+async fn prepare() -> Result<Config, ExitCode> {
+    let config = Config::from_env().map_err(|error| {
+        eprintln!("visitors: {error}");
+        ExitCode::from(EXIT_CONFIG)
+    })?;
+    logging::init(config.log_format);
+    let timeout = config.db_startup_timeout;
+    database::wait_for_database(&config.database_url, timeout)
+        .await
+        .map_err(|error| {
+            eprintln!(
+                "visitors: database unreachable after {} s (DB_STARTUP_TIMEOUT): {error}",
+                timeout.as_secs()
+            );
+            ExitCode::from(EXIT_DATABASE)
+        })?;
+    Ok(config)
+}

@@ -1,0 +1,146 @@
+//! Counting visits: who a visitor is (a keyed hash, never the address), what
+//! their User-Agent says, and the group-committed write path that records a
+//! visit and answers with its counts. `/api/whoami` shows a caller the
+//! address the counter sees for them.
+
+pub mod maintenance;
+pub mod recorder;
+pub mod store;
+pub mod user_agent;
+pub mod visit;
+pub mod visitor_key;
+
+use std::{net::IpAddr, time::Duration};
+
+use backon::{ExponentialBuilder, Retryable};
+use rocket::{
+    fairing::AdHoc,
+    get,
+    http::Header,
+    request::{FromRequest, Outcome},
+    routes,
+    serde::json::Json,
+    Request, Responder, State,
+};
+use rocket_db_pools::Database;
+use serde::Serialize;
+
+use crate::infra::{config::Config, database::Db};
+
+use self::{
+    recorder::VisitRecorder, user_agent::UserAgentClassifier, visit::ClientAddressRule,
+    visitor_key::VisitorIdentities,
+};
+
+/// The classifier, the identities, the address rule, the recorder, the
+/// counter maintenance and `/api/whoami`. The recorder and the shared secret need the pool, so they
+/// are set up once the database stage has made it.
+pub fn stage(config: &Config) -> AdHoc {
+    let identities = VisitorIdentities::new(config.visitor_secret.as_ref());
+    let rule = ClientAddressRule {
+        hops: config.trusted_proxy_hops,
+    };
+    AdHoc::on_ignite("Counting", |rocket| async move {
+        // Compiling the rules takes tens of milliseconds of CPU: keep it
+        // off the async workers, and out of the request path.
+        let classifier = rocket::tokio::task::spawn_blocking(UserAgentClassifier::new)
+            .await
+            .expect("building the User-Agent classifier does not panic");
+        rocket
+            .manage(classifier)
+            .manage(identities)
+            .manage(rule)
+            .mount("/", routes![whoami])
+            .attach(maintenance::job())
+            .attach(AdHoc::try_on_ignite("Visit recorder", |rocket| async {
+                let Some(db) = Db::fetch(&rocket) else {
+                    return Err(rocket);
+                };
+                let pool = sqlx::PgPool::clone(db);
+                let identities = rocket.state::<VisitorIdentities>().expect("managed above");
+                if let Err(error) = identities.load(&pool).await.map(drop) {
+                    rocket::warn!("the visitor secret is not readable yet ({error}): retrying");
+                }
+                Ok(rocket.manage(VisitRecorder::start(pool)))
+            }))
+            .attach(AdHoc::on_liftoff("Visitor secret", |rocket| {
+                Box::pin(async move {
+                    let (Some(identities), Some(db)) =
+                        (rocket.state::<VisitorIdentities>(), Db::fetch(rocket))
+                    else {
+                        return;
+                    };
+                    if identities.hasher().is_none() {
+                        rocket::tokio::spawn(keep_loading(identities.clone(), sqlx::PgPool::clone(db)));
+                    }
+                })
+            }))
+    })
+}
+
+/// Retries loading the shared secret until the schema is there (a replica
+/// started before `visitors migrate`); readiness also tries on every probe.
+async fn keep_loading(identities: VisitorIdentities, pool: sqlx::PgPool) {
+    let load = || async { identities.load(&pool).await.map(drop) };
+    let _ = load
+        .retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(5))
+                .without_max_times(),
+        )
+        .await;
+}
+
+/// The caller's address as this server sees it, and where it came from:
+/// the diagnostic for a proxy setup where every visitor collapses into the
+/// proxy's address (or where clients can claim any address). It only ever
+/// shows callers their own address, and is neither stored nor logged.
+#[derive(Serialize)]
+pub struct SeenAddress {
+    client_address: Option<IpAddr>,
+    peer_address: Option<IpAddr>,
+    trusted_header: Option<String>,
+    from_header: bool,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SeenAddress {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let rule = rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
+        let client_address = rule.client_address(request);
+        let peer_address = request.remote().map(|peer| peer.ip());
+        let trusted_header = if rule.hops > 0 {
+            Some("X-Forwarded-For".to_owned())
+        } else {
+            request
+                .rocket()
+                .config()
+                .ip_header
+                .as_ref()
+                .map(|h| h.to_string())
+        };
+        Outcome::Success(Self {
+            from_header: trusted_header.is_some() && client_address != peer_address,
+            client_address,
+            peer_address,
+            trusted_header,
+        })
+    }
+}
+
+#[derive(Responder)]
+struct Private<T> {
+    body: T,
+    cache_control: Header<'static>,
+}
+
+#[get("/api/whoami")]
+fn whoami(seen: SeenAddress) -> Private<Json<SeenAddress>> {
+    Private {
+        body: Json(seen),
+        cache_control: Header::new("Cache-Control", "no-store"),
+    }
+}

@@ -1,0 +1,115 @@
+//! The SQL of counting: recording a batch of visits in one statement, and
+//! the visitor secret every replica shares.
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use sqlx::PgPool;
+
+use crate::counting::visitor_key::VisitorKey;
+use crate::infra::config::Secret;
+
+/// Counter rows per bucket. A batch writes to the shard of its first visitor,
+/// by the rule of the migration's `visitor_shard()` (which the rebuild uses).
+const SHARDS: u8 = 64;
+
+const SECRET_SETTING: &str = "visitor_secret";
+
+/// What is stored about one visit; nothing here identifies the person.
+#[derive(Debug, Clone)]
+pub struct NewVisit<'a> {
+    pub visitor: VisitorKey,
+    pub path: &'a str,
+    pub browser: &'a str,
+    pub os: &'a str,
+    pub device: &'a str,
+    pub is_bot: bool,
+    pub referrer_host: Option<&'a str>,
+    /// When the visit happened; `None` (every live visit) is the database's
+    /// clock. Fixtures and imports of past visits set it.
+    pub visited_at: Option<DateTime<Utc>>,
+}
+
+/// The counts the page shows, including the visit just recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct VisitCounts {
+    /// How often this visitor has been here.
+    pub your_visits: i64,
+    /// Whether this was the visitor's first visit.
+    pub is_new: bool,
+    pub unique_visitors: i64,
+    /// Human visits; bots are counted apart.
+    pub total_visits: i64,
+}
+
+// One statement for a whole batch of visits, so one round trip and one
+// commit however many visits arrive together (`recorder` gathers them). The
+// upsert is atomic per visitor key: concurrent first visits of one visitor
+// make one row and every visit adds exactly one; a batch never holds one
+// visitor twice (an upsert cannot touch a row twice). Under that row lock,
+// `previous_seen` receives the visitor's previous visit, from which the
+// rollups learn whether this is the visitor's first visit in each
+// minute/hour/day bucket (an arrival there, and a departure from the bucket
+// of the previous visit; see the migration `rollups`); browser, OS, device
+// and referrer counts per hour and day follow the same rule (referrers per
+// visitor and host, in `referrals`). `greatest` keeps a visitor's times
+// monotonic when two of their visits race. Counter rows get the batch's
+// changes summed, in the batch's shard, so concurrent batches seldom queue on
+// one row. Every insert takes its rows in key order, and every batch runs
+// this same plan, so concurrent batches lock rows in one order and cannot
+// deadlock. The final SELECT reads the totals as they were before this
+// statement and adds the batch's own visits. The benchmark runs this same
+// file under pgbench (bench/pgbench/app_statement.py).
+const RECORD_VISITS: &str = include_str!("record_visits.sql");
+
+/// Records a batch of visits in one statement, and returns each one's
+/// counts, in order; the totals include the whole batch. Two visits of one
+/// visitor in a batch are an error (PostgreSQL updates a row once per
+/// statement), so `recorder` never batches them together.
+pub async fn record_visits<'a>(
+    pool: &PgPool,
+    visits: &[NewVisit<'a>],
+) -> Result<Vec<VisitCounts>, sqlx::Error> {
+    let Some(first) = visits.first() else {
+        return Ok(Vec::new());
+    };
+    // Keys are uniformly spread, so concurrent batches seldom share a shard.
+    let shard = i16::from(first.visitor.as_bytes()[0] % SHARDS);
+    let column = |f: fn(&NewVisit<'a>) -> &'a str| visits.iter().map(f).collect::<Vec<_>>();
+    sqlx::query_as(RECORD_VISITS)
+        .bind(
+            visits
+                .iter()
+                .map(|v| &v.visitor.as_bytes()[..])
+                .collect::<Vec<_>>(),
+        )
+        .bind(visits.iter().map(|v| v.is_bot).collect::<Vec<_>>())
+        .bind(column(|v| v.path))
+        .bind(column(|v| v.browser))
+        .bind(column(|v| v.os))
+        .bind(column(|v| v.device))
+        .bind(visits.iter().map(|v| v.referrer_host).collect::<Vec<_>>())
+        .bind(shard)
+        .bind(visits.iter().map(|v| v.visited_at).collect::<Vec<_>>())
+        .fetch_all(pool)
+        .await
+}
+
+/// The secret stored in the database, created by whichever replica asks first.
+pub async fn shared_visitor_secret(pool: &PgPool) -> Result<Secret, sqlx::Error> {
+    let mut candidate = vec![0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut candidate);
+    // Racing replicas all insert; only the first wins, and all read its
+    // value (in a second statement, whose snapshot sees the winner's row).
+    sqlx::query(
+        "INSERT INTO app_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(SECRET_SETTING)
+    .bind(&candidate)
+    .execute(pool)
+    .await?;
+    let secret: Vec<u8> = sqlx::query_scalar("SELECT value FROM app_settings WHERE name = $1")
+        .bind(SECRET_SETTING)
+        .fetch_one(pool)
+        .await?;
+    Ok(Secret::new(secret))
+}

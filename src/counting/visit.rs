@@ -1,0 +1,128 @@
+//! The visit a request represents, as the database will see it: the keyed
+//! visitor identity and what the dashboard breaks visits down by. The client
+//! address is used for the hash and dropped here.
+
+use std::{net::IpAddr, sync::Arc};
+
+use rocket::{
+    http::Status,
+    request::{FromRequest, Outcome},
+    Request, State,
+};
+
+use crate::{
+    counting::{
+        store::NewVisit,
+        user_agent::{ClientInfo, UserAgentClassifier},
+        visitor_key::{VisitorIdentities, VisitorKey},
+    },
+    infra::{config::forwarded_client, text::clip},
+};
+
+const MAX_PATH_LEN: usize = 1024;
+const MAX_HOST_LEN: usize = 253;
+
+/// Where the client's address is read from: the peer address, the header
+/// Rocket's `ip_header` names, or the right end of `X-Forwarded-For` behind
+/// `hops` appending proxies (`TRUSTED_PROXY_HOPS`).
+pub struct ClientAddressRule {
+    pub hops: usize,
+}
+
+impl ClientAddressRule {
+    /// The address to count the request under. Rocket's `client_ip` honours
+    /// `ip_header` only when configured, and falls back to the peer address
+    /// when the header does not parse; so does the forwarded rule.
+    pub fn client_address(&self, request: &Request<'_>) -> Option<IpAddr> {
+        if self.hops > 0 {
+            return request
+                .headers()
+                .get("X-Forwarded-For")
+                .last()
+                .and_then(|header| forwarded_client(header, self.hops))
+                .or_else(|| request.remote().map(|peer| peer.ip()));
+        }
+        request.client_ip()
+    }
+}
+
+pub struct IncomingVisit {
+    pub visitor: VisitorKey,
+    pub client: Arc<ClientInfo>,
+    pub path: String,
+    pub referrer_host: Option<String>,
+}
+
+impl IncomingVisit {
+    pub fn as_new_visit(&self) -> NewVisit<'_> {
+        NewVisit {
+            visitor: self.visitor,
+            path: &self.path,
+            browser: &self.client.browser,
+            os: &self.client.os,
+            device: self.client.device.as_str(),
+            is_bot: self.client.is_bot(),
+            referrer_host: self.referrer_host.as_deref(),
+            visited_at: None,
+        }
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IncomingVisit {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let identities =
+            rocket::outcome::try_outcome!(request.guard::<&State<VisitorIdentities>>().await);
+        // Not loaded yet: the schema is not there (see VisitorIdentities).
+        let Some(hasher) = identities.hasher() else {
+            return Outcome::Error((Status::ServiceUnavailable, ()));
+        };
+        let classifier =
+            rocket::outcome::try_outcome!(request.guard::<&State<UserAgentClassifier>>().await);
+        let rule = rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
+        let user_agent = request.headers().get_one("User-Agent").unwrap_or("");
+        let visitor = hasher.key(rule.client_address(request), user_agent);
+        let host = request
+            .host()
+            .map(|h| h.domain().as_str().to_ascii_lowercase());
+        Outcome::Success(Self {
+            visitor,
+            client: classifier.classify(user_agent),
+            path: clip(request.uri().path().as_str(), MAX_PATH_LEN).to_owned(),
+            referrer_host: request
+                .headers()
+                .get_one("Referer")
+                .and_then(referrer_host)
+                .filter(|referrer| Some(referrer) != host.as_ref()),
+        })
+    }
+}
+
+/// The host of a Referer URL; our own host is dropped by the caller, so that
+/// moving around the dashboard does not show up as a referral.
+fn referrer_host(referer: &str) -> Option<String> {
+    let url = url::Url::parse(referer).ok()?;
+    let host = url.host_str()?.to_ascii_lowercase();
+    (host.len() <= MAX_HOST_LEN).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::referrer_host;
+
+    #[test]
+    fn referrers_are_reduced_to_their_host() {
+        assert_eq!(
+            referrer_host("https://News.Example.com/a?b=c").as_deref(),
+            Some("news.example.com")
+        );
+        assert_eq!(referrer_host("not a url"), None);
+        assert_eq!(referrer_host("mailto:someone@example.com"), None);
+        assert_eq!(
+            referrer_host(&format!("https://{}.com/", "a".repeat(300))),
+            None
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! Operator authentication: `Authorization: Bearer <ADMIN_TOKEN>`. Features
+//! mount their admin routes only when a token is configured, so without one
+//! those routes do not exist (404).
+
+use rocket::{
+    fairing::AdHoc,
+    http::Status,
+    request::{FromRequest, Outcome},
+    Request,
+};
+use subtle::ConstantTimeEq;
+
+use crate::infra::config::{Config, Secret};
+
+/// The configured admin token, as managed state.
+struct AdminToken(Secret);
+
+/// Manages the token, when one is configured.
+pub fn stage(config: &Config) -> AdHoc {
+    let token = config.admin_token.clone();
+    AdHoc::on_ignite("Admin token", |rocket| async {
+        match token {
+            Some(token) => rocket.manage(AdminToken(token)),
+            None => rocket,
+        }
+    })
+}
+
+/// Proof that the request carried the admin token.
+pub struct Admin;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for Admin {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let Some(AdminToken(expected)) = request.rocket().state::<AdminToken>() else {
+            return Outcome::Error((Status::NotFound, ()));
+        };
+        let presented = request
+            .headers()
+            .get_one("Authorization")
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Constant time, so the comparison does not leak how much matched.
+        if bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+            Outcome::Success(Admin)
+        } else {
+            Outcome::Error((Status::Unauthorized, ()))
+        }
+    }
+}

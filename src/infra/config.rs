@@ -1,0 +1,724 @@
+//! Configuration. `SETTINGS` is the one table of every setting: its
+//! variable, default, meaning and rule. The binary's defaults come from it,
+//! `Config::from_figment` validates by it, and tests check the README's
+//! table and `.env.example` against it.
+//!
+//! Sources, later ones winning: Rocket's defaults, the table's defaults, a
+//! `Rocket.toml` if there is one (or `ROCKET_CONFIG`), `ROCKET_*` variables,
+//! then the app's own plain variables (`DATABASE_URL`, `USER_NAME`, …).
+
+use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    value::{Dict, Value},
+    Figment, Profile,
+};
+use sqlx::postgres::PgConnectOptions;
+
+use crate::infra::logging::LogFormat;
+
+/// The name rocket_db_pools knows our pool by: `databases.visitors.*`.
+pub const DATABASE_NAME: &str = "visitors";
+const DATABASE_URL_KEY: &str = "databases.visitors.url";
+
+/// A secret shorter than this would make the keyed hash guessable.
+const MIN_SECRET_LEN: usize = 16;
+
+/// Who reads a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The app, from a plain variable.
+    App,
+    /// Rocket, from `ROCKET_<KEY>`; validated by Rocket's own configuration.
+    Rocket,
+}
+
+/// What a value must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Any text.
+    Text,
+    /// `true` or `false`.
+    Flag,
+    /// A whole number from `min` to `max`.
+    Number { min: u64, max: u64 },
+    /// At least `MIN_SECRET_LEN` characters; never printed.
+    Secret,
+    /// `http(s)://…` or `#`.
+    LinkOrHash,
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// At most 64 printable ASCII characters (it becomes a header).
+    HeaderValue,
+    /// A `postgres://` URL; its password is never printed.
+    PostgresUrl,
+    /// Checked by Rocket.
+    Rocket,
+}
+
+/// One setting. An empty value counts as unset, because Compose passes an
+/// unset `${NAME:-}` as an empty string.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+    pub variable: &'static str,
+    /// The value when unset, written as the variable would hold it; `None`
+    /// when there is none (required, or worked out at start).
+    pub default: Option<&'static str>,
+    /// How the documentation states the default when there is no value.
+    pub default_doc: &'static str,
+    pub meaning: &'static str,
+    pub rule: Rule,
+    pub reader: Reader,
+}
+
+impl Setting {
+    const fn app(variable: &'static str, default: Option<&'static str>, rule: Rule) -> Self {
+        Self {
+            variable,
+            default,
+            default_doc: "",
+            meaning: "",
+            rule,
+            reader: Reader::App,
+        }
+    }
+
+    const fn rocket(variable: &'static str, default: Option<&'static str>) -> Self {
+        Self {
+            reader: Reader::Rocket,
+            ..Self::app(variable, default, Rule::Rocket)
+        }
+    }
+
+    const fn doc(self, default_doc: &'static str, meaning: &'static str) -> Self {
+        Self {
+            default_doc,
+            meaning,
+            ..self
+        }
+    }
+
+    /// The figment key: `ROCKET_PORT` → `port`, `USER_NAME` → `user_name`.
+    pub fn key(&self) -> String {
+        match self.variable {
+            "DATABASE_URL" => DATABASE_URL_KEY.to_owned(),
+            name => name
+                .strip_prefix("ROCKET_")
+                .unwrap_or(name)
+                .to_ascii_lowercase(),
+        }
+    }
+
+    /// The default as the documentation shows it.
+    pub fn default_text(&self) -> String {
+        match (self.default, self.default_doc) {
+            (Some(value), "") => format!("`{value}`"),
+            (Some(value), doc) => format!("`{value}` {doc}"),
+            (None, doc) => doc.to_owned(),
+        }
+    }
+}
+
+pub const DATABASE_URL: Setting = Setting::app("DATABASE_URL", None, Rule::PostgresUrl).doc(
+    "(required)",
+    "`postgres://user:password@host:port/database`",
+);
+pub const USER_NAME: Setting =
+    Setting::app("USER_NAME", Some("n/a"), Rule::Text).doc("", "name shown in the footer");
+pub const USER_URL: Setting = Setting::app("USER_URL", Some("#"), Rule::LinkOrHash)
+    .doc("", "link of that name; `http(s)://…` or `#`");
+pub const INSTANCE_NAME: Setting = Setting::app("INSTANCE_NAME", None, Rule::HeaderValue).doc(
+    "host name",
+    "this replica's name on the page and in `X-Served-By` (≤ 64 printable ASCII characters)",
+);
+pub const VISITOR_SECRET: Setting = Setting::app("VISITOR_SECRET", None, Rule::Secret).doc(
+    "generated",
+    "key of the visitor hash, ≥ 16 characters. Unset, a random 32-byte key is generated once \
+     and stored in the database, so every replica shares it",
+);
+pub const MIGRATE_ON_START: Setting = Setting::app("MIGRATE_ON_START", Some("true"), Rule::Flag)
+    .doc(
+        "",
+        "apply migrations before serving; `false` leaves it to `visitors migrate` (the server \
+         then reports not ready until they are applied)",
+    );
+pub const DB_STARTUP_TIMEOUT: Setting = Setting::app(
+    "DB_STARTUP_TIMEOUT",
+    Some("30"),
+    Rule::Number { min: 1, max: 3600 },
+)
+.doc(
+    "",
+    "seconds to keep retrying an unreachable database at start, with back-off, before exiting \
+     with code 3",
+);
+pub const STATS_CACHE_MS: Setting = Setting::app(
+    "STATS_CACHE_MS",
+    Some("1000"),
+    Rule::Number {
+        min: 0,
+        max: 3_600_000,
+    },
+)
+.doc(
+    "",
+    "how long a replica reuses the dashboard's numbers for a range; `0` computes them on every \
+     request",
+);
+pub const ADMIN_TOKEN: Setting = Setting::app("ADMIN_TOKEN", None, Rule::Secret).doc(
+    "(unset)",
+    "enables `POST /admin/fail-health` (≥ 16 characters); unset, the admin routes do not exist",
+);
+pub const HEALTH_FAIL_EXIT_AFTER: Setting = Setting::app(
+    "HEALTH_FAIL_EXIT_AFTER",
+    Some("30"),
+    Rule::Number { min: 0, max: 3600 },
+)
+.doc(
+    "",
+    "seconds of failed health (the switch) after which the server shuts down with exit code 4",
+);
+pub const LOG_FORMAT: Setting =
+    Setting::app("LOG_FORMAT", Some("text"), Rule::OneOf(&["json", "text"])).doc(
+        "(`json` in the image)",
+        "`json`: one JSON object per line (route, method, status, latency, instance for each \
+         request); `text`: human-readable. `RUST_LOG` replaces the level filter \
+         (`info,rocket=error,_=error`). No log line holds a client address or a visitor key",
+    );
+pub const TRUSTED_PROXY_HOPS: Setting = Setting::app(
+    "TRUSTED_PROXY_HOPS",
+    Some("0"),
+    Rule::Number { min: 0, max: 8 },
+)
+.doc(
+    "",
+    "behind N proxies that each append the connecting address to `X-Forwarded-For` (an AWS \
+     load balancer: 1), the client is the N-th address from the right of that header; \
+     entries left of it are whatever the client sent and are ignored. `0`: the header is not \
+     read",
+);
+pub const ROCKET_ADDRESS: Setting = Setting::rocket("ROCKET_ADDRESS", Some("127.0.0.1"))
+    .doc("", "address to listen on (`0.0.0.0` in a container)");
+pub const ROCKET_PORT: Setting = Setting::rocket("ROCKET_PORT", Some("8000"))
+    .doc("", "port to listen on; `0` picks a free one (the log says which)");
+pub const ROCKET_IP_HEADER: Setting = Setting::rocket("ROCKET_IP_HEADER", Some("false")).doc(
+    "",
+    "header holding the client IP. Off by default: the client is the peer address. Behind a \
+     proxy that *overwrites* `X-Real-IP` with the connection's address, set `X-Real-IP`. A \
+     malformed value falls back to the peer address",
+);
+pub const ROCKET_DATABASES: Setting =
+    Setting::rocket("ROCKET_DATABASES", Some("{visitors={connect_timeout=3}}")).doc(
+        "",
+        "pool settings, e.g. `{visitors={max_connections=16}}`; `connect_timeout` is also how \
+         long a request waits for a connection before the 503 page",
+    );
+
+/// Every setting, in the order the documentation lists them.
+pub const SETTINGS: &[Setting] = &[
+    DATABASE_URL,
+    USER_NAME,
+    USER_URL,
+    INSTANCE_NAME,
+    VISITOR_SECRET,
+    MIGRATE_ON_START,
+    DB_STARTUP_TIMEOUT,
+    STATS_CACHE_MS,
+    ADMIN_TOKEN,
+    LOG_FORMAT,
+    HEALTH_FAIL_EXIT_AFTER,
+    TRUSTED_PROXY_HOPS,
+    ROCKET_ADDRESS,
+    ROCKET_PORT,
+    ROCKET_IP_HEADER,
+    ROCKET_DATABASES,
+];
+
+/// Everything the app needs, validated.
+#[derive(Clone)]
+pub struct Config {
+    figment: Figment,
+    pub database_url: String,
+    pub user_name: String,
+    pub user_url: String,
+    pub instance_name: String,
+    pub visitor_secret: Option<Secret>,
+    pub migrate_on_start: bool,
+    pub db_startup_timeout: Duration,
+    /// How long a replica reuses the dashboard's numbers; zero turns it off.
+    pub stats_cache_ttl: Duration,
+    /// Enables the `/admin/` routes.
+    pub admin_token: Option<Secret>,
+    /// How long health may fail before the process exits.
+    pub health_fail_exit_after: Duration,
+    pub log_format: LogFormat,
+    /// Proxies in front that append to `X-Forwarded-For`; 0 reads no such header.
+    pub trusted_proxy_hops: usize,
+}
+
+/// A key or token; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// A missing or invalid setting, named as the operator set it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: String,
+    pub problem: String,
+}
+
+/// Where the settings come from, in order of precedence (last wins).
+pub fn figment() -> Figment {
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::defaults(defaults()))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(non_empty(
+            Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global(),
+        ))
+        // Plain variables must be global, or a `[release]` table would beat them.
+        .merge(non_empty(
+            Env::raw()
+                .filter_map(|name| {
+                    SETTINGS
+                        .iter()
+                        .find(|s| s.reader == Reader::App && name == s.variable)
+                        .map(|s| s.key().into())
+                })
+                .global(),
+        ))
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
+}
+
+/// The variables of `env` without the empty ones, which mean "unset".
+fn non_empty(env: Env) -> Serialized<Dict> {
+    let mut values = Dict::new();
+    for (key, value) in env.iter() {
+        if !value.trim().is_empty() {
+            let value = value.parse::<Value>().expect("parsing a value is infallible");
+            insert_dotted(&mut values, key.as_str(), value);
+        }
+    }
+    Serialized::globals(values)
+}
+
+/// `a.b.c = v` as nested dictionaries, as figment's own providers nest keys.
+fn insert_dotted(dict: &mut Dict, key: &str, value: Value) {
+    match key.split_once('.') {
+        None => {
+            dict.insert(key.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let entry = dict
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::from(Dict::new()));
+            if let Value::Dict(_, inner) = entry {
+                insert_dotted(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// The table's defaults, as figment values at their keys.
+fn defaults() -> Dict {
+    let mut values = Dict::new();
+    for setting in SETTINGS {
+        if let Some(default) = setting.default {
+            let value = default.parse::<Value>().expect("a default parses");
+            insert_dotted(&mut values, &setting.key(), value);
+        }
+    }
+    values
+}
+
+impl Config {
+    /// Reads and validates everything once; the first problem found is returned.
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        figment
+            .extract::<rocket::Config>()
+            .map_err(|e| ConfigError::from_figment(&e))?;
+        let read = Settings(&figment);
+        let database_url = read.required(&DATABASE_URL)?;
+        let instance_name = match read.optional(&INSTANCE_NAME)? {
+            Some(name) => name,
+            None => gethostname::gethostname().to_string_lossy().into_owned(),
+        };
+        check(&INSTANCE_NAME, &instance_name)?;
+        Ok(Self {
+            database_url,
+            user_name: read.required(&USER_NAME)?,
+            user_url: read.required(&USER_URL)?,
+            instance_name,
+            visitor_secret: read.secret(&VISITOR_SECRET)?,
+            migrate_on_start: read.flag(&MIGRATE_ON_START)?,
+            db_startup_timeout: Duration::from_secs(read.number(&DB_STARTUP_TIMEOUT)?),
+            stats_cache_ttl: Duration::from_millis(read.number(&STATS_CACHE_MS)?),
+            admin_token: read.secret(&ADMIN_TOKEN)?,
+            health_fail_exit_after: Duration::from_secs(read.number(&HEALTH_FAIL_EXIT_AFTER)?),
+            log_format: read.required(&LOG_FORMAT)?.parse().map_err(|problem| {
+                ConfigError::new(LOG_FORMAT.variable, problem)
+            })?,
+            trusted_proxy_hops: read.number(&TRUSTED_PROXY_HOPS)? as usize,
+            figment,
+        })
+    }
+
+    /// Reads the environment (and a `Rocket.toml`, if any).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_figment(figment())
+    }
+
+    /// The figment Rocket itself is built from.
+    pub fn figment(&self) -> &Figment {
+        &self.figment
+    }
+}
+
+/// Reads app settings out of a figment, each checked by its rule.
+struct Settings<'a>(&'a Figment);
+
+impl Settings<'_> {
+    fn optional(&self, setting: &Setting) -> Result<Option<String>, ConfigError> {
+        let value = match self.0.find_value(&setting.key()) {
+            Ok(value) => value,
+            Err(e) if e.missing() => return Ok(None),
+            Err(e) => return Err(ConfigError::from_figment(&e)),
+        };
+        // Figment has parsed "30" as a number and "true" as a boolean; the
+        // rules check the text as the operator wrote it.
+        let text = match value {
+            Value::String(_, text) => text,
+            Value::Num(_, number) => number
+                .to_u128()
+                .map(|n| n.to_string())
+                .or_else(|| number.to_i128().map(|n| n.to_string()))
+                .or_else(|| number.to_f64().map(|n| n.to_string()))
+                .unwrap_or_default(),
+            Value::Bool(_, flag) => flag.to_string(),
+            Value::Char(_, c) => c.to_string(),
+            _ => return Err(ConfigError::new(setting.variable, "must be a single value")),
+        };
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        check(setting, &text)?;
+        Ok(Some(text))
+    }
+
+    fn required(&self, setting: &Setting) -> Result<String, ConfigError> {
+        self.optional(setting)?
+            .ok_or_else(|| ConfigError::new(setting.variable, "is required"))
+    }
+
+    fn flag(&self, setting: &Setting) -> Result<bool, ConfigError> {
+        Ok(self.required(setting)? == "true")
+    }
+
+    fn number(&self, setting: &Setting) -> Result<u64, ConfigError> {
+        Ok(self
+            .required(setting)?
+            .parse()
+            .expect("checked by the rule"))
+    }
+
+    fn secret(&self, setting: &Setting) -> Result<Option<Secret>, ConfigError> {
+        Ok(self
+            .optional(setting)?
+            .map(|text| Secret::new(text.into_bytes())))
+    }
+}
+
+/// Checks `value` against the setting's rule.
+fn check(setting: &Setting, value: &str) -> Result<(), ConfigError> {
+    let refuse = |problem: String| Err(ConfigError::new(setting.variable, problem));
+    match setting.rule {
+        Rule::Text | Rule::Rocket => Ok(()),
+        Rule::Flag => match value {
+            "true" | "false" => Ok(()),
+            _ => refuse("must be true or false".into()),
+        },
+        Rule::Number { min, max } => match value.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(()),
+            _ => refuse(format!("must be a whole number from {min} to {max}")),
+        },
+        Rule::Secret if value.len() < MIN_SECRET_LEN => {
+            refuse(format!("must be at least {MIN_SECRET_LEN} characters long"))
+        }
+        Rule::Secret => Ok(()),
+        Rule::LinkOrHash
+            if value == "#" || value.starts_with("https://") || value.starts_with("http://") =>
+        {
+            Ok(())
+        }
+        Rule::LinkOrHash => refuse("must be an http:// or https:// URL (or # for none)".into()),
+        Rule::OneOf(words) if words.contains(&value) => Ok(()),
+        Rule::OneOf(words) => refuse(format!("must be one of {}", words.join(", "))),
+        Rule::HeaderValue
+            if value.len() <= 64 && value.bytes().all(|b| b.is_ascii_graphic() || b == b' ') =>
+        {
+            Ok(())
+        }
+        Rule::HeaderValue => refuse("must be at most 64 printable ASCII characters".into()),
+        Rule::PostgresUrl => {
+            // The message deliberately leaves the URL out: it holds the password.
+            let scheme = value.starts_with("postgres://") || value.starts_with("postgresql://");
+            match PgConnectOptions::from_str(value) {
+                Ok(_) if scheme => Ok(()),
+                _ => refuse(
+                    "is not a PostgreSQL URL (postgres://user:password@host:port/database)".into(),
+                ),
+            }
+        }
+    }
+}
+
+impl ConfigError {
+    fn new(variable: &str, problem: impl Into<String>) -> Self {
+        Self {
+            variable: variable.into(),
+            problem: problem.into(),
+        }
+    }
+
+    fn from_figment(error: &figment::Error) -> Self {
+        let key = error.path.join(".");
+        // figment repeats the key inside its message; keep only the problem.
+        let variable = SETTINGS
+            .iter()
+            .find(|s| s.key() == key)
+            .map_or_else(|| format!("ROCKET_{}", key.replace('.', "_").to_ascii_uppercase()), |s| s.variable.to_owned());
+        Self::new(&variable, error.kind.to_string())
+    }
+}
+
+/// The client address of a request behind `hops` appending proxies: the
+/// `hops`-th entry from the right of `X-Forwarded-For`. `None` when the
+/// header has fewer entries or that one is not an address.
+pub fn forwarded_client(forwarded_for: &str, hops: usize) -> Option<IpAddr> {
+    let entry = forwarded_for.rsplit(',').nth(hops.checked_sub(1)?)?;
+    entry.trim().parse().ok()
+}
+
+/// The README's table of settings, generated from `SETTINGS`.
+pub fn markdown_table() -> String {
+    let mut table = String::from("| variable | default | meaning |\n|---|---|---|\n");
+    for setting in SETTINGS {
+        table += &format!(
+            "| `{}` | {} | {} |\n",
+            setting.variable,
+            setting.default_text(),
+            setting.meaning
+        );
+    }
+    table
+}
+
+/// `.env.example`'s lines for the given app settings: each with its meaning
+/// and default as a comment, left empty so that the app's default applies.
+pub fn env_example(variables: &[&str]) -> String {
+    let mut text = String::new();
+    for setting in SETTINGS.iter().filter(|s| variables.contains(&s.variable)) {
+        let meaning = setting.meaning.replace('`', "");
+        text += &format!(
+            "# {meaning}. Default: {}.\n{}=\n",
+            setting.default_text().replace('`', ""),
+            setting.variable
+        );
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    const URL: &str = "postgres://u:p@localhost:5432/db";
+
+    /// Reads the configuration as the binary does, from a sandboxed environment.
+    // The closure's error type is figment's own (`Jail::expect_with`).
+    #[allow(clippy::result_large_err)]
+    fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut result = None;
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            for (name, value) in vars {
+                jail.set_env(name, value);
+            }
+            result = Some(Config::from_env());
+            Ok(())
+        });
+        result.unwrap()
+    }
+
+    /// `Config` has no Debug (it holds the database password), so no unwrap_err.
+    fn error_with(vars: &[(&str, &str)]) -> ConfigError {
+        match config_with(vars) {
+            Ok(_) => panic!("{vars:?} should be refused"),
+            Err(error) => error,
+        }
+    }
+
+    #[test]
+    fn a_missing_database_url_is_named() {
+        let err = error_with(&[]);
+        assert_eq!(
+            err.to_string(),
+            "configuration error: DATABASE_URL: is required"
+        );
+    }
+
+    #[test]
+    fn a_bad_database_url_is_named_without_echoing_it() {
+        let err = error_with(&[("DATABASE_URL", "mysql://secretpw@x/db")]);
+        assert_eq!(err.variable, "DATABASE_URL");
+        assert!(!err.to_string().contains("secretpw"));
+    }
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let Ok(config) = config_with(&[("DATABASE_URL", URL)]) else {
+            panic!("the defaults are valid")
+        };
+        assert_eq!(config.database_url, URL);
+        assert_eq!(config.user_name, "n/a");
+        assert_eq!(config.user_url, "#");
+        assert!(config.migrate_on_start);
+        assert_eq!(config.db_startup_timeout, Duration::from_secs(30));
+        assert_eq!(config.stats_cache_ttl, Duration::from_secs(1));
+        assert_eq!(config.health_fail_exit_after, Duration::from_secs(30));
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.trusted_proxy_hops, 0);
+        assert!(config.visitor_secret.is_none());
+        assert!(config.admin_token.is_none());
+        assert!(!config.instance_name.is_empty());
+        let rocket: rocket::Config = config.figment().extract().unwrap();
+        assert!(
+            rocket.ip_header.is_none(),
+            "no forwarded header is trusted by default"
+        );
+        assert_eq!(rocket.port, 8000);
+        let timeout: u64 = config
+            .figment()
+            .extract_inner("databases.visitors.connect_timeout")
+            .unwrap();
+        assert_eq!(timeout, 3);
+    }
+
+    #[test]
+    fn plain_variables_are_read() {
+        let config = config_with(&[
+            ("DATABASE_URL", URL),
+            ("USER_NAME", "Ada"),
+            ("USER_URL", "https://example.org/ada"),
+            ("INSTANCE_NAME", "replica-7"),
+            ("VISITOR_SECRET", "0123456789abcdef0123"),
+            ("MIGRATE_ON_START", "false"),
+            ("DB_STARTUP_TIMEOUT", "5"),
+            ("TRUSTED_PROXY_HOPS", "1"),
+            ("ROCKET_IP_HEADER", "X-Real-IP"),
+        ]);
+        let Ok(config) = config else {
+            panic!("all values are valid")
+        };
+        assert_eq!(config.user_name, "Ada");
+        assert_eq!(config.user_url, "https://example.org/ada");
+        assert_eq!(config.instance_name, "replica-7");
+        assert_eq!(
+            config.visitor_secret.as_ref().map(Secret::as_bytes),
+            Some(&b"0123456789abcdef0123"[..])
+        );
+        assert!(!config.migrate_on_start);
+        assert_eq!(config.db_startup_timeout, Duration::from_secs(5));
+        assert_eq!(config.trusted_proxy_hops, 1);
+        let rocket: rocket::Config = config.figment().extract().unwrap();
+        assert_eq!(
+            rocket.ip_header.as_ref().map(|h| h.as_str()),
+            Some("X-Real-IP")
+        );
+    }
+
+    #[test]
+    fn empty_variables_mean_unset() {
+        let Ok(config) = config_with(&[
+            ("DATABASE_URL", URL),
+            ("USER_NAME", ""),
+            ("MIGRATE_ON_START", ""),
+            ("STATS_CACHE_MS", ""),
+            ("ADMIN_TOKEN", ""),
+            ("ROCKET_PORT", ""),
+        ]) else {
+            panic!("empty values take the defaults")
+        };
+        assert_eq!(config.user_name, "n/a");
+        assert!(config.migrate_on_start);
+        assert_eq!(config.stats_cache_ttl, Duration::from_secs(1));
+        assert!(config.admin_token.is_none());
+    }
+
+    #[test]
+    fn invalid_values_name_their_variable() {
+        for (name, value) in [
+            ("MIGRATE_ON_START", "maybe"),
+            ("DB_STARTUP_TIMEOUT", "soon"),
+            ("DB_STARTUP_TIMEOUT", "0"),
+            ("STATS_CACHE_MS", "-1"),
+            ("TRUSTED_PROXY_HOPS", "99"),
+            ("USER_URL", "javascript:alert(1)"),
+            ("VISITOR_SECRET", "short"),
+            ("ADMIN_TOKEN", "short"),
+            ("ROCKET_PORT", "eighty"),
+            ("LOG_FORMAT", "xml"),
+            ("INSTANCE_NAME", "line\nbreak"),
+        ] {
+            let err = error_with(&[("DATABASE_URL", URL), (name, value)]);
+            assert_eq!(err.variable, name, "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_default_passes_its_own_rule() {
+        for setting in SETTINGS {
+            if let Some(default) = setting.default {
+                assert!(check(setting, default).is_ok(), "{}", setting.variable);
+            }
+            assert!(!setting.meaning.is_empty(), "{} has a meaning", setting.variable);
+        }
+    }
+
+    #[test]
+    fn the_client_is_counted_from_the_right_of_forwarded_for() {
+        let spoofed = "6.6.6.6, 203.0.113.7";
+        assert_eq!(forwarded_client(spoofed, 1), "203.0.113.7".parse().ok());
+        assert_eq!(forwarded_client(spoofed, 2), "6.6.6.6".parse().ok());
+        assert_eq!(forwarded_client(spoofed, 3), None);
+        assert_eq!(forwarded_client(spoofed, 0), None);
+        assert_eq!(forwarded_client("not-an-address", 1), None);
+    }
+
+    #[test]
+    fn secrets_are_never_printed() {
+        let secret = Secret::new(b"correct horse battery staple".to_vec());
+        assert!(!format!("{secret:?}").contains("horse"));
+    }
+}

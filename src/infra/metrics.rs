@@ -1,0 +1,161 @@
+//! Prometheus metrics, exported at `/metrics` (Prometheus reaches each
+//! replica directly; nginx does not expose it). One registry per application
+//! instance (no process-wide state). Labels are bounded: route templates,
+//! never raw paths, and nothing about a visitor.
+
+use std::time::Duration;
+
+use prometheus::{
+    register_histogram_vec_with_registry, register_int_counter_vec_with_registry,
+    register_int_counter_with_registry, register_int_gauge_vec_with_registry,
+    register_int_gauge_with_registry, Encoder, HistogramOpts, HistogramVec, IntCounter,
+    IntCounterVec, IntGauge, Registry, TextEncoder,
+};
+use rocket::{fairing::AdHoc, get, http::ContentType, routes, State};
+use sqlx::PgPool;
+
+use crate::infra::{build_info::BuildInfo, database::Db};
+
+/// The registry and `/metrics`.
+pub fn stage(build: &BuildInfo) -> AdHoc {
+    let metrics = Metrics::new(build);
+    AdHoc::on_ignite("Metrics", |rocket| async {
+        rocket.manage(metrics).mount("/", routes![scrape])
+    })
+}
+
+#[get("/metrics")]
+fn scrape(metrics: &State<Metrics>, db: &Db) -> (ContentType, String) {
+    let text_format =
+        ContentType::new("text", "plain").with_params([("version", "0.0.4"), ("charset", "utf-8")]);
+    (text_format, metrics.render(db))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    request_seconds: HistogramVec,
+    visits: IntCounterVec,
+    new_visitors: IntCounter,
+    database_errors: IntCounter,
+    pool_connections: IntGauge,
+    pool_idle: IntGauge,
+}
+
+impl Metrics {
+    fn new(build: &BuildInfo) -> Self {
+        let registry = Registry::new();
+        // Each macro creates the metric and registers it; names are unique
+        // and constant, so a failure here is a programming error.
+        let requests = register_int_counter_vec_with_registry!(
+            "visitors_http_requests_total",
+            "HTTP requests by route template and status",
+            &["route", "method", "status"],
+            registry
+        )
+        .expect("valid metric");
+        let request_seconds = register_histogram_vec_with_registry!(
+            HistogramOpts::new(
+                "visitors_http_request_duration_seconds",
+                "HTTP request latency by route template and status",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["route", "method", "status"],
+            registry
+        )
+        .expect("valid metric");
+        let visits = register_int_counter_vec_with_registry!(
+            "visitors_visits_recorded_total",
+            "Visits recorded, by kind (human or bot)",
+            &["kind"],
+            registry
+        )
+        .expect("valid metric");
+        let new_visitors = register_int_counter_with_registry!(
+            "visitors_new_unique_visitors_total",
+            "Human visitors seen for the first time",
+            registry
+        )
+        .expect("valid metric");
+        let database_errors = register_int_counter_with_registry!(
+            "visitors_database_errors_total",
+            "Requests that failed because of the database",
+            registry
+        )
+        .expect("valid metric");
+        let pool_connections = register_int_gauge_with_registry!(
+            "visitors_db_pool_connections",
+            "Open connections of the database pool",
+            registry
+        )
+        .expect("valid metric");
+        let pool_idle = register_int_gauge_with_registry!(
+            "visitors_db_pool_idle_connections",
+            "Idle connections of the database pool",
+            registry
+        )
+        .expect("valid metric");
+        register_int_gauge_vec_with_registry!(
+            "visitors_build_info",
+            "The running version; always 1",
+            &["version", "build", "commit"],
+            registry
+        )
+        .expect("valid metric")
+        .with_label_values(&[
+            build.version.as_str(),
+            &build.build.map(|b| b.to_string()).unwrap_or_default(),
+            build.commit.as_deref().unwrap_or(""),
+        ])
+        .set(1);
+
+        Self {
+            registry,
+            requests,
+            request_seconds,
+            visits,
+            new_visitors,
+            database_errors,
+            pool_connections,
+            pool_idle,
+        }
+    }
+
+    pub fn visit_recorded(&self, is_bot: bool, first_visit: bool) {
+        self.visits
+            .with_label_values(&[if is_bot { "bot" } else { "human" }])
+            .inc();
+        if first_visit && !is_bot {
+            self.new_visitors.inc();
+        }
+    }
+
+    /// One answered request, by its route template.
+    pub fn request_answered(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let status = status.to_string();
+        self.requests
+            .with_label_values(&[route, method, &status])
+            .inc();
+        self.request_seconds
+            .with_label_values(&[route, method, &status])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn database_error(&self) {
+        self.database_errors.inc();
+    }
+
+    /// The text exposition format, with the pool's current state.
+    pub fn render(&self, pool: &PgPool) -> String {
+        self.pool_connections.set(i64::from(pool.size()));
+        self.pool_idle
+            .set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));
+        let mut text = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut text)
+            .expect("encoding to memory does not fail");
+        String::from_utf8(text).expect("the text format is UTF-8")
+    }
+}

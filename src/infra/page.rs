@@ -1,0 +1,66 @@
+//! Rendering askama templates as HTML responses, and what every page's
+//! layout shows.
+
+use askama::Template;
+use rocket::{
+    http::{ContentType, Status},
+    request::Request,
+    response::{self, Responder, Response},
+};
+
+use crate::infra::{build_info::BuildInfo, config::Config};
+
+/// What the shared page layout shows: who runs the instance, which replica
+/// answered, and which version it runs.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub user_name: String,
+    pub user_url: String,
+    pub instance_name: String,
+    pub version: String,
+}
+
+impl Layout {
+    pub fn new(config: &Config, build: &BuildInfo) -> Self {
+        Self {
+            user_name: config.user_name.clone(),
+            user_url: config.user_url.clone(),
+            instance_name: config.instance_name.clone(),
+            version: build.version.clone(),
+        }
+    }
+}
+
+/// A rendered template with its status.
+pub struct Page<T> {
+    status: Status,
+    template: T,
+}
+
+impl<T: Template> Page<T> {
+    pub fn ok(template: T) -> Self {
+        Self::with_status(Status::Ok, template)
+    }
+
+    pub fn with_status(status: Status, template: T) -> Self {
+        Self { status, template }
+    }
+
+    pub fn template_mut(&mut self) -> &mut T {
+        &mut self.template
+    }
+}
+
+impl<'r, T: Template> Responder<'r, 'static> for Page<T> {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let html = self.template.render().map_err(|error| {
+            rocket::error!("template rendering failed: {error}");
+            Status::InternalServerError
+        })?;
+        Response::build()
+            .status(self.status)
+            .header(ContentType::HTML)
+            .sized_body(html.len(), std::io::Cursor::new(html))
+            .ok()
+    }
+}

@@ -1,0 +1,45 @@
+//! Keeps each range's stats for a short while per replica, so that a busy
+//! dashboard costs the database one computation per range per period.
+
+use std::{sync::Arc, time::Duration};
+
+use moka::future::Cache;
+use sqlx::PgPool;
+
+use crate::stats::{
+    model::{load_stats, Stats},
+    range::StatsRange,
+};
+
+pub struct StatsCache {
+    /// `None` when caching is off (`STATS_CACHE_MS=0`).
+    cache: Option<Cache<StatsRange, Arc<Stats>>>,
+}
+
+impl StatsCache {
+    /// A zero `ttl` turns caching off.
+    pub fn new(ttl: Duration) -> Self {
+        let cache = (!ttl.is_zero()).then(|| {
+            Cache::builder()
+                .max_capacity(StatsRange::ALL.len() as u64)
+                .time_to_live(ttl)
+                .build()
+        });
+        Self { cache }
+    }
+
+    /// The range's stats; concurrent requests for one range that find
+    /// nothing cached wait for one computation rather than each running it,
+    /// and share its error when it fails.
+    pub async fn get(
+        &self,
+        pool: &PgPool,
+        range: StatsRange,
+    ) -> Result<Arc<Stats>, Arc<sqlx::Error>> {
+        let load = async { load_stats(pool, range).await.map(Arc::new) };
+        match &self.cache {
+            None => load.await.map_err(Arc::new),
+            Some(cache) => cache.try_get_with(range, load).await,
+        }
+    }
+}

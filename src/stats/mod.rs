@@ -1,0 +1,23 @@
+//! The dashboard's numbers: ranges and buckets, reading them from the
+//! rollups, a short per-replica cache, and `/api/stats` for other programs.
+
+pub mod cache;
+pub mod model;
+pub mod range;
+pub mod store;
+
+mod api;
+
+use rocket::fairing::AdHoc;
+
+use crate::infra::config::Config;
+
+pub use self::{cache::StatsCache, model::Stats, range::StatsRange};
+
+/// The stats cache and `/api/stats`.
+pub fn stage(config: &Config) -> AdHoc {
+    let cache = StatsCache::new(config.stats_cache_ttl);
+    AdHoc::on_ignite("Stats", |rocket| async {
+        rocket.manage(cache).mount("/", api::routes())
+    })
+}

@@ -1,0 +1,233 @@
+//! The dashboard's numbers for a time range: exact unique visitors, visits,
+//! bot visits, visitors right now, a zero-filled series and breakdowns. The
+//! same `Stats` feeds the page, the chart and `/api/stats`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+use sqlx::PgPool;
+
+use crate::{
+    infra::database::database_now,
+    stats::{
+        range::{Granularity, StatsRange},
+        store::{self, BreakdownRow, BucketRow},
+    },
+};
+
+/// Breakdown tables list this many values, then one "Other" row.
+const TOP_VALUES: usize = 10;
+/// "Now" is the last five minutes, the current one included.
+const CURRENT_MINUTES: i64 = 5;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    pub start: DateTime<Utc>,
+    pub visits: i64,
+    pub unique_visitors: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BreakdownEntry {
+    pub name: String,
+    pub unique_visitors: i64,
+    /// Percent of the range's unique visitors, one decimal.
+    pub share: f64,
+}
+
+/// What `/api/stats` returns, and what the dashboard shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub range: StatsRange,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub unique_visitors: i64,
+    pub visits: i64,
+    pub bot_visits: i64,
+    pub current_visitors: i64,
+    pub series: Vec<SeriesPoint>,
+    pub browsers: Vec<BreakdownEntry>,
+    pub os: Vec<BreakdownEntry>,
+    pub devices: Vec<BreakdownEntry>,
+    pub referrers: Vec<BreakdownEntry>,
+    pub generated_at: DateTime<Utc>,
+}
+
+impl Stats {
+    pub fn granularity(&self) -> Granularity {
+        self.range.granularity()
+    }
+}
+
+/// Reads the numbers of `range` as of the database's clock.
+pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx::Error> {
+    let now = database_now(pool).await?;
+    let granularity = range.granularity();
+    let first_bucket = range.first_bucket(now);
+    let rows = store::buckets(pool, granularity, first_bucket).await?;
+    let from = first_bucket
+        .or_else(|| rows.first().map(|row| row.bucket))
+        .unwrap_or_else(|| granularity.truncate(now));
+
+    let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
+    let current_visitors = store::visitors_since(pool, since_minute).await?;
+    let breakdowns = match granularity {
+        Granularity::Minute => store::breakdowns_since(pool, from).await?,
+        Granularity::Hour | Granularity::Day => {
+            store::breakdowns(pool, granularity, first_bucket).await?
+        }
+    };
+
+    let unique_visitors = rows.iter().map(|row| row.latest).sum();
+    let mut by_dimension = split_by_dimension(breakdowns, unique_visitors);
+    let mut take = |dimension: &str| by_dimension.remove(dimension).unwrap_or_default();
+    Ok(Stats {
+        range,
+        from,
+        to: now,
+        unique_visitors,
+        visits: rows.iter().map(|row| row.visits).sum(),
+        bot_visits: rows.iter().map(|row| row.bot_visits).sum(),
+        current_visitors,
+        series: fill_series(&rows, from, now, granularity),
+        browsers: take("browser"),
+        os: take("os"),
+        devices: take("device"),
+        referrers: take("referrer"),
+        generated_at: now,
+    })
+}
+
+/// One point per bucket from `from` to the bucket holding `now`; buckets
+/// without visits are zeros, not gaps.
+fn fill_series(
+    rows: &[BucketRow],
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+    granularity: Granularity,
+) -> Vec<SeriesPoint> {
+    let by_start: HashMap<DateTime<Utc>, &BucketRow> =
+        rows.iter().map(|row| (row.bucket, row)).collect();
+    let last = granularity.truncate(now);
+    let mut series = Vec::new();
+    let mut start = from;
+    while start <= last {
+        let row = by_start.get(&start);
+        series.push(SeriesPoint {
+            start,
+            visits: row.map_or(0, |r| r.visits),
+            unique_visitors: row.map_or(0, |r| r.arrivals),
+        });
+        start += granularity.step();
+    }
+    series
+}
+
+/// Top values per dimension, most visitors first, the rest folded into "Other".
+fn split_by_dimension(
+    rows: Vec<BreakdownRow>,
+    unique_visitors: i64,
+) -> HashMap<String, Vec<BreakdownEntry>> {
+    let mut grouped: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    for row in rows.into_iter().filter(|row| row.unique_visitors > 0) {
+        grouped
+            .entry(row.dimension)
+            .or_default()
+            .push((row.value, row.unique_visitors));
+    }
+    let share = |count: i64| {
+        if unique_visitors == 0 {
+            0.0
+        } else {
+            (count as f64 * 1000.0 / unique_visitors as f64).round() / 10.0
+        }
+    };
+    grouped
+        .into_iter()
+        .map(|(dimension, mut values)| {
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            let rest: i64 = values.iter().skip(TOP_VALUES).map(|(_, count)| count).sum();
+            let mut entries: Vec<BreakdownEntry> = values
+                .into_iter()
+                .take(TOP_VALUES)
+                .map(|(name, count)| BreakdownEntry {
+                    name,
+                    unique_visitors: count,
+                    share: share(count),
+                })
+                .collect();
+            if rest > 0 {
+                entries.push(BreakdownEntry {
+                    name: "Other".into(),
+                    unique_visitors: rest,
+                    share: share(rest),
+                });
+            }
+            (dimension, entries)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn empty_buckets_are_zeros_and_every_bucket_is_there() {
+        let now = at(14, 5, 42);
+        let from = StatsRange::LastHour.first_bucket(now).unwrap();
+        let row = |bucket, visits, arrivals| BucketRow {
+            bucket,
+            visits,
+            bot_visits: 0,
+            arrivals,
+            latest: arrivals,
+        };
+        let rows = [row(from, 3, 2), row(at(14, 5, 0), 1, 1)];
+        let series = fill_series(&rows, from, now, Granularity::Minute);
+        assert_eq!(series.len(), 60);
+        assert_eq!(
+            (series[0].start, series[0].visits, series[0].unique_visitors),
+            (from, 3, 2)
+        );
+        assert!(series[1..59]
+            .iter()
+            .all(|p| p.visits == 0 && p.unique_visitors == 0));
+        assert_eq!((series[59].start, series[59].visits), (at(14, 5, 0), 1));
+    }
+
+    #[test]
+    fn breakdowns_keep_the_top_ten_and_fold_the_rest() {
+        let rows = (1..=12)
+            .map(|i| BreakdownRow {
+                dimension: "browser".into(),
+                value: format!("B{i:02}"),
+                unique_visitors: i,
+            })
+            .chain([BreakdownRow {
+                dimension: "os".into(),
+                value: "Linux".into(),
+                unique_visitors: 78,
+            }])
+            .collect();
+        let split = split_by_dimension(rows, 78);
+        let browsers = &split["browser"];
+        assert_eq!(browsers.len(), 11);
+        assert_eq!(
+            (browsers[0].name.as_str(), browsers[0].unique_visitors),
+            ("B12", 12)
+        );
+        assert_eq!(
+            (browsers[10].name.as_str(), browsers[10].unique_visitors),
+            ("Other", 3)
+        );
+        assert_eq!(browsers[10].share, 3.8);
+        assert_eq!(split["os"][0].share, 100.0);
+    }
+}

@@ -1,0 +1,226 @@
+//! Time ranges of the dashboard and the bucket sizes they are cut into.
+
+use std::fmt;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use serde::{Serialize, Serializer};
+use crate::infra::error::{AppError, InvalidChoice};
+use sqlx::{
+    encode::IsNull,
+    postgres::{PgArgumentBuffer, PgTypeInfo},
+    Encode, Postgres, Type,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StatsRange {
+    LastHour,
+    LastDay,
+    LastWeek,
+    LastMonth,
+    AllTime,
+}
+
+/// A `?range=` value that is not one of `StatsRange::ALL`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown range {0:?}")]
+pub struct InvalidRange(pub String);
+
+impl StatsRange {
+    pub const ALL: [Self; 5] = [
+        Self::LastHour,
+        Self::LastDay,
+        Self::LastWeek,
+        Self::LastMonth,
+        Self::AllTime,
+    ];
+
+    pub fn parse(value: Option<&str>) -> Result<Self, InvalidRange> {
+        match value {
+            None => Ok(Self::LastDay),
+            Some(value) => Self::ALL
+                .into_iter()
+                .find(|range| range.as_str() == value)
+                .ok_or_else(|| InvalidRange(value.to_owned())),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LastHour => "1h",
+            Self::LastDay => "24h",
+            Self::LastWeek => "7d",
+            Self::LastMonth => "30d",
+            Self::AllTime => "all",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LastHour => "Last hour",
+            Self::LastDay => "Last 24 hours",
+            Self::LastWeek => "Last 7 days",
+            Self::LastMonth => "Last 30 days",
+            Self::AllTime => "All time",
+        }
+    }
+
+    pub fn granularity(self) -> Granularity {
+        match self {
+            Self::LastHour => Granularity::Minute,
+            Self::LastDay => Granularity::Hour,
+            Self::LastWeek | Self::LastMonth | Self::AllTime => Granularity::Day,
+        }
+    }
+
+    /// How many buckets the range spans, the current one included; `None`
+    /// for all time, which starts at the first recorded day.
+    fn bucket_count(self) -> Option<i32> {
+        match self {
+            Self::LastHour => Some(60),
+            Self::LastDay => Some(24),
+            Self::LastWeek => Some(7),
+            Self::LastMonth => Some(30),
+            Self::AllTime => None,
+        }
+    }
+
+    /// The start of the range's first bucket at `now`; ranges are whole
+    /// buckets, so that every bar of the chart covers a full period.
+    pub fn first_bucket(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let granularity = self.granularity();
+        self.bucket_count()
+            .map(|count| granularity.truncate(now) - granularity.step() * (count - 1))
+    }
+}
+
+impl fmt::Display for StatsRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for StatsRange {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The width of one bar of the chart, and of one rollup bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Granularity {
+    /// The name `date_trunc` and the rollup tables use.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Self::Minute => "minute",
+            Self::Hour => "hour",
+            Self::Day => "day",
+        }
+    }
+
+    pub fn step(self) -> TimeDelta {
+        match self {
+            Self::Minute => TimeDelta::minutes(1),
+            Self::Hour => TimeDelta::hours(1),
+            Self::Day => TimeDelta::days(1),
+        }
+    }
+
+    /// The start of the bucket holding `time` (UTC).
+    pub fn truncate(self, time: DateTime<Utc>) -> DateTime<Utc> {
+        time.duration_trunc(self.step())
+            .expect("minutes, hours and days divide the UTC epoch evenly")
+    }
+
+    /// How the chart labels a bucket: `14:05`, `14:00` or `Nov 21`.
+    pub fn label(self, start: DateTime<Utc>) -> String {
+        match self {
+            Self::Minute | Self::Hour => start.format("%H:%M").to_string(),
+            Self::Day => start.format("%b %d").to_string(),
+        }
+    }
+}
+
+
+/// A bad `?range=` is a 400 that offers the valid ranges on the dashboard.
+impl From<InvalidRange> for AppError {
+    fn from(InvalidRange(value): InvalidRange) -> Self {
+        AppError::InvalidChoice(InvalidChoice {
+            parameter: "range",
+            value,
+            link_base: "/",
+            choices: StatsRange::ALL
+                .iter()
+                .map(|range| (range.as_str(), range.label()))
+                .collect(),
+        })
+    }
+}
+
+/// Bound as the text the rollup tables' `granularity` column holds.
+impl Type<Postgres> for Granularity {
+    fn type_info() -> PgTypeInfo {
+        <&str as Type<Postgres>>::type_info()
+    }
+}
+
+impl Encode<'_, Postgres> for Granularity {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> IsNull {
+        <&str as Encode<Postgres>>::encode(self.as_sql(), buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn ranges_parse_and_default_to_a_day() {
+        assert_eq!(StatsRange::parse(None), Ok(StatsRange::LastDay));
+        for range in StatsRange::ALL {
+            assert_eq!(StatsRange::parse(Some(range.as_str())), Ok(range));
+        }
+        for bad in ["", "1d", "24H", "all ", "<script>"] {
+            assert_eq!(StatsRange::parse(Some(bad)), Err(InvalidRange(bad.into())));
+        }
+    }
+
+    #[test]
+    fn ranges_are_whole_buckets_ending_with_the_current_one() {
+        let now = at(14, 5, 42);
+        assert_eq!(StatsRange::LastHour.first_bucket(now), Some(at(13, 6, 0)));
+        assert_eq!(
+            StatsRange::LastDay.first_bucket(now),
+            Some(Utc.with_ymd_and_hms(2026, 11, 21, 15, 0, 0).unwrap())
+        );
+        assert_eq!(
+            StatsRange::LastWeek.first_bucket(now),
+            Some(Utc.with_ymd_and_hms(2026, 11, 16, 0, 0, 0).unwrap())
+        );
+        assert_eq!(
+            StatsRange::LastMonth.first_bucket(now),
+            Some(Utc.with_ymd_and_hms(2026, 10, 24, 0, 0, 0).unwrap())
+        );
+        assert_eq!(StatsRange::AllTime.first_bucket(now), None);
+    }
+
+    #[test]
+    fn buckets_truncate_at_their_edges() {
+        assert_eq!(Granularity::Minute.truncate(at(14, 5, 0)), at(14, 5, 0));
+        assert_eq!(Granularity::Minute.truncate(at(14, 5, 59)), at(14, 5, 0));
+        assert_eq!(Granularity::Hour.truncate(at(14, 59, 59)), at(14, 0, 0));
+        assert_eq!(Granularity::Day.truncate(at(23, 59, 59)), at(0, 0, 0));
+        assert_eq!(Granularity::Minute.label(at(14, 5, 0)), "14:05");
+        assert_eq!(Granularity::Day.label(at(0, 0, 0)), "Nov 22");
+    }
+}

@@ -1,0 +1,98 @@
+//! Reading the dashboard's numbers. Everything except the last hour's
+//! breakdowns comes from the rollups, whose size depends on the number of
+//! buckets and values, not of visits.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use crate::stats::range::Granularity;
+
+/// One bucket of `visit_rollups`, summed over its shards.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BucketRow {
+    pub bucket: DateTime<Utc>,
+    pub visits: i64,
+    pub bot_visits: i64,
+    /// Unique visitors in this bucket.
+    pub arrivals: i64,
+    /// Visitors whose latest visit in the window falls in this bucket; summed
+    /// over a window it is the window's exact unique visitors.
+    pub latest: i64,
+}
+
+/// Unique visitors per value of a dimension (`browser`, `os`, `device`, `referrer`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BreakdownRow {
+    pub dimension: String,
+    pub value: String,
+    pub unique_visitors: i64,
+}
+
+/// Buckets of `granularity` from `from` on; all of them when `from` is `None`.
+pub async fn buckets(
+    pool: &PgPool,
+    granularity: Granularity,
+    from: Option<DateTime<Utc>>,
+) -> Result<Vec<BucketRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT bucket, sum(visits)::bigint AS visits, sum(bot_visits)::bigint AS bot_visits, \
+                sum(arrivals)::bigint AS arrivals, sum(arrivals - departures)::bigint AS latest \
+         FROM visit_rollups \
+         WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2) \
+         GROUP BY bucket ORDER BY bucket",
+    )
+    .bind(granularity)
+    .bind(from)
+    .fetch_all(pool)
+    .await
+}
+
+/// Exact unique visitors over the minute buckets from `from` on.
+pub async fn visitors_since(pool: &PgPool, from: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(arrivals - departures), 0)::bigint FROM visit_rollups \
+         WHERE granularity = $1 AND bucket >= $2",
+    )
+    .bind(Granularity::Minute)
+    .bind(from)
+    .fetch_one(pool)
+    .await
+}
+
+/// Browser, OS, device and referrer breakdowns over the hour or day buckets
+/// (minute buckets have none) from `from` on (all of them when `None`), from the rollups.
+pub async fn breakdowns(
+    pool: &PgPool,
+    granularity: Granularity,
+    from: Option<DateTime<Utc>>,
+) -> Result<Vec<BreakdownRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT dimension, value, sum(arrivals - departures)::bigint AS unique_visitors \
+         FROM visitor_breakdowns \
+         WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2) \
+         GROUP BY dimension, value HAVING sum(arrivals - departures) > 0",
+    )
+    .bind(granularity)
+    .bind(from)
+    .fetch_all(pool)
+    .await
+}
+
+/// The same breakdowns from the visits since `from`: for the last hour, whose
+/// visits are bounded by an hour of traffic, not by history.
+pub async fn breakdowns_since(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+) -> Result<Vec<BreakdownRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.dimension, d.value, count(DISTINCT e.visitor_key) AS unique_visitors \
+         FROM visit_events e \
+         CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device), \
+                                    ('referrer', e.referrer_host)) d (dimension, value) \
+         WHERE e.visited_at >= $1 AND NOT e.is_bot AND d.value IS NOT NULL \
+         GROUP BY d.dimension, d.value",
+    )
+    .bind(from)
+    .fetch_all(pool)
+    .await
+}

@@ -21,7 +21,7 @@ lint:
 lint-ops:
 	scripts/lint-ops.sh
 
-## coverage: line coverage of the test suite (target/coverage/)
+## coverage: the test suite once, instrumented, with the coverage floor (target/coverage/)
 coverage:
 	scripts/coverage.sh
 

@@ -19,7 +19,7 @@ APP_PIDS=()
 start_app() {
     local address=$1 port=$2 url=$3
     shift 3
-    env -i PATH="$PATH" DATABASE_URL="$url" ROCKET_ADDRESS="$address" ROCKET_PORT="$port" \
+    env -i PATH="$PATH" ${LLVM_PROFILE_FILE:+LLVM_PROFILE_FILE="$LLVM_PROFILE_FILE"} DATABASE_URL="$url" ROCKET_ADDRESS="$address" ROCKET_PORT="$port" \
         ROCKET_PROFILE=release ROCKET_LOG_LEVEL=off "$@" "$VISITORS_BIN" serve >/dev/null 2>&1 &
     APP_PID=$!
     APP_PIDS+=("$APP_PID")

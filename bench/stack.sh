@@ -45,7 +45,7 @@ work=$CLUSTER_DIR
 pg=(-h 127.0.0.1 -p "$CLUSTER_PORT" -U postgres)
 as_cluster_owner "$PG_BINDIR/psql" -X -q "${pg[@]}" -c "CREATE DATABASE visitors"
 url="postgres://postgres@127.0.0.1:$CLUSTER_PORT/visitors"
-env -i PATH="$PATH" DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
+env -i PATH="$PATH" ${LLVM_PROFILE_FILE:+LLVM_PROFILE_FILE="$LLVM_PROFILE_FILE"} DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
 
 dns_port=$(free_port)
 app_port=$(free_port)

@@ -3,6 +3,7 @@
 //! visit and answers with its counts. `/api/whoami` shows a caller the
 //! address the counter sees for them.
 
+pub mod bots;
 pub mod maintenance;
 pub mod recorder;
 pub mod store;
@@ -71,7 +72,10 @@ pub fn stage(config: &Config) -> AdHoc {
                         return;
                     };
                     if identities.hasher().is_none() {
-                        rocket::tokio::spawn(keep_loading(identities.clone(), sqlx::PgPool::clone(db)));
+                        rocket::tokio::spawn(keep_loading(
+                            identities.clone(),
+                            sqlx::PgPool::clone(db),
+                        ));
                     }
                 })
             }))
@@ -109,7 +113,8 @@ impl<'r> FromRequest<'r> for SeenAddress {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let rule = rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
+        let rule =
+            rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
         let client_address = rule.client_address(request);
         let peer_address = request.remote().map(|peer| peer.ip());
         let trusted_header = if rule.hops > 0 {

@@ -2,19 +2,30 @@ WITH incoming AS (
     SELECT * FROM unnest($1::bytea[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::text[], $9::timestamptz[]) WITH ORDINALITY
         AS i (visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, n)
+), grouped AS (
+    -- One row per visitor: its k visits of this batch share one time.
+    SELECT visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at
+    FROM incoming
+    GROUP BY visitor_key
 ), visitor AS (
     INSERT INTO visitors AS v (visitor_key, visits, is_bot, first_seen, last_seen)
-    SELECT visitor_key, 1, is_bot, coalesce(visited_at, now()), coalesce(visited_at, now())
-    FROM incoming
+    SELECT visitor_key, k, is_bot, coalesce(visited_at, now()), coalesce(visited_at, now())
+    FROM grouped
     ORDER BY visitor_key
     ON CONFLICT (visitor_key) DO UPDATE SET
-        visits = v.visits + 1,
+        visits = v.visits + excluded.visits,
         previous_seen = v.last_seen,
         last_seen = greatest(v.last_seen, excluded.last_seen)
     RETURNING v.visitor_key, v.visits, v.last_seen AS seen, v.previous_seen AS previous
 ), visit AS (
-    SELECT i.*, visitor.visits, visitor.seen, visitor.previous
-    FROM incoming i JOIN visitor USING (visitor_key)
+    -- The k visits one after the other: the first follows the visitor's
+    -- previous visit, each later one the one before it, at the same time.
+    SELECT i.*,
+           visitor.visits - g.k + row_number() OVER w AS visits,
+           visitor.seen,
+           CASE WHEN row_number() OVER w = 1 THEN visitor.previous ELSE visitor.seen END AS previous
+    FROM incoming i JOIN visitor USING (visitor_key) JOIN grouped g USING (visitor_key)
+    WINDOW w AS (PARTITION BY i.visitor_key ORDER BY i.n)
 ), event AS (
     INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
     SELECT seen, visitor_key, path, browser, os, device, is_bot, referrer_host FROM visit
@@ -46,7 +57,7 @@ WITH incoming AS (
         departures = r.departures + excluded.departures
 ), referral AS (
     INSERT INTO referrals AS f (visitor_key, referrer_host, last_seen)
-    SELECT visitor_key, referrer_host, seen FROM visit
+    SELECT DISTINCT visitor_key, referrer_host, seen FROM visit
     WHERE referrer_host IS NOT NULL AND NOT is_bot
     ORDER BY visitor_key, referrer_host
     ON CONFLICT (visitor_key, referrer_host) DO UPDATE SET

@@ -44,8 +44,11 @@ pub struct VisitCounts {
 // One statement for a whole batch of visits, so one round trip and one
 // commit however many visits arrive together (`recorder` gathers them). The
 // upsert is atomic per visitor key: concurrent first visits of one visitor
-// make one row and every visit adds exactly one; a batch never holds one
-// visitor twice (an upsert cannot touch a row twice). Under that row lock,
+// make one row and every visit adds exactly one. An upsert cannot touch a row
+// twice, so a visitor's k visits in one batch are grouped into one row update
+// (`visits + k`), and then expanded again in arrival order: the first follows
+// the visitor's previous visit, each later one the one before it (same time,
+// same buckets), so every count is as if they had come one by one. Under that row lock,
 // `previous_seen` receives the visitor's previous visit, from which the
 // rollups learn whether this is the visitor's first visit in each
 // minute/hour/day bucket (an arrival there, and a departure from the bucket
@@ -62,9 +65,9 @@ pub struct VisitCounts {
 const RECORD_VISITS: &str = include_str!("record_visits.sql");
 
 /// Records a batch of visits in one statement, and returns each one's
-/// counts, in order; the totals include the whole batch. Two visits of one
-/// visitor in a batch are an error (PostgreSQL updates a row once per
-/// statement), so `recorder` never batches them together.
+/// counts, in order; the totals include the whole batch. Several visits of
+/// one visitor are applied in their order in `visits` and must share one
+/// `visited_at` (live visits all have `None`: the statement's time).
 pub async fn record_visits<'a>(
     pool: &PgPool,
     visits: &[NewVisit<'a>],

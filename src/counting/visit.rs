@@ -81,7 +81,8 @@ impl<'r> FromRequest<'r> for IncomingVisit {
         };
         let classifier =
             rocket::outcome::try_outcome!(request.guard::<&State<UserAgentClassifier>>().await);
-        let rule = rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
+        let rule =
+            rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
         let user_agent = request.headers().get_one("User-Agent").unwrap_or("");
         let visitor = hasher.key(rule.client_address(request), user_agent);
         let host = request

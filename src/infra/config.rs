@@ -200,8 +200,10 @@ pub const TRUSTED_PROXY_HOPS: Setting = Setting::app(
 );
 pub const ROCKET_ADDRESS: Setting = Setting::rocket("ROCKET_ADDRESS", Some("127.0.0.1"))
     .doc("", "address to listen on (`0.0.0.0` in a container)");
-pub const ROCKET_PORT: Setting = Setting::rocket("ROCKET_PORT", Some("8000"))
-    .doc("", "port to listen on; `0` picks a free one (the log says which)");
+pub const ROCKET_PORT: Setting = Setting::rocket("ROCKET_PORT", Some("8000")).doc(
+    "",
+    "port to listen on; `0` picks a free one (the log says which)",
+);
 pub const ROCKET_IP_HEADER: Setting = Setting::rocket("ROCKET_IP_HEADER", Some("false")).doc(
     "",
     "header holding the client IP. Off by default: the client is the peer address. Behind a \
@@ -315,7 +317,9 @@ fn non_empty(env: Env) -> Serialized<Dict> {
     let mut values = Dict::new();
     for (key, value) in env.iter() {
         if !value.trim().is_empty() {
-            let value = value.parse::<Value>().expect("parsing a value is infallible");
+            let value = value
+                .parse::<Value>()
+                .expect("parsing a value is infallible");
             insert_dotted(&mut values, key.as_str(), value);
         }
     }
@@ -375,9 +379,10 @@ impl Config {
             stats_cache_ttl: Duration::from_millis(read.number(&STATS_CACHE_MS)?),
             admin_token: read.secret(&ADMIN_TOKEN)?,
             health_fail_exit_after: Duration::from_secs(read.number(&HEALTH_FAIL_EXIT_AFTER)?),
-            log_format: read.required(&LOG_FORMAT)?.parse().map_err(|problem| {
-                ConfigError::new(LOG_FORMAT.variable, problem)
-            })?,
+            log_format: read
+                .required(&LOG_FORMAT)?
+                .parse()
+                .map_err(|problem| ConfigError::new(LOG_FORMAT.variable, problem))?,
             trusted_proxy_hops: read.number(&TRUSTED_PROXY_HOPS)? as usize,
             figment,
         })
@@ -503,10 +508,10 @@ impl ConfigError {
     fn from_figment(error: &figment::Error) -> Self {
         let key = error.path.join(".");
         // figment repeats the key inside its message; keep only the problem.
-        let variable = SETTINGS
-            .iter()
-            .find(|s| s.key() == key)
-            .map_or_else(|| format!("ROCKET_{}", key.replace('.', "_").to_ascii_uppercase()), |s| s.variable.to_owned());
+        let variable = SETTINGS.iter().find(|s| s.key() == key).map_or_else(
+            || format!("ROCKET_{}", key.replace('.', "_").to_ascii_uppercase()),
+            |s| s.variable.to_owned(),
+        );
         Self::new(&variable, error.kind.to_string())
     }
 }
@@ -702,7 +707,11 @@ mod tests {
             if let Some(default) = setting.default {
                 assert!(check(setting, default).is_ok(), "{}", setting.variable);
             }
-            assert!(!setting.meaning.is_empty(), "{} has a meaning", setting.variable);
+            assert!(
+                !setting.meaning.is_empty(),
+                "{} has a meaning",
+                setting.variable
+            );
         }
     }
 

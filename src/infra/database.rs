@@ -31,12 +31,7 @@ pub enum StartupError {
 /// back-off (100 ms doubling up to 2 s), for at most `timeout`.
 pub async fn wait_for_database(url: &str, timeout: Duration) -> Result<(), StartupError> {
     let options = PgConnectOptions::from_str(url)?;
-    let connect = || async {
-        PgConnection::connect_with(&options)
-            .await?
-            .close()
-            .await
-    };
+    let connect = || async { PgConnection::connect_with(&options).await?.close().await };
     let retries = connect.retry(
         ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(100))

@@ -3,7 +3,7 @@
 //! Rocket's and sqlx's own `log` records are forwarded into the same output.
 //! Nothing logged carries a client address or a visitor key.
 
-use std::str::FromStr;
+use std::{io::IsTerminal, str::FromStr};
 
 use tracing_subscriber::EnvFilter;
 
@@ -33,9 +33,11 @@ const DEFAULT_FILTER: &str = "info,rocket=error,_=error";
 pub fn init(format: LogFormat) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    // Colours only for a terminal: a log file or collector gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
     // A second init (only ever in tests) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

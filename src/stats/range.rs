@@ -2,9 +2,9 @@
 
 use std::fmt;
 
+use crate::infra::error::{AppError, InvalidChoice};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
-use crate::infra::error::{AppError, InvalidChoice};
 use sqlx::{
     encode::IsNull,
     postgres::{PgArgumentBuffer, PgTypeInfo},
@@ -145,7 +145,6 @@ impl Granularity {
         }
     }
 }
-
 
 /// A bad `?range=` is a 400 that offers the valid ranges on the dashboard.
 impl From<InvalidRange> for AppError {

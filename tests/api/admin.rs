@@ -69,7 +69,8 @@ async fn only_the_right_token_fails_health() {
 
 #[test]
 fn a_failed_health_ends_the_process_with_a_non_zero_code_in_time() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let mut app = AppProcess::start(&[
         ("DATABASE_URL", &database_url),
         ("ADMIN_TOKEN", TOKEN),

@@ -145,3 +145,178 @@ async fn a_malformed_trusted_header_falls_back_to_the_peer() {
     let seen = visitors_seen_behind_one_peer(&app, &["not-an-ip", "999.1.1.1", "<script>"]).await;
     assert_eq!(seen, 1, "all three fall back to the one peer address");
 }
+
+/// The corpus of automated clients and real browsers
+/// (tests/fixtures/user_agents.tsv), each sent to `/` from an address of
+/// its own through the real recording path: the automated ones must be
+/// recorded as bot visits, the browsers as visitors. Target: at least 95 %
+/// of the automated clients kept out of unique visitors, no browser.
+#[rocket::async_test]
+async fn automated_clients_are_bots_and_browsers_are_visitors() {
+    let corpus = include_str!("../fixtures/user_agents.tsv");
+    let entries: Vec<(&str, &str)> = corpus
+        .lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| line.split_once('\t').expect("KIND<TAB>USER_AGENT"))
+        .collect();
+    let app = TestApp::spawn().await;
+    let (mut bots, mut browsers, mut missed, mut false_positives) = (0, 0, Vec::new(), Vec::new());
+    for (i, (kind, user_agent)) in entries.iter().enumerate() {
+        let (_, bot_visits_before, _) = app.totals().await;
+        let ip = format!("198.18.{}.{}", i / 250, i % 250 + 1);
+        assert_eq!(app.visit(&ip, user_agent).await.status(), Status::Ok);
+        let (_, bot_visits_after, _) = app.totals().await;
+        let recorded_as_bot = bot_visits_after > bot_visits_before;
+        if *kind == "browser" {
+            browsers += 1;
+            if recorded_as_bot {
+                false_positives.push(*user_agent);
+            }
+        } else {
+            bots += 1;
+            if !recorded_as_bot {
+                missed.push(format!("{kind}: {user_agent}"));
+            }
+        }
+    }
+    assert!(
+        bots >= 60 && browsers >= 40,
+        "{bots} bots, {browsers} browsers"
+    );
+    let (visits, bot_visits, unique) = app.totals().await;
+    assert_eq!(
+        (visits, bot_visits, unique),
+        (
+            (browsers - false_positives.len()) as i64,
+            (bots - missed.len() + false_positives.len()) as i64,
+            (browsers - false_positives.len()) as i64
+        )
+    );
+    assert!(
+        false_positives.is_empty(),
+        "browsers taken for bots: {false_positives:#?}"
+    );
+    let share = (bots - missed.len()) as f64 / bots as f64;
+    println!(
+        "automated clients kept out: {:.1} % of {bots}; browsers counted: {browsers} of {browsers}",
+        share * 100.0
+    );
+    assert!(
+        share >= 0.95,
+        "only {:.1} % kept out; missed: {missed:#?}",
+        share * 100.0
+    );
+}
+
+/// What the rollups hold, per granularity: human visits and net unique
+/// visitors (arrivals − departures, which does not depend on where bucket
+/// boundaries fall), and the net breakdown counts per dimension and value.
+async fn rollup_summary(
+    app: &TestApp,
+) -> (Vec<(String, i64, i64)>, Vec<(String, String, String, i64)>) {
+    let rollups = sqlx::query_as(
+        "SELECT granularity, sum(visits)::bigint, sum(arrivals - departures)::bigint \
+         FROM visit_rollups GROUP BY granularity ORDER BY granularity",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let breakdowns = sqlx::query_as(
+        "SELECT granularity, dimension, value, sum(arrivals - departures)::bigint \
+         FROM visitor_breakdowns GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    (rollups, breakdowns)
+}
+
+/// `GET /` as one visitor who came from `referer`.
+async fn visit_from<'a>(
+    app: &'a TestApp,
+    ip: &str,
+    referer: &str,
+) -> rocket::local::asynchronous::LocalResponse<'a> {
+    app.client
+        .get("/")
+        .remote(std::net::SocketAddr::new(ip.parse().unwrap(), 40000))
+        .header(Header::new("User-Agent", FIREFOX))
+        .header(Header::new("Referer", referer.to_owned()))
+        .dispatch()
+        .await
+}
+
+/// 300 concurrent hits of one visitor (one address, one browser: an office
+/// behind one NAT, a load test) are merged into few batches, and still each
+/// answers with its own count, 1 … 300, and leave exactly what 300 hits one
+/// after the other leave.
+#[rocket::async_test]
+async fn three_hundred_concurrent_hits_of_one_visitor_equal_three_hundred_in_a_row() {
+    let referer = |i: usize| {
+        if i.is_multiple_of(3) {
+            "https://news.example.org/story"
+        } else {
+            "https://search.example.com/?q=visitors"
+        }
+    };
+    let concurrent = TestApp::spawn().await;
+    let responses =
+        join_all((0..300).map(|i| visit_from(&concurrent, "198.51.100.9", referer(i)))).await;
+    let mut seen = BTreeSet::new();
+    for response in responses {
+        assert_eq!(response.status(), Status::Ok);
+        assert!(seen.insert(your_visits(&response.into_string().await.unwrap())));
+    }
+    assert_eq!(seen, (1..=300).collect::<BTreeSet<_>>());
+
+    let sequential = TestApp::spawn().await;
+    for i in 0..300 {
+        assert_eq!(
+            visit_from(&sequential, "198.51.100.9", referer(i))
+                .await
+                .status(),
+            Status::Ok
+        );
+    }
+    assert_eq!(concurrent.totals().await, (300, 0, 1));
+    assert_eq!(concurrent.totals().await, sequential.totals().await);
+    let (rollups, breakdowns) = rollup_summary(&concurrent).await;
+    assert_eq!(
+        rollups.len(),
+        3,
+        "minute, hour and day rollups: {rollups:?}"
+    );
+    assert!(rollups
+        .iter()
+        .all(|(_, visits, unique)| (*visits, *unique) == (300, 1)));
+    assert_eq!((rollups, breakdowns), rollup_summary(&sequential).await);
+}
+
+/// One visitor's repeated hits in the same batches as other visitors' first
+/// visits: every count stays exact.
+#[rocket::async_test]
+async fn a_visitors_repeated_hits_mixed_with_first_visits_stay_exact() {
+    let app = TestApp::spawn().await;
+    let ips: Vec<String> = (0..300u32)
+        .map(|i| {
+            if i.is_multiple_of(2) {
+                "198.51.100.10".to_owned()
+            } else {
+                format!("10.2.{}.{}", i / 250, i % 250 + 1)
+            }
+        })
+        .collect();
+    let responses = join_all(ips.iter().map(|ip| app.visit(ip, FIREFOX))).await;
+    let mut repeated = BTreeSet::new();
+    for (ip, response) in ips.iter().zip(responses) {
+        assert_eq!(response.status(), Status::Ok);
+        let count = your_visits(&response.into_string().await.unwrap());
+        if ip == "198.51.100.10" {
+            assert!(repeated.insert(count), "count {count} seen twice");
+        } else {
+            assert_eq!(count, 1, "a first visit");
+        }
+    }
+    assert_eq!(repeated, (1..=150).collect::<BTreeSet<_>>());
+    assert_eq!(app.totals().await, (300, 0, 151));
+}

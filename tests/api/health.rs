@@ -69,7 +69,8 @@ async fn version_reports_version_txt_and_the_build() {
 
 #[test]
 fn a_build_number_set_at_run_time_is_ignored() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let mut app = AppProcess::start(&[("DATABASE_URL", &database_url), ("BUILD_NUMBER", "4242")]);
     app.wait_ready(Duration::from_secs(60));
     let body: Value = http()
@@ -88,7 +89,8 @@ fn a_build_number_set_at_run_time_is_ignored() {
 
 #[rocket::async_test]
 async fn a_replica_started_before_migrate_serves_once_migrations_ran() {
-    let database_url = fresh_database().await;
+    let database = fresh_database().await;
+    let database_url = database.url.clone();
     let app = TestApp::spawn_on(&database_url, &[("migrate_on_start", "false")]).await;
     let before = app.visit("192.0.2.1", crate::helpers::FIREFOX).await;
     assert_eq!(

@@ -27,12 +27,12 @@ pub fn server_url() -> String {
         .expect("DATABASE_URL must point at a PostgreSQL server: run the tests with `make test`")
 }
 
-/// A new, empty database on the test server; returns its URL.
-pub async fn fresh_database() -> String {
+/// A new, empty database on the test server, dropped when the test ends.
+pub async fn fresh_database() -> TestDatabase {
     fresh_database_on(&server_url()).await
 }
 
-pub async fn fresh_database_on(server: &str) -> String {
+pub async fn fresh_database_on(server: &str) -> TestDatabase {
     let name = format!("visitors_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(server)
         .await
@@ -43,13 +43,51 @@ pub async fn fresh_database_on(server: &str) -> String {
         .expect("create a test database");
     let mut url = url::Url::parse(server).expect("DATABASE_URL is a URL");
     url.set_path(&name);
-    url.to_string()
+    TestDatabase {
+        url: url.to_string(),
+        server: server.to_owned(),
+        name,
+    }
+}
+
+/// A test's own database; dropped (with whatever is still connected to it)
+/// when the value is.
+pub struct TestDatabase {
+    pub url: String,
+    server: String,
+    name: String,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // Drop may run inside a test's runtime, which cannot be blocked on:
+        // the statement runs on a thread and runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                // The server may be gone already (a private cluster the test
+                // stopped): then so is the database.
+                if let Ok(mut admin) = PgConnection::connect(&server).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut admin)
+                        .await;
+                }
+            });
+        });
+        let _ = dropped.join();
+    }
 }
 
 /// The app in-process on a fresh database.
 pub struct TestApp {
     pub client: Client,
     pub db: PgPool,
+    /// Set when the app made its own database; dropped last.
+    _database: Option<TestDatabase>,
 }
 
 impl TestApp {
@@ -59,7 +97,10 @@ impl TestApp {
 
     /// `settings` are figment keys (`ip_header`, `user_name`, …) and values.
     pub async fn spawn_with(settings: &[(&str, &str)]) -> Self {
-        Self::spawn_on(&fresh_database().await, settings).await
+        let database = fresh_database().await;
+        let mut app = Self::spawn_on(&database.url, settings).await;
+        app._database = Some(database);
+        app
     }
 
     pub async fn spawn_on(database_url: &str, settings: &[(&str, &str)]) -> Self {
@@ -79,7 +120,11 @@ impl TestApp {
         let db = PgPool::connect(database_url)
             .await
             .expect("connect to the test database");
-        Self { client, db }
+        Self {
+            client,
+            db,
+            _database: None,
+        }
     }
 
     /// `GET /` as a browser at `ip` with `user_agent`.
@@ -104,23 +149,21 @@ impl TestApp {
     }
 }
 
-/// The number in `<dd id="{id}">…</dd>` of a page.
+/// The number in the element `id="{id}"` of a page (`<dd id=…>12</dd>`).
 pub fn page_number(html: &str, id: &str) -> i64 {
-    let start = html
-        .find(&format!("id=\"{id}\">"))
-        .unwrap_or_else(|| panic!("no #{id} in page"))
-        + id.len()
-        + 6;
-    let end = start + html[start..].find('<').expect("closing tag");
-    html[start..end].trim().parse().expect("a number")
+    let pattern =
+        regex::Regex::new(&format!(r#"id="{}">\s*(-?\d+)\s*<"#, regex::escape(id))).unwrap();
+    let captures = pattern
+        .captures(html)
+        .unwrap_or_else(|| panic!("no number in #{id} of the page"));
+    captures[1].parse().unwrap()
 }
 
 /// "You have visited this page N times" → N.
 pub fn your_visits(html: &str) -> i64 {
-    let marker = "You have visited this page <strong>";
-    let start = html.find(marker).expect("the visitor's line") + marker.len();
-    let end = start + html[start..].find('<').unwrap();
-    html[start..end].parse().unwrap()
+    let pattern = regex::Regex::new(r"You have visited this page <strong>(\d+)</strong>").unwrap();
+    let captures = pattern.captures(html).expect("the visitor's line");
+    captures[1].parse().unwrap()
 }
 
 pub fn free_port() -> u16 {
@@ -151,28 +194,38 @@ fn inherited_env() -> impl Iterator<Item = (&'static str, String)> {
 pub struct AppProcess {
     pub child: Child,
     pub address: String,
+    /// 0 until `wait_ready` has read the port the server bound.
     pub port: u16,
+    log: PathBuf,
+    /// The log file is the test's (`start_logged`), not ours to delete.
+    keep_log: bool,
 }
 
 impl AppProcess {
-    /// Starts `visitors serve` on 127.0.0.1 and a free port, with only the
-    /// given environment (plus `inherited_env`).
+    /// Starts `visitors serve` on 127.0.0.1 and a port the server picks
+    /// (`ROCKET_PORT=0`), with only the given environment (plus
+    /// `inherited_env`); `wait_ready` learns the port from its log.
     pub fn start(env: &[(&str, &str)]) -> Self {
-        Self::start_on("127.0.0.1", free_port(), env)
+        Self::start_on("127.0.0.1", 0, env)
     }
 
     /// The same on a given address and port.
     pub fn start_on(address: &str, port: u16, env: &[(&str, &str)]) -> Self {
-        Self::spawn(address, port, env, Stdio::null())
+        let log = std::env::temp_dir().join(format!(
+            "visitors-app-{}.log",
+            uuid::Uuid::new_v4().simple()
+        ));
+        Self::spawn(address, port, env, log, false)
     }
 
-    /// The same, with the server's log (its stdout) written to `log`.
-    pub fn start_logged(address: &str, port: u16, env: &[(&str, &str)], log: &Path) -> Self {
-        let file = std::fs::File::create(log).expect("create the log file");
-        Self::spawn(address, port, env, Stdio::from(file))
+    /// The same on a port the server picks, with the server's log (its
+    /// stdout) written to `log`.
+    pub fn start_logged(address: &str, env: &[(&str, &str)], log: &Path) -> Self {
+        Self::spawn(address, 0, env, log.to_owned(), true)
     }
 
-    fn spawn(address: &str, port: u16, env: &[(&str, &str)], output: Stdio) -> Self {
+    fn spawn(address: &str, port: u16, env: &[(&str, &str)], log: PathBuf, keep_log: bool) -> Self {
+        let file = std::fs::File::create(&log).expect("create the log file");
         let child = Command::new(env!("CARGO_BIN_EXE_visitors"))
             .env_clear()
             .envs(inherited_env())
@@ -181,7 +234,7 @@ impl AppProcess {
             .env("ROCKET_CLI_COLORS", "false")
             .envs(env.iter().copied())
             .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .stdout(output)
+            .stdout(Stdio::from(file))
             .stderr(Stdio::null())
             .spawn()
             .expect("start the visitors binary");
@@ -189,11 +242,21 @@ impl AppProcess {
             child,
             address: address.to_owned(),
             port,
+            log,
+            keep_log,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
+        assert_ne!(self.port, 0, "wait_ready first: the port is not known yet");
         format!("http://{}:{}{path}", self.address, self.port)
+    }
+
+    /// The port in the server's "listening" log line (text or JSON).
+    fn logged_port(&self) -> Option<u16> {
+        let log = std::fs::read_to_string(&self.log).ok()?;
+        let pattern = regex::Regex::new(r#"listening.*?\bport"?[=:](\d+)"#).unwrap();
+        pattern.captures(&log)?[1].parse().ok()
     }
 
     /// Waits for `/readyz` to answer 200; returns how long that took.
@@ -204,9 +267,14 @@ impl AppProcess {
             if let Some(status) = self.child.try_wait().unwrap() {
                 panic!("the server exited with {status} before it was ready");
             }
-            if let Ok(response) = agent.get(&self.url("/readyz")).call() {
-                if response.status() == 200 {
-                    return started.elapsed();
+            if self.port == 0 {
+                self.port = self.logged_port().unwrap_or(0);
+            }
+            if self.port != 0 {
+                if let Ok(response) = agent.get(&self.url("/readyz")).call() {
+                    if response.status() == 200 {
+                        return started.elapsed();
+                    }
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -219,6 +287,9 @@ impl Drop for AppProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !self.keep_log {
+            let _ = std::fs::remove_file(&self.log);
+        }
     }
 }
 

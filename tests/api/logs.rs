@@ -1,22 +1,22 @@
 //! Logs and the proxy diagnostic: what an operator reads, never who visited.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rocket::http::{Header, Status};
 use serde_json::Value;
 
-use crate::helpers::{free_port, fresh_database, http, AppProcess, TestApp, FIREFOX};
+use crate::helpers::{fresh_database, http, AppProcess, TestApp, FIREFOX};
 
 #[test]
 fn json_logs_have_one_line_per_request_and_no_client_address() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let log = std::env::temp_dir().join(format!(
         "visitors-log-{}.jsonl",
         uuid::Uuid::new_v4().simple()
     ));
     let mut app = AppProcess::start_logged(
         "0.0.0.0",
-        free_port(),
         &[
             ("DATABASE_URL", &database_url),
             ("LOG_FORMAT", "json"),
@@ -41,7 +41,15 @@ fn json_logs_have_one_line_per_request_and_no_client_address() {
             .status(),
         404
     );
-    std::thread::sleep(Duration::from_millis(200));
+    // The line of the last request is written after its response: wait for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("\"status\":404")
+    {
+        assert!(Instant::now() < deadline, "no log line for the 404");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     app.child.kill().unwrap();
     app.child.wait().unwrap();
 
@@ -118,4 +126,48 @@ async fn whoami_shows_callers_the_address_the_server_sees() {
     assert_eq!(seen["trusted_header"], "X-Real-IP");
     assert_eq!(seen["from_header"], true);
     assert_eq!(proxied.totals().await, (0, 0, 0), "asking records no visit");
+}
+
+/// Behind one appending proxy (an AWS load balancer), the client is the
+/// rightmost `X-Forwarded-For` entry; whatever the client put left of it is
+/// ignored, so a spoofed entry neither changes the address nor makes a new
+/// visitor.
+#[rocket::async_test]
+async fn behind_one_proxy_the_rightmost_forwarded_address_counts() {
+    let app = TestApp::spawn_with(&[("trusted_proxy_hops", "1")]).await;
+    let from = |forwarded: &'static str| {
+        app.client
+            .get("/api/whoami")
+            .remote("10.0.0.2:40000".parse().unwrap())
+            .header(Header::new("X-Forwarded-For", forwarded))
+    };
+    let seen: Value = from("6.6.6.6, 203.0.113.7")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(seen["client_address"], "203.0.113.7");
+    assert_eq!(seen["trusted_header"], "X-Forwarded-For");
+    for spoofed in [
+        "6.6.6.6, 203.0.113.7",
+        "1.2.3.4, 203.0.113.7",
+        "203.0.113.7",
+    ] {
+        let page = app
+            .client
+            .get("/")
+            .remote("10.0.0.2:40000".parse().unwrap())
+            .header(Header::new("X-Forwarded-For", spoofed))
+            .header(Header::new("User-Agent", FIREFOX))
+            .dispatch()
+            .await;
+        assert_eq!(page.status(), Status::Ok);
+    }
+    let (visits, _, unique) = app.totals().await;
+    assert_eq!(
+        (visits, unique),
+        (3, 1),
+        "one visitor, whatever the left entries said"
+    );
 }

@@ -11,6 +11,7 @@ mod metrics;
 mod outage;
 mod privacy;
 mod requests;
+mod settings;
 mod simulate;
 mod startup;
 mod topology;

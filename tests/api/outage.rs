@@ -9,7 +9,8 @@ use crate::helpers::{fresh_database_on, PrivateCluster, TestApp, FIREFOX};
 #[rocket::async_test]
 async fn an_outage_gives_503_pages_and_the_app_recovers_by_itself() {
     let cluster = PrivateCluster::start();
-    let database_url = fresh_database_on(&cluster.url()).await;
+    let database = fresh_database_on(&cluster.url()).await;
+    let database_url = database.url.clone();
     let app = TestApp::spawn_on(&database_url, &[]).await;
     assert_eq!(app.visit("192.0.2.1", FIREFOX).await.status(), Status::Ok);
     app.db.close().await;

@@ -166,7 +166,8 @@ fn raw_request(port: u16, request: &[u8]) -> u16 {
 
 #[test]
 fn malformed_headers_over_the_wire_never_give_a_5xx() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let mut app = AppProcess::start(&[
         ("DATABASE_URL", &database_url),
         ("ROCKET_IP_HEADER", "X-Real-IP"),

@@ -8,7 +8,8 @@ use crate::helpers::{fresh_database, http, run_binary, AppProcess};
 
 #[test]
 fn simulated_visits_arrive_as_a_varied_crowd_and_the_run_ends_by_itself() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let mut app = AppProcess::start(&[("DATABASE_URL", &database_url), ("STATS_CACHE_MS", "0")]);
     app.wait_ready(Duration::from_secs(60));
 

@@ -1,7 +1,7 @@
 //! Starting the real binary: configuration errors, an unreachable database,
 //! replicas migrating one empty database together, and the subcommands.
 
-use std::{thread, time::Duration};
+use std::time::Duration;
 
 use crate::helpers::{free_port, fresh_database, http, run_binary, AppProcess};
 
@@ -57,7 +57,8 @@ fn an_unreachable_database_exits_3_after_the_timeout() {
 
 #[test]
 fn three_replicas_starting_together_migrate_one_empty_database() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let mut replicas: Vec<AppProcess> = ["a", "b", "c"]
         .into_iter()
         .map(|name| AppProcess::start(&[("DATABASE_URL", &database_url), ("INSTANCE_NAME", name)]))
@@ -101,7 +102,10 @@ fn three_replicas_starting_together_migrate_one_empty_database() {
             .fetch_one(&db)
             .await
             .unwrap();
-        assert_eq!(applied as usize, visitors::infra::database::MIGRATOR.iter().count());
+        assert_eq!(
+            applied as usize,
+            visitors::infra::database::MIGRATOR.iter().count()
+        );
         let secrets: i64 = sqlx::query_scalar("SELECT count(*) FROM app_settings")
             .fetch_one(&db)
             .await
@@ -112,7 +116,8 @@ fn three_replicas_starting_together_migrate_one_empty_database() {
 
 #[test]
 fn migrate_applies_the_schema_and_exits() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let (status, stderr) = run_binary(&["migrate"], &[("DATABASE_URL", &database_url)]);
     assert_eq!(status, 0, "{stderr}");
     // A server that does not migrate by itself finds the schema ready.
@@ -130,12 +135,13 @@ fn migrate_applies_the_schema_and_exits() {
 
 #[test]
 fn the_healthcheck_command_reports_the_local_server() {
-    let database_url = rocket::execute(fresh_database());
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
     let mut app = AppProcess::start(&[("DATABASE_URL", &database_url)]);
     app.wait_ready(Duration::from_secs(60));
     let port = app.port.to_string();
     assert_eq!(run_binary(&["healthcheck"], &[("ROCKET_PORT", &port)]).0, 0);
+    // Dropping kills the server and waits for it: its port is closed.
     drop(app);
-    thread::sleep(Duration::from_millis(100));
     assert_eq!(run_binary(&["healthcheck"], &[("ROCKET_PORT", &port)]).0, 1);
 }

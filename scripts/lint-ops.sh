@@ -11,7 +11,7 @@ source scripts/lib/tools.sh
 
 ensure_venv "$LINT_VENV" requirements-lint.txt
 ensure_venv "$TERRAFORM_VENV" requirements-terraform.txt
-ensure_apt_tools nginx:nginx-light shellcheck:shellcheck promtool:prometheus
+ensure_apt_tools nginx:nginx-light shellcheck:shellcheck promtool:prometheus openssl:openssl
 
 echo "--- hadolint Dockerfile"
 "$LINT_VENV/bin/hadolint" --failure-threshold warning Dockerfile
@@ -40,6 +40,21 @@ python3 scripts/render_nginx.py "$work" \
 # The configuration logs to /dev/stdout, which nginx cannot open when stdout
 # is a socket (as under gitlab-ci-local); the test only needs it openable.
 nginx -t -q -p "$work" -c "$work/nginx.conf" >/dev/null
+
+echo "--- nginx -t with nginx/tls/ (HTTPS on the Terraform host), throwaway certificate"
+tls="$work/tls"
+python3 scripts/render_nginx.py "$tls" \
+    NGINX_LISTEN_PORT=80 NGINX_APP_UPSTREAM=app:8000 NGINX_RESOLVER=127.0.0.11 NGINX_RATE_LIMIT=10r/s NGINX_RATE_BURST=20
+# Where the host mounts them: server.d/ and letsencrypt/, relative to the
+# configuration directory.
+mkdir -p "$tls/server.d" "$tls/letsencrypt/live/visitors"
+cp nginx/tls/*.conf "$tls/server.d/"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=visitors.test \
+    -keyout "$tls/letsencrypt/live/visitors/privkey.pem" \
+    -out "$tls/letsencrypt/live/visitors/fullchain.pem" 2>/dev/null
+nginx -t -q -p "$tls" -c "$tls/nginx.conf" >/dev/null
+grep -q 'include server.d/\*.conf;' "$tls/conf.d/default.conf" ||
+    { echo "default.conf.template no longer includes server.d/*.conf: nginx/tls/ would not apply" >&2; exit 1; }
 
 echo "--- terraform/: parse, fmt, bootstrap template (then shellcheck it)"
 "$TERRAFORM_VENV/bin/python" scripts/check_terraform.py terraform "$work/user-data.sh"

@@ -4,7 +4,8 @@
 # itself), nginx configuration (`nginx -t` on the shipped template) and the
 # shell scripts (shellcheck). Installs what it needs: the pinned Python tools
 # of requirements-lint.txt into target/lint-venv, nginx and shellcheck with
-# apt (as root). Also terraform/: see scripts/check_terraform.py and checkov.
+# apt (as root). Also terraform/ (both deployments): see
+# scripts/check_terraform.py and checkov.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/tools.sh
@@ -56,9 +57,9 @@ nginx -t -q -p "$tls" -c "$tls/nginx.conf" >/dev/null
 grep -q 'include server.d/\*.conf;' "$tls/conf.d/default.conf" ||
     { echo "default.conf.template no longer includes server.d/*.conf: nginx/tls/ would not apply" >&2; exit 1; }
 
-echo "--- terraform/: parse, fmt, bootstrap template (then shellcheck it)"
-"$TERRAFORM_VENV/bin/python" scripts/check_terraform.py terraform "$work/user-data.sh"
-echo "--- checkov (terraform)"
+echo "--- terraform/ and terraform/ha/: parse, fmt, bootstrap templates (then shellcheck them), README inputs, rules"
+"$TERRAFORM_VENV/bin/python" scripts/check_terraform.py terraform "$work/terraform" --self-test
+echo "--- checkov (terraform: both deployments and their modules)"
 "$LINT_VENV/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact
 
 echo "--- Markdown links"
@@ -66,4 +67,4 @@ mapfile -t markdown < <(git ls-files --cached --others --exclude-standard '*.md'
 python3 scripts/check_links.py "${markdown[@]}"
 
 echo "--- shellcheck"
-shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh "$work/user-data.sh"
+shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh "$work"/terraform/*-user-data.sh

@@ -46,6 +46,11 @@ variable "allowed_ssh_cidrs" {
     condition     = alltrue([for cidr in var.allowed_ssh_cidrs : can(cidrhost(cidr, 0))])
     error_message = "Every entry of allowed_ssh_cidrs must be a CIDR block such as 203.0.113.0/24."
   }
+
+  validation {
+    condition     = alltrue([for cidr in var.allowed_ssh_cidrs : !contains(["0.0.0.0/0", "::/0"], cidr)])
+    error_message = "allowed_ssh_cidrs must not open SSH to the whole internet (0.0.0.0/0 or ::/0); use SSM Session Manager."
+  }
 }
 
 variable "ssh_key_name" {

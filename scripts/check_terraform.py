@@ -14,7 +14,12 @@ GitLab pipeline instead):
    terraform/README.md, with its default, and the table names no variable
    that does not exist;
 5. every checkov skip gives its reason on its line;
-6. rules that must hold whatever checkov's version thinks (RULES below):
+6. references resolve, within each module: every var., local., module.,
+   data. and resource reference names something declared there, every
+   module call passes exactly its module's variables (all the required
+   ones), and every module.X.Y is an output of X (what `terraform validate`
+   would say first, without the providers);
+7. rules that must hold whatever checkov's version thinks (RULES below):
    the database not public, deletion protection, encrypted storage, IMDSv2
    only, a TLS 1.3 policy on HTTPS listeners, invalid headers dropped, no
    ingress from anywhere except to the load balancer (and the single host's
@@ -280,6 +285,82 @@ def check_skips(root):
     print("ok -- every checkov skip gives its reason")
 
 
+# ------------------------------------------------------------ references
+
+REFERENCE = re.compile(
+    r"(?<![\w./-])(?:(var|local|module)\.([a-z0-9_]+)(?:\.([a-z0-9_]+))?"
+    r"|data\.([a-z0-9_]+)\.([a-z0-9_]+)"
+    r"|((?:aws|random)_[a-z0-9_]+)\.([a-z0-9_]+))"
+)
+
+
+def strip_text(text):
+    """The configuration without comments, moved blocks (their `from` names
+    what no longer exists) and quoted block labels."""
+    text = re.sub(r"(?m)^\s*(#|//).*$", "", text)
+    text = re.sub(r"(?ms)^moved \{.*?^\}", "", text)
+    return text
+
+
+def module_target(root, directory, source):
+    """A module call's source as a directory relative to root ("modules/x")."""
+    return str((root / directory / source).resolve().relative_to(root.resolve()))
+
+
+def check_references(root, parsed):
+    problems = []
+    directories = sorted({str(pathlib.PurePath(path).parent) for path in parsed})
+    outputs = {
+        directory: {name for _, _, name, _ in blocks(parsed, "output", directory)} for directory in directories
+    }
+    for directory in directories:
+        declared_vars = set(variables(parsed, directory))
+        declared_locals = {
+            name for _, content in module_files(parsed, directory)
+            for block in content.get("locals", []) for name in block if not name.startswith("__")
+        }
+        declared_resources = {key for d, _, key, _ in resources(parsed) if d == directory}
+        declared_data = {
+            (data_type, unquote(name)) for d, _, data_type, named in blocks(parsed, "data", directory)
+            for name in named
+        }
+        calls = {name: body for _, _, name, body in blocks(parsed, "module", directory)}
+        for path in sorted((root / directory).glob("*.tf")):
+            text = strip_text(path.read_text())
+            for match in REFERENCE.finditer(text):
+                kind, name, attribute, data_type, data_name, rtype, rname = match.groups()
+                where = f"{path}: {match.group(0)}"
+                if kind == "var" and name not in declared_vars:
+                    problems.append(f"{where}: no variable {name}")
+                elif kind == "local" and name not in declared_locals:
+                    problems.append(f"{where}: no local {name}")
+                elif kind == "module":
+                    if name not in calls:
+                        problems.append(f"{where}: no module {name}")
+                    elif attribute:
+                        source = unquote(calls[name]["source"])
+                        target = module_target(root, directory, source)
+                        if attribute not in outputs.get(target, set()):
+                            problems.append(f"{where}: module {name} ({source}) has no output {attribute}")
+                elif data_type and (data_type, data_name) not in declared_data:
+                    problems.append(f"{where}: no data source {data_type}.{data_name}")
+                elif rtype and (rtype, rname) not in declared_resources:
+                    problems.append(f"{where}: no resource {rtype}.{rname}")
+        for name, body in calls.items():
+            source = unquote(body["source"])
+            target = module_target(root, directory, source)
+            module_vars = variables(parsed, target)
+            meta = {"source", "count", "for_each", "providers", "depends_on", "version", "__is_block__", "__comments__"}
+            passed = set(body) - meta
+            for unknown in sorted(passed - module_vars.keys()):
+                problems.append(f"{directory}: module {name} passes {unknown}, which {source} does not declare")
+            for missing in sorted(k for k, v in module_vars.items() if "default" not in v and k not in passed):
+                problems.append(f"{directory}: module {name} does not pass {missing}, which {source} requires")
+    if problems:
+        sys.exit("references that do not resolve:\n" + "\n".join(problems))
+    print(f"ok -- references resolve in {len(directories)} modules (variables, locals, resources, data, module inputs and outputs)")
+
+
 # ----------------------------------------------------------------- rules
 
 
@@ -508,6 +589,7 @@ def main():
         render(root, label, deployment, parsed, output_dir)
     check_readme(root, parsed)
     check_skips(root)
+    check_references(root, parsed)
     check_rules(parsed)
     if "--self-test" in sys.argv[3:]:
         self_test(parsed)

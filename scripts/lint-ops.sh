@@ -59,6 +59,23 @@ grep -q 'include server.d/\*.conf;' "$tls/conf.d/default.conf" ||
 
 echo "--- terraform/ and terraform/ha/: parse, fmt, bootstrap templates (then shellcheck them), README inputs, rules"
 "$TERRAFORM_VENV/bin/python" scripts/check_terraform.py terraform "$work/terraform" --self-test
+echo "--- the single host's compose override (HTTP, then HTTPS) merges with docker-compose.yml"
+for https in no yes; do
+    # write_override from the rendered bootstrap, with the values it sets.
+    (
+        # shellcheck disable=SC2034 # read by write_override
+        APP_DIR="$work" DATA_DIR=/srv/visitors/pgdata DOMAIN=visitors.example.org \
+            ACME_WEBROOT=/var/www/certbot LETSENCRYPT_DIR=/srv/visitors/letsencrypt
+        eval "$(sed -n '/^write_override() {$/,/^}$/p' "$work/terraform/terraform-user-data.sh")"
+        write_override "$https"
+    )
+    "$(compose_binary)" -f docker-compose.yml -f "$work/docker-compose.override.yml" config -q
+    if [[ $https == yes ]]; then
+        merged=$("$(compose_binary)" -f docker-compose.yml -f "$work/docker-compose.override.yml" config)
+        grep -q 'target: /etc/nginx/server.d/https.conf' <<<"$merged" ||
+            { echo "the HTTPS override does not mount nginx/tls/https.conf" >&2; exit 1; }
+    fi
+done
 echo "--- checkov (terraform: both deployments and their modules)"
 "$LINT_VENV/bin/checkov" -d terraform --framework terraform --skip-download --quiet --compact
 

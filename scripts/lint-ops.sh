@@ -12,7 +12,7 @@ source scripts/lib/tools.sh
 
 ensure_venv "$LINT_VENV" requirements-lint.txt
 ensure_venv "$TERRAFORM_VENV" requirements-terraform.txt
-ensure_apt_tools nginx:nginx-light shellcheck:shellcheck promtool:prometheus openssl:openssl
+ensure_apt_tools nginx:nginx-light shellcheck:shellcheck promtool:prometheus openssl:openssl curl:curl
 
 echo "--- hadolint Dockerfile"
 "$LINT_VENV/bin/hadolint" --failure-threshold warning Dockerfile
@@ -56,6 +56,41 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=visitors.test \
 nginx -t -q -p "$tls" -c "$tls/nginx.conf" >/dev/null
 grep -q 'include server.d/\*.conf;' "$tls/conf.d/default.conf" ||
     { echo "default.conf.template no longer includes server.d/*.conf: nginx/tls/ would not apply" >&2; exit 1; }
+echo "--- nginx/tls/ at work: redirect to HTTPS except the ACME challenge and /lb-health, HSTS, no TLS 1.1"
+# The same configuration on free ports, started for a moment.
+read -r http_port https_port < <(python3 -c 'import socket
+ports = []
+for _ in range(2):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); ports.append(s)
+print(*[s.getsockname()[1] for s in ports])')
+live="$work/tls-live"
+cp -r "$tls" "$live"
+sed -i "s/listen 80;/listen 127.0.0.1:$http_port;/" "$live/conf.d/default.conf"
+sed -i "s/listen 443 ssl;/listen 127.0.0.1:$https_port ssl;/" "$live/server.d/https.conf"
+sed -i "s|$tls|$live|g" "$live/nginx.conf"
+nginx -p "$live" -c "$live/nginx.conf" >/dev/null 2>&1 &
+nginx_pid=$!
+trap 'kill "$nginx_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 1 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$http_port/lb-health" && break
+    sleep 0.1
+done
+expect() {
+    local what=$1 want=$2 got
+    shift 2
+    got=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$@" || echo "failed")
+    [[ $got == "$want"* ]] || { echo "nginx/tls/: $what: expected $want, got $got" >&2; exit 1; }
+}
+expect "plain HTTP page" "301 https://visitors.test/?x=1" -H "Host: visitors.test" "http://127.0.0.1:$http_port/?x=1"
+expect "ACME challenge over HTTP" "404" "http://127.0.0.1:$http_port/.well-known/acme-challenge/token"
+expect "/lb-health over HTTP" "200" "http://127.0.0.1:$http_port/lb-health"
+expect "/lb-health over HTTPS" "200" -k "https://127.0.0.1:$https_port/lb-health"
+expect "TLS 1.1" "000" -k --tlsv1.1 --tls-max 1.1 "https://127.0.0.1:$https_port/lb-health"
+headers=$(curl -sk -D - -o /dev/null "https://127.0.0.1:$https_port/lb-health")
+grep -qi '^strict-transport-security: max-age=' <<<"$headers" ||
+    { echo "nginx/tls/: no HSTS header over HTTPS" >&2; exit 1; }
+kill "$nginx_pid"
+wait "$nginx_pid" 2>/dev/null || true
 
 echo "--- terraform/ and terraform/ha/: parse, fmt, bootstrap templates (then shellcheck them), README inputs, rules"
 "$TERRAFORM_VENV/bin/python" scripts/check_terraform.py terraform "$work/terraform" --self-test

@@ -9,7 +9,8 @@ GitLab pipeline instead):
 3. each deployment's bootstrap template renders with sample values for
    exactly the variables its templatefile() call passes: none left
    unsubstituted, none passed but unused. The rendered scripts are written
-   to OUTPUT_DIR for shellcheck;
+   to OUTPUT_DIR for shellcheck. The HA hosts' app configuration keeps
+   TRUSTED_PROXY_HOPS=1 and MIGRATE_ON_START=false, without ROCKET_IP_HEADER;
 4. every variable of each deployment is in its inputs table of
    terraform/README.md, with its default, and the table names no variable
    that does not exist;
@@ -83,6 +84,11 @@ DEPLOYMENTS = {
             "user_url": "https://example.org",
         },
         "public_security_groups": {"alb": {80, 443}},
+        # Lines the app's configuration on the hosts must (not) have: the
+        # client is the ALB's X-Forwarded-For entry, no header is trusted
+        # whole, migrations run once per deploy.
+        "env_required": ["TRUSTED_PROXY_HOPS=1", "MIGRATE_ON_START=false"],
+        "env_forbidden": ["ROCKET_IP_HEADER"],
     },
 }
 
@@ -195,6 +201,13 @@ def render(root, label, deployment, parsed, output_dir):
         sys.exit(f"{label}: the rendered script still holds a template expression")
     # The template's escape of a dollar-brace.
     rendered = rendered.replace("$${", "${")
+    lines = rendered.splitlines()
+    for line in deployment.get("env_required", []):
+        if line not in lines:
+            sys.exit(f"{label}: the bootstrap no longer configures the app with {line}")
+    for name in deployment.get("env_forbidden", []):
+        if any(candidate.startswith(f"{name}=") for candidate in lines):
+            sys.exit(f"{label}: the bootstrap sets {name}, which must stay unset")
     output = output_dir / (label.replace("/", "-") + "-user-data.sh")
     output.write_text(rendered)
     print(f"ok -- {label}: the bootstrap template renders with its {len(variables_passed)} variables ({output.name})")

@@ -1,25 +1,3 @@
-data "aws_iam_policy_document" "assume_ec2" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "web" {
-  name_prefix        = "${var.name}-web-"
-  assume_role_policy = data.aws_iam_policy_document.assume_ec2.json
-}
-
-# SSM Session Manager: a shell on the host without SSH or open ports.
-resource "aws_iam_role_policy_attachment" "ssm_core" {
-  role       = aws_iam_role.web.name
-  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
-
 data "aws_caller_identity" "current" {}
 
 data "aws_kms_alias" "ssm" {
@@ -41,13 +19,12 @@ data "aws_iam_policy_document" "read_secrets" {
   }
 }
 
-resource "aws_iam_role_policy" "read_secrets" {
-  name   = "read-secrets"
-  role   = aws_iam_role.web.id
-  policy = data.aws_iam_policy_document.read_secrets.json
-}
+# The role, SSM Session Manager and the instance profile: shared with the
+# high-availability deployment (modules/host_role).
+module "host_role" {
+  source = "./modules/host_role"
 
-resource "aws_iam_instance_profile" "web" {
   name_prefix = "${var.name}-web-"
-  role        = aws_iam_role.web.name
+  policy_name = "read-secrets"
+  policy_json = data.aws_iam_policy_document.read_secrets.json
 }

@@ -1,11 +1,11 @@
 resource "aws_instance" "web" {
   #checkov:skip=CKV_AWS_88:A public web host needs a public address (an Elastic IP by default).
   #checkov:skip=CKV_AWS_126:Detailed monitoring costs extra; it is the detailed_monitoring variable.
-  ami                         = data.aws_ami.ubuntu.id
+  ami                         = module.ubuntu_ami.id
   instance_type               = var.instance_type
   subnet_id                   = data.aws_subnet.selected.id
   vpc_security_group_ids      = [aws_security_group.web.id]
-  iam_instance_profile        = aws_iam_instance_profile.web.name
+  iam_instance_profile        = module.host_role.instance_profile_name
   key_name                    = var.ssh_key_name
   associate_public_ip_address = true
   monitoring                  = var.detailed_monitoring
@@ -26,6 +26,9 @@ resource "aws_instance" "web" {
     http_port                   = local.http_port
     postgres_password_parameter = aws_ssm_parameter.postgres_password.name
     admin_token_parameter       = aws_ssm_parameter.admin_token.name
+    domain                      = local.tls ? var.domain : ""
+    acme_email                  = var.acme_email
+    acme_staging                = var.acme_staging
   })
   # A changed bootstrap means a new host; the data volume and the Elastic IP
   # move over to it.
@@ -55,7 +58,7 @@ resource "aws_instance" "web" {
     Name = "${var.name}-web"
   }
 
-  depends_on = [aws_iam_role_policy.read_secrets]
+  depends_on = [module.host_role]
 }
 
 # PostgreSQL's data, on its own volume: it outlives the instance.

@@ -16,6 +16,9 @@ locals {
   public_ip = var.enable_elastic_ip ? aws_eip.web[0].public_ip : aws_instance.web.public_ip
 
   parameter_prefix = "/${var.name}"
+
+  # HTTPS with a Let's Encrypt certificate when there is a domain.
+  tls = var.domain != null
 }
 
 # The default VPC's first subnet, unless a subnet is given.
@@ -42,19 +45,8 @@ data "aws_subnet" "selected" {
   id = var.subnet_id != null ? var.subnet_id : sort(data.aws_subnets.default[0].ids)[0]
 }
 
-# The current Ubuntu 24.04 LTS from Canonical: Docker's apt repository ships
-# the Compose plugin for it (Amazon Linux 2023 has no package for it).
-data "aws_ami" "ubuntu" {
-  most_recent = true
-  owners      = ["099720109477"] # Canonical
-
-  filter {
-    name   = "name"
-    values = ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"]
-  }
-
-  filter {
-    name   = "virtualization-type"
-    values = ["hvm"]
-  }
+# The current Ubuntu 24.04 LTS from Canonical (modules/ubuntu_ami, shared
+# with ha/).
+module "ubuntu_ami" {
+  source = "./modules/ubuntu_ami"
 }

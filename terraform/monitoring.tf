@@ -47,50 +47,22 @@ resource "aws_cloudwatch_metric_alarm" "status_check" {
   ok_actions          = [aws_sns_topic.alerts.arn]
 }
 
-# From outside: Route 53 asks /healthz every 30 s from several regions.
-resource "aws_route53_health_check" "web" {
-  count             = var.enable_health_check ? 1 : 0
-  ip_address        = local.public_ip
-  port              = local.http_port
-  type              = "HTTP"
-  resource_path     = "/healthz"
-  failure_threshold = 3
-  request_interval  = 30
-
-  tags = {
-    Name = "${var.name}-healthz"
+# From outside: Route 53 asks /healthz every 30 s from several regions, over
+# HTTPS at the domain when there is one (connecting to the host's address, so
+# the check does not depend on DNS), else over HTTP at the address.
+module "health_check" {
+  source = "./modules/health_check"
+  count  = var.enable_health_check ? 1 : 0
+  providers = {
+    aws           = aws
+    aws.us_east_1 = aws.us_east_1
   }
-}
 
-# Route 53 publishes health check metrics in us-east-1 only.
-resource "aws_sns_topic" "health_alerts" {
-  count             = var.enable_health_check ? 1 : 0
-  provider          = aws.us_east_1
-  name              = "${var.name}-health-alerts"
-  kms_master_key_id = "alias/aws/sns"
-}
-
-resource "aws_sns_topic_subscription" "health_email" {
-  count     = var.enable_health_check && var.alert_email != "" ? 1 : 0
-  provider  = aws.us_east_1
-  topic_arn = aws_sns_topic.health_alerts[0].arn
-  protocol  = "email"
-  endpoint  = var.alert_email
-}
-
-resource "aws_cloudwatch_metric_alarm" "health" {
-  count               = var.enable_health_check ? 1 : 0
-  provider            = aws.us_east_1
-  alarm_name          = "${var.name}-healthz"
-  alarm_description   = "http://${local.public_ip}/healthz is failing"
-  namespace           = "AWS/Route53"
-  metric_name         = "HealthCheckStatus"
-  dimensions          = { HealthCheckId = aws_route53_health_check.web[0].id }
-  statistic           = "Minimum"
-  period              = 60
-  evaluation_periods  = 2
-  threshold           = 1
-  comparison_operator = "LessThanThreshold"
-  alarm_actions       = [aws_sns_topic.health_alerts[0].arn]
-  ok_actions          = [aws_sns_topic.health_alerts[0].arn]
+  name          = var.name
+  type          = local.tls ? "HTTPS" : "HTTP"
+  fqdn          = var.domain
+  ip_address    = local.public_ip
+  port          = local.tls ? 443 : local.http_port
+  resource_path = "/healthz"
+  alert_email   = var.alert_email
 }

@@ -22,7 +22,8 @@ resource "aws_vpc_security_group_ingress_rule" "http" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "https" {
-  for_each = var.enable_https ? toset(["0.0.0.0/0", "::/0"]) : toset([])
+  #checkov:skip=CKV_AWS_260:A public website: port 443 is open to the world on purpose.
+  for_each = local.tls || var.enable_https ? toset(["0.0.0.0/0", "::/0"]) : toset([])
 
   security_group_id = aws_security_group.web.id
   description       = "HTTPS from anywhere"

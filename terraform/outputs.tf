@@ -1,6 +1,15 @@
 output "url" {
-  description = "The dashboard."
-  value       = "http://${local.public_ip}/"
+  description = "The dashboard: https://<domain>/ with a domain, else http://<address>/."
+  value       = local.tls ? "https://${var.domain}/" : "http://${local.public_ip}/"
+}
+
+output "https" {
+  description = "Whether the site is served over HTTPS, and what to do about it."
+  value = local.tls ? (
+    var.zone_id != null
+    ? "on: Let's Encrypt certificate for ${var.domain} (certbot on the host renews it); Route 53 record managed here"
+    : "on: Let's Encrypt certificate for ${var.domain} once it resolves to ${local.public_ip}: create that A record yourself"
+  ) : "off: plain HTTP (browsers block an http:// counter on an https:// page); set domain (and zone_id) to turn HTTPS on"
 }
 
 output "public_ip" {
@@ -20,7 +29,7 @@ output "ssm_session_command" {
 
 output "health_check_id" {
   description = "Route 53 health check id, when enabled."
-  value       = var.enable_health_check ? aws_route53_health_check.web[0].id : null
+  value       = var.enable_health_check ? module.health_check[0].id : null
 }
 
 output "data_volume_id" {

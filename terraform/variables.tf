@@ -46,6 +46,11 @@ variable "allowed_ssh_cidrs" {
     condition     = alltrue([for cidr in var.allowed_ssh_cidrs : can(cidrhost(cidr, 0))])
     error_message = "Every entry of allowed_ssh_cidrs must be a CIDR block such as 203.0.113.0/24."
   }
+
+  validation {
+    condition     = alltrue([for cidr in var.allowed_ssh_cidrs : !contains(["0.0.0.0/0", "::/0"], cidr)])
+    error_message = "allowed_ssh_cidrs must not open SSH to the whole internet (0.0.0.0/0 or ::/0); use SSM Session Manager."
+  }
 }
 
 variable "ssh_key_name" {
@@ -54,8 +59,47 @@ variable "ssh_key_name" {
   default     = null
 }
 
+variable "domain" {
+  description = "Host name of the site, e.g. visitors.example.org: HTTPS with a Let's Encrypt certificate (certbot on the host, HTTP-01). Null: plain HTTP on the address."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.domain == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain))
+    error_message = "domain must be a lowercase host name such as visitors.example.org, or null."
+  }
+}
+
+variable "zone_id" {
+  description = "Route 53 hosted zone of domain: Terraform creates its A record. Null: point the domain at public_ip yourself."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.zone_id == null || can(regex("^Z[A-Z0-9]{1,31}$", var.zone_id))
+    error_message = "zone_id must be a Route 53 hosted zone id (Z…) or null."
+  }
+}
+
+variable "acme_email" {
+  description = "Email given to Let's Encrypt with the account (its notices); empty registers without one."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.acme_email == "" || can(regex("^[^@\\s'\"]+@[^@\\s'\"]+\\.[^@\\s'\"]+$", var.acme_email))
+    error_message = "acme_email must be an email address or empty."
+  }
+}
+
+variable "acme_staging" {
+  description = "Use Let's Encrypt's staging service (certificates browsers do not trust, generous rate limits): for trying the setup."
+  type        = bool
+  default     = false
+}
+
 variable "enable_https" {
-  description = "Open port 443 too (for a TLS terminator you add on the host)."
+  description = "Open port 443 also without domain (for a TLS terminator of your own on the host). With domain it is open anyway."
   type        = bool
   default     = false
 }

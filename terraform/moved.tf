@@ -1,0 +1,42 @@
+# The role and the health check moved into modules shared with ha/; these
+# blocks move existing state there, so an apply after the upgrade replaces
+# nothing.
+moved {
+  from = aws_iam_role.web
+  to   = module.host_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.ssm_core
+  to   = module.host_role.aws_iam_role_policy_attachment.ssm_core
+}
+
+moved {
+  from = aws_iam_role_policy.read_secrets
+  to   = module.host_role.aws_iam_role_policy.this
+}
+
+moved {
+  from = aws_iam_instance_profile.web
+  to   = module.host_role.aws_iam_instance_profile.this
+}
+
+moved {
+  from = aws_route53_health_check.web[0]
+  to   = module.health_check[0].aws_route53_health_check.this
+}
+
+moved {
+  from = aws_sns_topic.health_alerts[0]
+  to   = module.health_check[0].aws_sns_topic.this
+}
+
+moved {
+  from = aws_sns_topic_subscription.health_email[0]
+  to   = module.health_check[0].aws_sns_topic_subscription.email[0]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.health[0]
+  to   = module.health_check[0].aws_cloudwatch_metric_alarm.this
+}

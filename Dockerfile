@@ -15,6 +15,9 @@ COPY migrations ./migrations
 COPY static ./static
 COPY templates ./templates
 COPY src ./src
+# sqlx checks its queries against this offline data instead of a database.
+COPY .sqlx ./.sqlx
+ENV SQLX_OFFLINE=true
 # The CI build number and commit are compiled in by build.rs (/version).
 ARG BUILD_NUMBER=""
 ARG VCS_REF=""

@@ -105,9 +105,9 @@ WITH incoming AS (
         bot_visits = t.bot_visits + excluded.bot_visits,
         unique_visitors = t.unique_visitors + excluded.unique_visitors
 )
-SELECT visit.visits AS your_visits, visit.previous IS NULL AS is_new,
-       (SELECT coalesce(sum(visits), 0) FROM visit_totals)::bigint + batch.visits AS total_visits,
+SELECT visit.visits AS "your_visits!", visit.previous IS NULL AS "is_new!",
+       (SELECT coalesce(sum(visits), 0) FROM visit_totals)::bigint + batch.visits AS "total_visits!",
        (SELECT coalesce(sum(unique_visitors), 0) FROM visit_totals)::bigint + batch.unique_visitors
-           AS unique_visitors
+           AS "unique_visitors!"
 FROM visit CROSS JOIN batch
 ORDER BY visit.n

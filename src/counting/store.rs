@@ -30,7 +30,7 @@ pub struct NewVisit<'a> {
 }
 
 /// The counts the page shows, including the visit just recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VisitCounts {
     /// How often this visitor has been here.
     pub your_visits: i64,
@@ -61,9 +61,8 @@ pub struct VisitCounts {
 // this same plan, so concurrent batches lock rows in one order and cannot
 // deadlock. The final SELECT reads the totals as they were before this
 // statement and adds the batch's own visits. The benchmark runs this same
-// file under pgbench (bench/pgbench/app_statement.py).
-const RECORD_VISITS: &str = include_str!("record_visits.sql");
-
+// file under pgbench (bench/pgbench/app_statement.py). `query_file_as!`
+// checks it against the schema at compile time (offline data in `.sqlx/`).
 /// Records a batch of visits in one statement, and returns each one's
 /// counts, in order; the totals include the whole batch. Several visits of
 /// one visitor are applied in their order in `visits` and must share one
@@ -78,23 +77,25 @@ pub async fn record_visits<'a>(
     // Keys are uniformly spread, so concurrent batches seldom share a shard.
     let shard = i16::from(first.visitor.as_bytes()[0] % SHARDS);
     let column = |f: fn(&NewVisit<'a>) -> &'a str| visits.iter().map(f).collect::<Vec<_>>();
-    sqlx::query_as(RECORD_VISITS)
-        .bind(
-            visits
-                .iter()
-                .map(|v| &v.visitor.as_bytes()[..])
-                .collect::<Vec<_>>(),
-        )
-        .bind(visits.iter().map(|v| v.is_bot).collect::<Vec<_>>())
-        .bind(column(|v| v.path))
-        .bind(column(|v| v.browser))
-        .bind(column(|v| v.os))
-        .bind(column(|v| v.device))
-        .bind(visits.iter().map(|v| v.referrer_host).collect::<Vec<_>>())
-        .bind(shard)
-        .bind(visits.iter().map(|v| v.visited_at).collect::<Vec<_>>())
-        .fetch_all(pool)
-        .await
+    let keys: Vec<&[u8]> = visits.iter().map(|v| &v.visitor.as_bytes()[..]).collect();
+    let bots: Vec<bool> = visits.iter().map(|v| v.is_bot).collect();
+    let referrers: Vec<Option<&str>> = visits.iter().map(|v| v.referrer_host).collect();
+    let times: Vec<Option<DateTime<Utc>>> = visits.iter().map(|v| v.visited_at).collect();
+    sqlx::query_file_as!(
+        VisitCounts,
+        "src/counting/record_visits.sql",
+        &keys[..] as &[&[u8]],
+        &bots[..],
+        &column(|v| v.path)[..] as &[&str],
+        &column(|v| v.browser)[..] as &[&str],
+        &column(|v| v.os)[..] as &[&str],
+        &column(|v| v.device)[..] as &[&str],
+        &referrers[..] as &[Option<&str>],
+        shard,
+        &times[..] as &[Option<DateTime<Utc>>],
+    )
+    .fetch_all(pool)
+    .await
 }
 
 /// The secret stored in the database, created by whichever replica asks first.

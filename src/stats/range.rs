@@ -5,11 +5,6 @@ use std::fmt;
 use crate::infra::error::{AppError, InvalidChoice};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde::{Serialize, Serializer};
-use sqlx::{
-    encode::IsNull,
-    postgres::{PgArgumentBuffer, PgTypeInfo},
-    Encode, Postgres, Type,
-};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatsRange {
@@ -158,19 +153,6 @@ impl From<InvalidRange> for AppError {
                 .map(|range| (range.as_str(), range.label()))
                 .collect(),
         })
-    }
-}
-
-/// Bound as the text the rollup tables' `granularity` column holds.
-impl Type<Postgres> for Granularity {
-    fn type_info() -> PgTypeInfo {
-        <&str as Type<Postgres>>::type_info()
-    }
-}
-
-impl Encode<'_, Postgres> for Granularity {
-    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> IsNull {
-        <&str as Encode<Postgres>>::encode(self.as_sql(), buf)
     }
 }
 

@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use crate::stats::range::Granularity;
 
 /// One bucket of `visit_rollups`, summed over its shards.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketRow {
     pub bucket: DateTime<Utc>,
     pub visits: i64,
@@ -21,7 +21,7 @@ pub struct BucketRow {
 }
 
 /// Unique visitors per value of a dimension (`browser`, `os`, `device`, `referrer`).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreakdownRow {
     pub dimension: String,
     pub value: String,
@@ -34,27 +34,29 @@ pub async fn buckets(
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
 ) -> Result<Vec<BucketRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT bucket, sum(visits)::bigint AS visits, sum(bot_visits)::bigint AS bot_visits, \
-                sum(arrivals)::bigint AS arrivals, sum(arrivals - departures)::bigint AS latest \
-         FROM visit_rollups \
-         WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2) \
-         GROUP BY bucket ORDER BY bucket",
+    sqlx::query_as!(
+        BucketRow,
+        r#"SELECT bucket, sum(visits)::bigint AS "visits!", sum(bot_visits)::bigint AS "bot_visits!",
+                  sum(arrivals)::bigint AS "arrivals!",
+                  sum(arrivals - departures)::bigint AS "latest!"
+           FROM visit_rollups
+           WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2)
+           GROUP BY bucket ORDER BY bucket"#,
+        granularity.as_sql(),
+        from,
     )
-    .bind(granularity)
-    .bind(from)
     .fetch_all(pool)
     .await
 }
 
 /// Exact unique visitors over the minute buckets from `from` on.
 pub async fn visitors_since(pool: &PgPool, from: DateTime<Utc>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT coalesce(sum(arrivals - departures), 0)::bigint FROM visit_rollups \
-         WHERE granularity = $1 AND bucket >= $2",
+    sqlx::query_scalar!(
+        r#"SELECT coalesce(sum(arrivals - departures), 0)::bigint AS "visitors!" FROM visit_rollups
+           WHERE granularity = $1 AND bucket >= $2"#,
+        Granularity::Minute.as_sql(),
+        from,
     )
-    .bind(Granularity::Minute)
-    .bind(from)
     .fetch_one(pool)
     .await
 }
@@ -66,14 +68,15 @@ pub async fn breakdowns(
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT dimension, value, sum(arrivals - departures)::bigint AS unique_visitors \
-         FROM visitor_breakdowns \
-         WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2) \
-         GROUP BY dimension, value HAVING sum(arrivals - departures) > 0",
+    sqlx::query_as!(
+        BreakdownRow,
+        r#"SELECT dimension, value, sum(arrivals - departures)::bigint AS "unique_visitors!"
+           FROM visitor_breakdowns
+           WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2)
+           GROUP BY dimension, value HAVING sum(arrivals - departures) > 0"#,
+        granularity.as_sql(),
+        from,
     )
-    .bind(granularity)
-    .bind(from)
     .fetch_all(pool)
     .await
 }
@@ -84,15 +87,17 @@ pub async fn breakdowns_since(
     pool: &PgPool,
     from: DateTime<Utc>,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT d.dimension, d.value, count(DISTINCT e.visitor_key) AS unique_visitors \
-         FROM visit_events e \
-         CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device), \
-                                    ('referrer', e.referrer_host)) d (dimension, value) \
-         WHERE e.visited_at >= $1 AND NOT e.is_bot AND d.value IS NOT NULL \
-         GROUP BY d.dimension, d.value",
+    sqlx::query_as!(
+        BreakdownRow,
+        r#"SELECT d.dimension AS "dimension!", d.value AS "value!",
+                  count(DISTINCT e.visitor_key) AS "unique_visitors!"
+           FROM visit_events e
+           CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device),
+                                      ('referrer', e.referrer_host)) d (dimension, value)
+           WHERE e.visited_at >= $1 AND NOT e.is_bot AND d.value IS NOT NULL
+           GROUP BY d.dimension, d.value"#,
+        from,
     )
-    .bind(from)
     .fetch_all(pool)
     .await
 }

@@ -22,7 +22,7 @@ work=$CLUSTER_DIR
 psql_bench() { as_cluster_owner "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
 
 results=$work/results.jsonl
-app_port=$(free_port)
+
 for events in 10000 10000000; do
     db=bench_$events
     url="postgres://postgres@127.0.0.1:$pg_port/$db"
@@ -34,8 +34,8 @@ for events in 10000 10000000; do
     load_seconds=$(($(date +%s) - started))
 
     for cache_ms in 1000 0; do
-        start_app 127.0.0.1 "$app_port" "$url" STATS_CACHE_MS="$cache_ms"
-        base="http://127.0.0.1:$app_port"
+        start_app 127.0.0.1 0 "$url" STATS_CACHE_MS="$cache_ms"
+        base="http://127.0.0.1:$APP_PORT"
         curl -fsS -o /dev/null "$base/api/stats?range=30d"
         for target in "/api/stats?range=30d" "/"; do
             [[ $cache_ms == 0 && $target == "/" ]] && continue

@@ -12,19 +12,30 @@ build_app() {
 }
 
 # start_app ADDRESS PORT DATABASE_URL [VAR=value ...]: the app in the
-# background, stopped when the script exits; returns once it is ready. Its pid
-# is in APP_PID.
+# background, stopped when the script exits; returns once it is ready. Port 0
+# lets the app pick one, read from its log. Its pid is in APP_PID, its port
+# in APP_PORT.
 APP_PID=
+APP_PORT=
 APP_PIDS=()
 start_app() {
-    local address=$1 port=$2 url=$3
+    local address=$1 port=$2 url=$3 log
     shift 3
+    log=$(mktemp -t visitors-app.XXXXXX)
+    on_exit "rm -f '$log'"
     env -i PATH="$PATH" ${LLVM_PROFILE_FILE:+LLVM_PROFILE_FILE="$LLVM_PROFILE_FILE"} DATABASE_URL="$url" ROCKET_ADDRESS="$address" ROCKET_PORT="$port" \
-        ROCKET_PROFILE=release ROCKET_LOG_LEVEL=off "$@" "$VISITORS_BIN" serve >/dev/null 2>&1 &
+        ROCKET_PROFILE=release ROCKET_LOG_LEVEL=off LOG_FORMAT=json "$@" "$VISITORS_BIN" serve >"$log" 2>&1 &
     APP_PID=$!
     APP_PIDS+=("$APP_PID")
     on_exit stop_apps
-    wait_for_url "http://$address:$port/readyz"
+    APP_PORT=$port
+    for _ in $(seq 1 1000); do
+        [[ $APP_PORT != 0 ]] && break
+        APP_PORT=$(sed -n 's/.*"message":"listening".*"port":\([0-9]*\).*/\1/p; s/.*"port":\([0-9]*\).*"message":"listening".*/\1/p' "$log" | head -1)
+        APP_PORT=${APP_PORT:-0}
+        sleep 0.01
+    done
+    wait_for_url "http://$address:$APP_PORT/readyz"
 }
 
 # wait_for_url URL: polls until URL answers 2xx (10 s at most).
@@ -53,28 +64,21 @@ stop_apps() {
     APP_PIDS=()
 }
 
-# start_dns DIR PORT NAME=ADDRESS...: dnsmasq on 127.0.0.1:PORT answering each
-# NAME with its addresses (a name given several times gets them all, as
-# Docker's DNS answers for a scaled service).
-start_dns() {
-    local dir=$1 port=$2 entry
-    shift 2
-    mkdir -p "$dir"
-    for entry in "$@"; do
-        echo "${entry#*=} ${entry%%=*}"
-    done >"$dir/hosts"
-    dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts --bind-interfaces \
-        --listen-address=127.0.0.1 --pid-file= --port="$port" --addn-hosts="$dir/hosts" \
-        >/dev/null 2>&1 &
-    on_exit "kill $! 2>/dev/null || true"
+# start_topology DIR [scripts/topology.py options]: dnsmasq and nginx as
+# the topology tests run them, stopped when the script exits; the JSON of
+# their ports is in TOPOLOGY.
+start_topology() {
+    local dir=$1
+    shift
+    mkfifo "$dir.ports"
+    python3 scripts/topology.py "$dir" "$@" >"$dir.ports" &
+    on_exit "kill $! 2>/dev/null || true; rm -f '$dir.ports'"
+    read -r TOPOLOGY <"$dir.ports"
 }
 
-# start_nginx DIR: nginx with DIR/nginx.conf (as scripts/render_nginx.py writes
-# it), stopped when the script exits. Its pid is in NGINX_PID.
-start_nginx() {
-    nginx -p "$1" -c "$1/nginx.conf" >/dev/null 2>&1 &
-    NGINX_PID=$!
-    on_exit "kill $NGINX_PID 2>/dev/null || true"
+# topology_port NAME: a port from TOPOLOGY.
+topology_port() {
+    python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$TOPOLOGY" "$1"
 }
 
 # measure URL SECONDS CONNECTIONS [wrk options] [-- script arguments]: one

@@ -47,36 +47,25 @@ as_cluster_owner "$PG_BINDIR/psql" -X -q "${pg[@]}" -c "CREATE DATABASE visitors
 url="postgres://postgres@127.0.0.1:$CLUSTER_PORT/visitors"
 env -i PATH="$PATH" ${LLVM_PROFILE_FILE:+LLVM_PROFILE_FILE="$LLVM_PROFILE_FILE"} DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
 
-dns_port=$(free_port)
-app_port=$(free_port)
-start_dns "$work/dns" "$dns_port" app=127.0.0.1 app=127.0.0.2 app=127.0.0.3 constant=127.0.0.1
-
-# As docker-compose.yml sets them; the fixed secret spares a lookup.
-replica_env=(ROCKET_IP_HEADER=X-Real-IP LOG_FORMAT=json STATS_CACHE_MS=1000
-    HEALTH_FAIL_EXIT_AFTER=30 VISITOR_SECRET=a-benchmark-secret-of-some-length)
+# As docker-compose.yml sets them (the rest are the app's defaults); the
+# fixed secret spares a lookup. The first replica picks a free port, the
+# others take it on their own addresses.
+replica_env=(ROCKET_IP_HEADER=X-Real-IP VISITOR_SECRET=a-benchmark-secret-of-some-length)
 replicas=()
+app_port=0
 for replica in 1 2 3; do
     start_app "127.0.0.$replica" "$app_port" "$url" "${replica_env[@]}" INSTANCE_NAME="app-$replica"
+    app_port=$APP_PORT
     replicas+=("$APP_PID")
 done
 
-# project_nginx DIR UPSTREAM: the project's nginx template in front of
-# UPSTREAM, with the raised rate limit; its port in NGINX_PORT.
-project_nginx() {
-    NGINX_PORT=$(free_port)
-    python3 scripts/render_nginx.py "$1" NGINX_LISTEN_PORT="$NGINX_PORT" \
-        NGINX_APP_UPSTREAM="$2" NGINX_RESOLVER="127.0.0.1:$dns_port" \
-        NGINX_RATE_LIMIT="$rate_limit" NGINX_RATE_BURST="$rate_burst"
-    start_nginx "$1"
-}
-project_nginx "$work/lb" "app:$app_port"
-lb_port=$NGINX_PORT
-constant_port=$(free_port)
-python3 scripts/render_nginx.py --template bench/constant.conf.template "$work/constant" \
-    NGINX_LISTEN_PORT="$constant_port"
-start_nginx "$work/constant"
-project_nginx "$work/proxy" "constant:$constant_port"
-proxy_port=$NGINX_PORT
+# The project's nginx in front of the replicas (lb), and the same
+# configuration in front of an nginx that answers at once (ceiling).
+start_topology "$work/network" --host app=127.0.0.1 --host app=127.0.0.2 --host app=127.0.0.3 \
+    --host constant=127.0.0.1 --constant constant --proxy "lb=app:$app_port" --proxy ceiling=@constant \
+    --rate "$rate_limit" --burst "$rate_burst"
+lb_port=$(topology_port lb)
+proxy_port=$(topology_port ceiling)
 for port in "$lb_port" "$proxy_port"; do
     wait_for_url "http://127.0.0.1:$port/version"
 done

@@ -30,7 +30,8 @@ fi
 
 # The instrumentation settings (RUSTFLAGS, LLVM_PROFILE_FILE, its own target
 # directory) for plain cargo commands and the processes they start.
-source <(cargo llvm-cov show-env --export-prefix)
+# shellcheck source=/dev/null
+source <(cargo llvm-cov show-env --sh)
 cargo llvm-cov clean --workspace
 echo "--- cargo test (instrumented)"
 cargo test --locked

@@ -35,13 +35,8 @@ def render(template, variables):
     return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", replace, template)
 
 
-def main():
-    arguments = sys.argv[1:]
-    template_path = TEMPLATE
-    if arguments[0] == "--template":
-        template_path, arguments = arguments[1], arguments[2:]
-    directory, assignments = arguments[0], arguments[1:]
-    variables = dict(assignment.split("=", 1) for assignment in assignments)
+def write(template_path, directory, variables):
+    """Renders the template into DIRECTORY, with its nginx.conf."""
     os.makedirs(os.path.join(directory, "conf.d"), exist_ok=True)
     os.makedirs(os.path.join(directory, "tmp"), exist_ok=True)
     with open(template_path) as template:
@@ -53,6 +48,15 @@ def main():
         out.write(text)
     with open(os.path.join(directory, "nginx.conf"), "w") as out:
         out.write(MAIN.format(dir=directory))
+
+
+def main():
+    arguments = sys.argv[1:]
+    template_path = TEMPLATE
+    if arguments[0] == "--template":
+        template_path, arguments = arguments[1], arguments[2:]
+    directory, assignments = arguments[0], arguments[1:]
+    write(template_path, directory, dict(assignment.split("=", 1) for assignment in assignments))
 
 
 if __name__ == "__main__":

@@ -19,9 +19,9 @@ cargo build --release --locked --quiet
 start_throwaway_cluster shot
 pg_port=$CLUSTER_PORT
 work=$CLUSTER_DIR
-app_port=$(free_port)
-start_app "$app_port" "postgres://postgres@127.0.0.1:$pg_port/postgres" \
+start_app 127.0.0.1 0 "postgres://postgres@127.0.0.1:$pg_port/postgres" \
     INSTANCE_NAME=replica-1 USER_NAME="Ada Lovelace" USER_URL=https://example.org STATS_CACHE_MS=0
+app_port=$APP_PORT
 
 # Spread over a few minutes of chart: three bursts, 20 s apart.
 for _ in 1 2 3; do

@@ -2,13 +2,13 @@
 //! (rendered as the nginx image renders it) in front of three app processes
 //! and a real PostgreSQL. The replicas listen on 127.0.0.1, .2 and .3 on one
 //! port, and dnsmasq answers for the name `app` with those three addresses,
-//! as Docker's DNS does for a scaled service. Needs nginx and dnsmasq
-//! ($NGINX_BIN, $DNSMASQ_BIN; the test command installs them).
+//! as Docker's DNS does for a scaled service (`scripts/topology.py`, shared
+//! with the stack benchmark). Needs nginx and dnsmasq ($NGINX_BIN,
+//! $DNSMASQ_BIN; the test command installs them).
 
 use std::{
     collections::BTreeSet,
-    net::{TcpListener, UdpSocket},
-    path::PathBuf,
+    io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::helpers::{free_port, fresh_database, http, your_visits, AppProcess, FIREFOX};
+use crate::helpers::{fresh_database, http, your_visits, AppProcess, FIREFOX};
 
 const ADMIN_TOKEN: &str = "topology-admin-token";
 const REPLICAS: [(&str, &str); 3] = [
@@ -27,139 +27,52 @@ const REPLICAS: [(&str, &str); 3] = [
     ("127.0.0.3", "replica-3"),
 ];
 
-/// A process that is killed with the test.
-struct Daemon {
+/// dnsmasq and nginx as `scripts/topology.py` (the harness the stack
+/// benchmark uses too) runs them; stopped with the test.
+struct Network {
     child: Child,
-    dir: PathBuf,
 }
 
-impl Drop for Daemon {
+impl Drop for Network {
     fn drop(&mut self) {
-        // SIGTERM: nginx's master then stops its workers, which SIGKILL would
-        // leave running, orphaned, on their port.
+        // SIGTERM: the harness stops nginx (master and workers) and dnsmasq.
         let _ = Command::new("kill")
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("visitors-{name}-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A port free on 127.0.0.1 for both UDP and TCP: dnsmasq listens on both and
-/// exits at once when either is taken, which would turn every request
-/// through nginx into a 502.
-fn free_dns_port() -> u16 {
-    loop {
-        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = tcp.local_addr().unwrap().port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
+/// dnsmasq answering `app` with every replica address, and the project's
+/// nginx in front of `app:{app_port}`; returns it and nginx's port.
+fn start_network(app_port: u16, rate: &str, burst: &str) -> (Network, u16) {
+    let dir = std::env::temp_dir().join(format!(
+        "visitors-topology-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let mut command = Command::new("python3");
+    command
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/topology.py"))
+        .arg(&dir)
+        .args(["--rate", rate, "--burst", burst, "--stop-on-eof"])
+        .arg(format!("--proxy=lb=app:{app_port}"));
+    for (address, _) in REPLICAS {
+        command.arg(format!("--host=app={address}"));
     }
-}
-
-/// dnsmasq answering `app` with every replica address; returns it and its port.
-fn start_dns() -> (Daemon, u16) {
-    let dir = scratch_dir("dns");
-    let hosts = dir.join("hosts");
-    let lines: String = REPLICAS
-        .iter()
-        .map(|(address, _)| format!("{address} app\n"))
-        .collect();
-    std::fs::write(&hosts, lines).unwrap();
-    let port = free_dns_port();
-    let child = Command::new(std::env::var("DNSMASQ_BIN").unwrap_or_else(|_| "dnsmasq".into()))
-        .args([
-            "--keep-in-foreground",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--bind-interfaces",
-        ])
-        .args(["--listen-address=127.0.0.1", "--pid-file="])
-        .arg(format!("--port={port}"))
-        .arg(format!("--addn-hosts={}", hosts.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
         .spawn()
-        .expect("dnsmasq must be installed: run the tests with `make test`");
-    let mut dns = Daemon { child, dir };
-    // Ready once it accepts on its TCP port. A dnsmasq that could not listen
-    // exits at once; say so rather than let nginx answer 502 for a name it
-    // cannot resolve.
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            dns.child.try_wait().unwrap().is_none(),
-            "dnsmasq exited at start"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "dnsmasq did not start"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
-    (dns, port)
-}
-
-/// nginx with the shipped template; returns it and its port. nginx cannot
-/// be told to pick a port, so it gets one that was free a moment ago; if
-/// another process took it meanwhile, nginx exits and it gets another.
-fn start_nginx(app_port: u16, dns_port: u16, rate: &str, burst: &str) -> (Daemon, u16) {
-    for _ in 0..5 {
-        let dir = scratch_dir("nginx");
-        let port = free_port();
-        let rendered = Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/scripts/render_nginx.py"
-            ))
-            .arg(&dir)
-            .arg(format!("NGINX_LISTEN_PORT={port}"))
-            .arg(format!("NGINX_APP_UPSTREAM=app:{app_port}"))
-            .arg(format!("NGINX_RESOLVER=127.0.0.1:{dns_port}"))
-            .arg(format!("NGINX_RATE_LIMIT={rate}"))
-            .arg(format!("NGINX_RATE_BURST={burst}"))
-            .status()
-            .unwrap();
-        assert!(rendered.success());
-        let child = Command::new(std::env::var("NGINX_BIN").unwrap_or_else(|_| "nginx".into()))
-            .arg("-p")
-            .arg(&dir)
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx must be installed: run the tests with `make test`");
-        let mut nginx = Daemon { child, dir };
-        let started = Instant::now();
-        loop {
-            if http()
-                .get(&format!("http://127.0.0.1:{port}/lb-health"))
-                .call()
-                .is_ok_and(|r| r.headers().get("X-Served-By").is_none())
-            {
-                return (nginx, port);
-            }
-            if nginx.child.try_wait().unwrap().is_some() {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "nginx did not start"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-    panic!("nginx could not listen on any of 5 ports");
+        .expect("python3 runs scripts/topology.py");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let network = Network { child };
+    let ports: serde_json::Value = serde_json::from_str(&line)
+        .unwrap_or_else(|_| panic!("the topology did not start: {line:?}"));
+    let port = ports["lb"].as_u64().expect("nginx's port") as u16;
+    (network, port)
 }
 
 /// GET through nginx: (status, X-Served-By, body).
@@ -206,8 +119,7 @@ fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
         app_port = replica.port;
         replicas.push(replica);
     }
-    let (_dns, dns_port) = start_dns();
-    let (_nginx, port) = start_nginx(app_port, dns_port, "1000r/s", "1000");
+    let (_network, port) = start_network(app_port, "1000r/s", "1000");
 
     // Metrics stay inside: Prometheus scrapes the replicas themselves.
     assert_eq!(get(port, "/metrics").0, 404);
@@ -322,9 +234,8 @@ fn the_rate_limit_answers_429_past_its_burst() {
         ],
     );
     replica.wait_ready(Duration::from_secs(60));
-    let (_dns, dns_port) = start_dns();
     // The defaults docker-compose.yml gives: 10 requests/s, burst 20.
-    let (_nginx, port) = start_nginx(replica.port, dns_port, "10r/s", "20");
+    let (_network, port) = start_network(replica.port, "10r/s", "20");
 
     // nginx's promise: at most 1 + burst + rate × elapsed requests pass.
     let started = Instant::now();

@@ -49,8 +49,10 @@ cargo llvm-cov report --cobertura --output-path target/coverage/cobertura.xml
 cargo llvm-cov report --summary-only | tee target/coverage/summary.txt
 # One line for GitLab's `coverage:` regex.
 cargo llvm-cov report --json --summary-only --output-path target/coverage/summary.json
-python3 -c '
+python3 - <<'PY'
 import json
+
 lines = json.load(open("target/coverage/summary.json"))["data"][0]["totals"]["lines"]
-print(f"Line coverage: {lines[\"percent\"]:.2f}% ({lines[\"covered\"]} of {lines[\"count\"]} lines)")'
+print(f"Line coverage: {lines['percent']:.2f}% ({lines['covered']} of {lines['count']} lines)")
+PY
 cargo llvm-cov report --fail-under-lines "$COVERAGE_FLOOR" >/dev/null

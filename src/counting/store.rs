@@ -1,18 +1,13 @@
-//! The SQL of counting: recording a batch of visits in one statement, and
-//! the visitor secret every replica shares.
+//! The SQL of the write path: recording a batch of visits in one statement.
 
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use sqlx::PgPool;
 
 use crate::counting::visitor_key::VisitorKey;
-use crate::infra::config::Secret;
 
 /// Counter rows per bucket. A batch writes to the shard of its first visitor,
 /// by the rule of the migration's `visitor_shard()` (which the rebuild uses).
 const SHARDS: u8 = 64;
-
-const SECRET_SETTING: &str = "visitor_secret";
 
 /// What is stored about one visit; nothing here identifies the person.
 #[derive(Debug, Clone)]
@@ -96,24 +91,4 @@ pub async fn record_visits<'a>(
     )
     .fetch_all(pool)
     .await
-}
-
-/// The secret stored in the database, created by whichever replica asks first.
-pub async fn shared_visitor_secret(pool: &PgPool) -> Result<Secret, sqlx::Error> {
-    let mut candidate = vec![0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut candidate);
-    // Racing replicas all insert; only the first wins, and all read its
-    // value (in a second statement, whose snapshot sees the winner's row).
-    sqlx::query(
-        "INSERT INTO app_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(SECRET_SETTING)
-    .bind(&candidate)
-    .execute(pool)
-    .await?;
-    let secret: Vec<u8> = sqlx::query_scalar("SELECT value FROM app_settings WHERE name = $1")
-        .bind(SECRET_SETTING)
-        .fetch_one(pool)
-        .await?;
-    Ok(Secret::new(secret))
 }

@@ -10,7 +10,11 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use sqlx::PgPool;
 
-use crate::{counting::store, infra::config::Secret};
+use rand::RngCore;
+
+use crate::infra::config::Secret;
+
+const SECRET_SETTING: &str = "visitor_secret";
 
 /// HMAC-SHA-256 of (client IP, User-Agent); what the database stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,9 +91,29 @@ impl VisitorIdentities {
         if let Some(hasher) = self.hasher.get() {
             return Ok(hasher);
         }
-        let secret = store::shared_visitor_secret(pool).await?;
+        let secret = shared_visitor_secret(pool).await?;
         Ok(self.hasher.get_or_init(|| VisitorHasher::new(&secret)))
     }
+}
+
+/// The secret stored in the database, created by whichever replica asks first.
+async fn shared_visitor_secret(pool: &PgPool) -> Result<Secret, sqlx::Error> {
+    let mut candidate = vec![0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut candidate);
+    // Racing replicas all insert; only the first wins, and all read its
+    // value (in a second statement, whose snapshot sees the winner's row).
+    sqlx::query(
+        "INSERT INTO app_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(SECRET_SETTING)
+    .bind(&candidate)
+    .execute(pool)
+    .await?;
+    let secret: Vec<u8> = sqlx::query_scalar("SELECT value FROM app_settings WHERE name = $1")
+        .bind(SECRET_SETTING)
+        .fetch_one(pool)
+        .await?;
+    Ok(Secret::new(secret))
 }
 
 #[cfg(test)]

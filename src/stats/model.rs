@@ -172,11 +172,7 @@ fn split_by_dimension(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
-    }
+    use crate::stats::range::at;
 
     #[test]
     fn empty_buckets_are_zeros_and_every_bucket_is_there() {

@@ -156,14 +156,17 @@ impl From<InvalidRange> for AppError {
     }
 }
 
+/// 2026-11-22 at h:m:s UTC, for the tests of the stats.
+#[cfg(test)]
+pub(crate) fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 11, 22, h, m, s).unwrap()
-    }
 
     #[test]
     fn ranges_parse_and_default_to_a_day() {

@@ -95,6 +95,15 @@ def stack_table(rows):
         f"p99 {new['p99']:.1f} ms (target < 50 ms: {target(new['p99'] < 50)})",
         f"- Stats (24 h) through nginx: **{stats / version:.0%}** of `/version` through nginx "
         f"({stats:.0f} / {version:.0f}; target ≥ 50 %: {target(stats / version >= 0.5)})",
+        *[
+            f"- One visitor on every request, {route}: **{one['rps'] / fresh['rps']:.0%}** of the "
+            f"new-visitor requests/s ({one['rps']:.0f} / {fresh['rps']:.0f}; target ≥ 80 %: "
+            f"{target(one['rps'] >= 0.8 * fresh['rps'])}), p99 {one['p99']:.1f} ms = "
+            f"{one['p99'] / fresh['p99']:.1f}× the new-visitor p99 (target ≤ 2×: "
+            f"{target(one['p99'] <= 2 * fresh['p99'])})"
+            for route in ("direct", "nginx")
+            for one, fresh in [(rps[("GET / one visitor", route)], rps[("GET / new visitors", route)])]
+        ],
         f"- `/version` through nginx: **{version / proxy:.0%}** of the proxy ceiling "
         f"({version:.0f} / {proxy:.0f}; target ≥ 60 %: {target(version / proxy >= 0.6)})",
         "- Resident memory per replica after the run: "

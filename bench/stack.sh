@@ -9,8 +9,8 @@
 #     (NGINX_RATE_LIMIT / NGINX_RATE_BURST) since all load comes from one
 #     address;
 #   - wrk, 100 connections per run: GET /version, GET /api/stats?range=24h,
-#     GET / as new visitors and as returning ones, each direct to one replica
-#     and through nginx;
+#     GET / as new visitors, as returning ones and as one visitor on every
+#     connection, each direct to one replica and through nginx;
 #   - the ceilings: the same nginx configuration in front of an nginx that
 #     answers at once, and pgbench running one visitor upsert per transaction
 #     (bench/pgbench/upsert.sql), then the app's own per-visit statement.
@@ -91,6 +91,7 @@ for route in direct nginx; do
     load "GET /api/stats?range=24h" "$route" "$base/api/stats?range=24h"
     load "GET / new visitors" "$route" "$base/" -s bench/visitors.lua -- new "$route"
     load "GET / returning visitors" "$route" "$base/" -s bench/visitors.lua -- returning "$route" 1000
+    load "GET / one visitor" "$route" "$base/" -s bench/visitors.lua -- one "$route"
 done
 load "GET /version" "proxy ceiling" "http://127.0.0.1:$proxy_port/version"
 

@@ -4,6 +4,9 @@
 --       before (RUN, any word, keeps runs apart)
 --   wrk ... -s bench/visitors.lua URL -- returning RUN POPULATION
 --       the same POPULATION visitors per thread, over and over
+--   wrk ... -s bench/visitors.lua URL -- one RUN
+--       one visitor on every connection of every thread (one address, one
+--       browser: a load generator, an office behind one NAT)
 -- The User-Agent carries the identity because nginx overwrites X-Real-IP
 -- with the connection's address (127.0.0.1 for every request here); direct
 -- to a replica, which trusts X-Real-IP, both vary. Every User-Agent reads as
@@ -26,14 +29,17 @@ end
 function request()
     counter = counter + 1
     local n = counter
+    local thread = thread_id
     if mode == "returning" then
         n = counter % population
+    elseif mode == "one" then
+        n, thread = 0, 0
     end
     local headers = {
         ["User-Agent"] = string.format(
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                .. "Chrome/124.0.0.0 Safari/537.36 visitor/%s-%d-%d", run, thread_id, n),
-        ["X-Real-IP"] = string.format("fd00::%x:%x:%x", thread_id, math.floor(n / 65536), n % 65536),
+                .. "Chrome/124.0.0.0 Safari/537.36 visitor/%s-%d-%d", run, thread, n),
+        ["X-Real-IP"] = string.format("fd00::%x:%x:%x", thread, math.floor(n / 65536), n % 65536),
     }
     return wrk.format("GET", "/", headers)
 end

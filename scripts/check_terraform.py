@@ -547,22 +547,19 @@ def _set(resource_type, name, path, value):
     return mutate
 
 
-def _add_ingress(group, cidr):
+def _add_ingress(group, cidr, module_dir=".", port=8000):
+    """A rule opening a group of a module directory to cidr, as a new file there."""
     def mutate(parsed):
-        parsed["selftest.tf"] = {"resource": [{'"aws_vpc_security_group_ingress_rule"': {'"selftest"': {
+        path = str(pathlib.PurePath(module_dir) / "selftest.tf")
+        parsed[path] = {"resource": [{'"aws_vpc_security_group_ingress_rule"': {'"selftest"': {
             "security_group_id": f"${{aws_security_group.{group}.id}}",
-            "ip_protocol": '"tcp"', "from_port": 8000, "to_port": 8000, "cidr_ipv4": f'"{cidr}"',
+            "ip_protocol": '"tcp"', "from_port": port, "to_port": port, "cidr_ipv4": f'"{cidr}"',
         }}}]}
     return mutate
 
 
 def _add_ha_ingress(group, cidr):
-    def mutate(parsed):
-        parsed["ha/selftest.tf"] = {"resource": [{'"aws_vpc_security_group_ingress_rule"': {'"selftest"': {
-            "security_group_id": f"${{aws_security_group.{group}.id}}",
-            "ip_protocol": '"tcp"', "from_port": 5432, "to_port": 5432, "cidr_ipv4": f'"{cidr}"',
-        }}}]}
-    return mutate
+    return _add_ingress(group, cidr, module_dir="ha", port=5432)
 
 
 SELF_TEST = [

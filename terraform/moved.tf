@@ -40,3 +40,25 @@ moved {
   from = aws_cloudwatch_metric_alarm.health[0]
   to   = module.health_check[0].aws_cloudwatch_metric_alarm.this
 }
+
+# The alerts topic and the status check alarms moved into modules/alerts
+# (shared with ha/); the alarms' keys now hold their whole name suffix.
+moved {
+  from = aws_sns_topic.alerts
+  to   = module.alerts.aws_sns_topic.this
+}
+
+moved {
+  from = aws_sns_topic_subscription.email
+  to   = module.alerts.aws_sns_topic_subscription.email
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.status_check["system"]
+  to   = module.alerts.aws_cloudwatch_metric_alarm.this["system-check"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.status_check["instance"]
+  to   = module.alerts.aws_cloudwatch_metric_alarm.this["instance-check"]
+}

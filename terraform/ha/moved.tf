@@ -5,3 +5,14 @@ moved {
   from = aws_cloudwatch_metric_alarm.this
   to   = module.alerts.aws_cloudwatch_metric_alarm.this
 }
+
+# The hosts' two rules out to the internet became one resource over a map.
+moved {
+  from = aws_vpc_security_group_egress_rule.hosts_https
+  to   = aws_vpc_security_group_egress_rule.hosts_to_internet["https"]
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.hosts_http
+  to   = aws_vpc_security_group_egress_rule.hosts_to_internet["http"]
+}

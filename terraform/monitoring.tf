@@ -1,7 +1,8 @@
 # The host's own checks: a failed system check (AWS hardware) recovers the
 # instance onto new hardware, keeping its id, addresses and volumes; a failed
 # instance check (the OS) reboots it. Both notify the topic of modules/alerts
-# (shared with ha/; moved.tf carries the state of the resources it replaced).
+# (shared with ha/; moved.tf and moved-alerts.tf carry the state of the
+# resources it replaced).
 module "alerts" {
   source = "./modules/alerts"
 

@@ -44,7 +44,8 @@ locals {
 }
 
 # The topic and the alarms: modules/alerts, shared with the single host
-# (moved.tf carries the state of the resources it replaced).
+# (moved.tf and moved-alerts.tf carry the state of the resources it
+# replaced).
 module "alerts" {
   source = "../modules/alerts"
 

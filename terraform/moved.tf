@@ -26,6 +26,8 @@ moved {
   to   = module.health_check[0].aws_route53_health_check.this
 }
 
+# The health check's topic, subscription and alarm moved on from there into
+# modules/alerts: modules/health_check's own moved blocks continue these.
 moved {
   from = aws_sns_topic.health_alerts[0]
   to   = module.health_check[0].aws_sns_topic.this
@@ -39,4 +41,17 @@ moved {
 moved {
   from = aws_cloudwatch_metric_alarm.health[0]
   to   = module.health_check[0].aws_cloudwatch_metric_alarm.this
+}
+
+# The status check alarms moved into modules/alerts (shared with ha/; the
+# topic and its subscription: moved-alerts.tf); their keys now hold their
+# whole name suffix, so the alarms keep their names.
+moved {
+  from = aws_cloudwatch_metric_alarm.status_check["system"]
+  to   = module.alerts.aws_cloudwatch_metric_alarm.this["system-check"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.status_check["instance"]
+  to   = module.alerts.aws_cloudwatch_metric_alarm.this["instance-check"]
 }

@@ -1,9 +1,5 @@
 locals {
-  tags = merge({
-    Project   = "visitors"
-    Name      = var.name
-    ManagedBy = "terraform"
-  }, var.tags)
+  # local.tags is in shared/versions.tf (linked here as versions.tf).
 
   azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
 

@@ -1,15 +1,3 @@
-resource "aws_sns_topic" "alerts" {
-  name              = "${var.name}-alerts"
-  kms_master_key_id = "alias/aws/sns"
-}
-
-resource "aws_sns_topic_subscription" "email" {
-  count     = var.alert_email != "" ? 1 : 0
-  topic_arn = aws_sns_topic.alerts.arn
-  protocol  = "email"
-  endpoint  = var.alert_email
-}
-
 locals {
   alarms = {
     unhealthy-hosts = {
@@ -55,22 +43,16 @@ locals {
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "this" {
-  for_each = local.alarms
+# The topic and the alarms: modules/alerts, shared with the single host
+# (moved.tf and moved-alerts.tf carry the state of the resources it
+# replaced).
+module "alerts" {
+  source = "../modules/alerts"
 
-  alarm_name          = "${var.name}-${each.key}"
-  alarm_description   = each.value.description
-  namespace           = each.value.namespace
-  metric_name         = each.value.metric
-  dimensions          = each.value.dimensions
-  statistic           = each.value.statistic
-  period              = 60
-  evaluation_periods  = each.value.periods
-  threshold           = each.value.threshold
-  comparison_operator = each.value.operator
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
+  name        = var.name
+  topic_name  = "${var.name}-alerts"
+  alert_email = var.alert_email
+  alarms      = { for key, alarm in local.alarms : key => merge(alarm, { treat_missing_data = "notBreaching" }) }
 }
 
 # From outside, through DNS, the ALB and TLS: the module shared with the

@@ -55,23 +55,18 @@ resource "aws_vpc_security_group_ingress_rule" "hosts_from_alb" {
   referenced_security_group_id = aws_security_group.alb.id
 }
 
-resource "aws_vpc_security_group_egress_rule" "hosts_https" {
-  #checkov:skip=CKV_AWS_382:The hosts pull the image, packages and the AWS CLI, and reach SSM, Secrets Manager and CloudWatch over HTTPS through NAT.
-  security_group_id = aws_security_group.hosts.id
-  description       = "HTTPS out (registry, packages, AWS APIs) through NAT"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
-}
+resource "aws_vpc_security_group_egress_rule" "hosts_to_internet" {
+  #checkov:skip=CKV_AWS_382:The hosts pull the image, packages and the AWS CLI, and reach SSM, Secrets Manager and CloudWatch over HTTPS through NAT; Ubuntu's apt mirrors are plain HTTP (packages are signed).
+  for_each = {
+    https = { port = 443, description = "HTTPS out (registry, packages, AWS APIs) through NAT" }
+    http  = { port = 80, description = "HTTP out (Ubuntu's apt mirrors) through NAT" }
+  }
 
-resource "aws_vpc_security_group_egress_rule" "hosts_http" {
-  #checkov:skip=CKV_AWS_382:Ubuntu's apt mirrors are plain HTTP (packages are signed).
   security_group_id = aws_security_group.hosts.id
-  description       = "HTTP out (Ubuntu's apt mirrors) through NAT"
+  description       = each.value.description
   ip_protocol       = "tcp"
-  from_port         = 80
-  to_port           = 80
+  from_port         = each.value.port
+  to_port           = each.value.port
   cidr_ipv4         = "0.0.0.0/0"
 }
 

@@ -1,9 +1,3 @@
-variable "region" {
-  description = "AWS region to deploy into."
-  type        = string
-  default     = "eu-central-1"
-}
-
 variable "name" {
   description = "Name prefix of every resource (letters, digits and dashes)."
   type        = string
@@ -186,17 +180,6 @@ variable "rate_limit_per_minute" {
   }
 }
 
-variable "user_name" {
-  description = "Name shown in the dashboard's footer."
-  type        = string
-  default     = "n/a"
-
-  validation {
-    condition     = can(regex("^[^'\"\\\\$`\n]{1,100}$", var.user_name))
-    error_message = "user_name must be 1-100 characters without quotes, backslashes, $ or backticks."
-  }
-}
-
 variable "user_url" {
   description = "Link of that name: an http(s) URL, or # for none."
   type        = string
@@ -218,27 +201,4 @@ variable "access_log_days" {
   description = "Days the S3 bucket keeps the load balancer's access logs."
   type        = number
   default     = 90
-}
-
-variable "enable_health_check" {
-  description = "Route 53 health check on https://<domain>/healthz with an alarm."
-  type        = bool
-  default     = true
-}
-
-variable "alert_email" {
-  description = "Email address subscribed to the alarms (confirm the subscription mail); empty for none."
-  type        = string
-  default     = ""
-
-  validation {
-    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
-    error_message = "alert_email must be an email address or empty."
-  }
-}
-
-variable "tags" {
-  description = "Extra tags for every resource."
-  type        = map(string)
-  default     = {}
 }

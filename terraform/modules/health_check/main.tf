@@ -1,7 +1,8 @@
 # A Route 53 health check from outside (several AWS regions, every 30 s) with
-# a CloudWatch alarm and an SNS topic. Route 53 publishes health check
-# metrics in us-east-1 only, so the alarm and its topic live there: the
-# caller passes that provider as aws.us_east_1. Shared by both deployments.
+# a CloudWatch alarm and an SNS topic (modules/alerts). Route 53 publishes
+# health check metrics in us-east-1 only, so the alarm and its topic live
+# there: the caller passes that provider as aws.us_east_1. Shared by both
+# deployments.
 
 terraform {
   required_providers {
@@ -74,34 +75,44 @@ resource "aws_route53_health_check" "this" {
   }
 }
 
-resource "aws_sns_topic" "this" {
-  provider          = aws.us_east_1
-  name              = "${var.name}-health-alerts"
-  kms_master_key_id = "alias/aws/sns"
+# The topic and the alarm: modules/alerts, in us-east-1. The blocks below
+# move the state of the resources this module held before.
+module "alerts" {
+  source = "../alerts"
+  providers = {
+    aws = aws.us_east_1
+  }
+
+  name        = var.name
+  topic_name  = "${var.name}-health-alerts"
+  alert_email = var.alert_email
+  alarms = {
+    healthz = {
+      description = "${local.url} is failing"
+      namespace   = "AWS/Route53"
+      metric      = "HealthCheckStatus"
+      dimensions  = { HealthCheckId = aws_route53_health_check.this.id }
+      statistic   = "Minimum"
+      threshold   = 1
+      operator    = "LessThanThreshold"
+      periods     = 2
+    }
+  }
 }
 
-resource "aws_sns_topic_subscription" "email" {
-  count     = var.alert_email != "" ? 1 : 0
-  provider  = aws.us_east_1
-  topic_arn = aws_sns_topic.this.arn
-  protocol  = "email"
-  endpoint  = var.alert_email
+moved {
+  from = aws_sns_topic.this
+  to   = module.alerts.aws_sns_topic.this
 }
 
-resource "aws_cloudwatch_metric_alarm" "this" {
-  provider            = aws.us_east_1
-  alarm_name          = "${var.name}-healthz"
-  alarm_description   = "${local.url} is failing"
-  namespace           = "AWS/Route53"
-  metric_name         = "HealthCheckStatus"
-  dimensions          = { HealthCheckId = aws_route53_health_check.this.id }
-  statistic           = "Minimum"
-  period              = 60
-  evaluation_periods  = 2
-  threshold           = 1
-  comparison_operator = "LessThanThreshold"
-  alarm_actions       = [aws_sns_topic.this.arn]
-  ok_actions          = [aws_sns_topic.this.arn]
+moved {
+  from = aws_sns_topic_subscription.email
+  to   = module.alerts.aws_sns_topic_subscription.email
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.this
+  to   = module.alerts.aws_cloudwatch_metric_alarm.this["healthz"]
 }
 
 output "id" {

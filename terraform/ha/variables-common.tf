@@ -1,0 +1,1 @@
+../shared/variables-common.tf

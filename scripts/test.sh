@@ -17,6 +17,7 @@ scripts/lint-ops.sh
 scripts/check-pipeline.sh
 echo "--- cargo test"
 cargo test --locked
+scripts/test-compose.sh
 echo "--- bench/stack.sh, 1 s per scenario, debug build"
 smoke_report=$(mktemp)
 on_exit "rm -f '$smoke_report'"

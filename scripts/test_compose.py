@@ -123,7 +123,8 @@ def all_healthy(expected_apps):
     ids = containers()
     infos = [inspect(i) for i in ids]
     apps = [i for i in infos if service_of(i) == "app"]
-    if len(apps) != expected_apps:
+    # lb starts only once the replicas are healthy: wait for all three services.
+    if len(apps) != expected_apps or {service_of(i) for i in infos} < {"app", "db", "lb"}:
         return None
     if all(health(i) == "healthy" for i in infos):
         return infos

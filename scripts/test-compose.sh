@@ -32,7 +32,6 @@ skip() {
 
 started=$(date +%s)
 work=$PWD/target/test-compose
-mkdir -p "$work"
 
 # --- the engine
 if ! docker info >/dev/null 2>&1; then
@@ -40,6 +39,7 @@ if ! docker info >/dev/null 2>&1; then
     if ! command -v dockerd >/dev/null; then
         apt_install docker.io || skip "dockerd is missing and docker.io cannot be installed"
     fi
+    mkdir -p "$work"
     echo "--- starting dockerd (log: $work/dockerd.log)"
     dockerd --storage-driver overlay2 >"$work/dockerd.log" 2>&1 &
     dockerd_pid=$!

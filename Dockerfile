@@ -1,10 +1,18 @@
-# syntax=docker/dockerfile:1.7
 # The visitors image: a release build in a Rust builder, then only the binary
 # (templates, static files, migrations and User-Agent rules are compiled into
 # it) on distroless, as a non-root user.
 #
 #   docker build --build-arg BUILD_NUMBER=57 --build-arg VCS_REF="$(git rev-parse HEAD)" \
-#       --build-arg VERSION="$(cat version.txt)" --build-arg BUILD_DATE="$(date -u +%FT%TZ)" .
+#       --build-arg BUILD_DATE="$(date -u +%FT%TZ)" .
+#
+# No `# syntax=` line: the engine's built-in Dockerfile frontend (which knows
+# RUN --mount=type=cache) builds it, so no frontend image is pulled and the
+# build works without a registry (docker/stand-ins/ for the base images).
+
+# version.txt's version, for the OCI label (a label cannot read a file). The
+# builder stage fails when the two differ, so the label always says what
+# /version says: this, plus "+BUILD_NUMBER" when a build number is given.
+ARG VERSION=0.1.0
 
 # rust-version in Cargo.toml is 1.91.
 FROM rust:1.91-slim-bookworm AS builder
@@ -21,6 +29,11 @@ ENV SQLX_OFFLINE=true
 # The CI build number and commit are compiled in by build.rs (/version).
 ARG BUILD_NUMBER=""
 ARG VCS_REF=""
+ARG VERSION
+RUN if [ "$VERSION" != "$(cat version.txt)" ]; then \
+        echo "the VERSION build argument ($VERSION) is not version.txt ($(cat version.txt)); change both" >&2; \
+        exit 1; \
+    fi
 # BuildKit cache mounts keep the crate registry and target/ across builds:
 # a source-only change recompiles this crate, not its ~300 dependencies.
 # target/ is a cache, so the binary is copied out of it.
@@ -31,7 +44,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 # glibc and libgcc, nothing else: no shell, no package manager, no curl.
 FROM gcr.io/distroless/cc-debian12:nonroot
-ARG VERSION="dev"
+ARG VERSION
 ARG BUILD_NUMBER=""
 ARG VCS_REF=""
 ARG BUILD_DATE=""
@@ -39,7 +52,7 @@ ARG BUILD_DATE=""
 ARG SOURCE_URL=""
 LABEL org.opencontainers.image.title="visitors" \
       org.opencontainers.image.description="Self-hosted unique-visitor counter with a server-rendered dashboard" \
-      org.opencontainers.image.version="${VERSION}+${BUILD_NUMBER}" \
+      org.opencontainers.image.version="${VERSION}${BUILD_NUMBER:++}${BUILD_NUMBER}" \
       org.opencontainers.image.revision="${VCS_REF}" \
       org.opencontainers.image.created="${BUILD_DATE}" \
       org.opencontainers.image.source="${SOURCE_URL}" \

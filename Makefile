@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test lint lint-ops coverage build image deploy screenshot bench bench-dashboard
+.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -8,6 +8,10 @@ run:
 ## test: fmt, clippy and all tests against a real (throwaway) PostgreSQL
 test:
 	scripts/test.sh
+
+## test-compose: the stack in real containers (Docker engine, stand-in images when offline), checks 1-11
+test-compose:
+	scripts/test-compose.sh
 
 ## build: the release binary
 build:

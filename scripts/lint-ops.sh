@@ -29,6 +29,8 @@ echo "--- docker-compose.yml through Compose v2 (config -q)"
 for profile in $(sed -n 's/^ *profiles: *\[\(.*\)\]/\1/p' docker-compose.yml | tr -d ' "' | tr ',' '\n' | sort -u); do
     "$(compose_binary)" -f docker-compose.yml --profile "$profile" config -q
 done
+# The override of `make test-compose`'s restart check, merged as the test does.
+"$(compose_binary)" -f docker-compose.yml -f docker/test/restart-loop.yml config -q
 
 echo "--- promtool check config monitoring/prometheus.yml"
 promtool check config monitoring/prometheus.yml
@@ -119,4 +121,4 @@ mapfile -t markdown < <(git ls-files --cached --others --exclude-standard '*.md'
 python3 scripts/check_links.py "${markdown[@]}"
 
 echo "--- shellcheck"
-shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh "$work"/terraform/*-user-data.sh
+shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh docker/stand-ins/*.sh "$work"/terraform/*-user-data.sh

@@ -13,3 +13,4 @@ scripts/lint-rust.sh
 scripts/lint-ops.sh
 scripts/check-pipeline.sh
 scripts/coverage.sh
+scripts/test-compose.sh

@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test lint lint-ops coverage build image deploy screenshot bench bench-dashboard
+.PHONY: run test lint lint-ops coverage build image deploy screenshot test-browser bench bench-dashboard
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -33,9 +33,13 @@ image:
 deploy:
 	scripts/deploy.sh
 
-## screenshot: docs/screenshot.png from a live dashboard (headless Chromium)
+## screenshot: docs/screenshot.png (1280 px) and docs/screenshot-phone.png (390 px) of a dashboard with a week of history (headless Chromium)
 screenshot:
 	scripts/screenshot.sh
+
+## test-browser: the dashboard in real Chromium at phone and desktop widths, and a screenshot smoke run
+test-browser:
+	scripts/browser-test.sh
 
 ## bench: the whole stack (PostgreSQL, 3 replicas, nginx) under load, next to its ceilings
 bench:

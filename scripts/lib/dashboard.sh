@@ -42,7 +42,7 @@ start_dashboard() {
 screenshot() {
     local url=$1 width=$2 height=$3 output=$4
     chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
-        --disable-component-update --disable-sync --user-data-dir="$DASHBOARD_WORK/chromium" \
+        --disable-component-update --disable-sync --user-data-dir="$DASHBOARD_WORK/chromium-$width" \
         --hide-scrollbars --window-size="$width,$height" --screenshot="$output" "$url" 2>/dev/null
 }
 
@@ -51,7 +51,7 @@ screenshot() {
 take_screenshots() {
     local dir=$1 page="$DASHBOARD_URL/?range=${2:-24h}"
     screenshot "$page" 1280 1240 "$dir/screenshot.png"
-    screenshot "$page" 390 1800 "$dir/screenshot-phone.png"
+    screenshot "$page" 390 900 "$dir/screenshot-phone.png"
 }
 
 # The flags the browser test passes to Chromium, the same as above.

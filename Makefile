@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test lint lint-ops coverage build image deploy screenshot test-browser bench bench-dashboard
+.PHONY: run test lint lint-ops coverage build image deploy screenshot bench bench-dashboard
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -37,6 +37,7 @@ deploy:
 screenshot:
 	scripts/screenshot.sh
 
+.PHONY: test-browser
 ## test-browser: the dashboard in real Chromium at phone and desktop widths, and a screenshot smoke run
 test-browser:
 	scripts/browser-test.sh

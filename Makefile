@@ -37,9 +37,14 @@ image:
 deploy:
 	scripts/deploy.sh
 
-## screenshot: docs/screenshot.png from a live dashboard (headless Chromium)
+## screenshot: docs/screenshot.png (1280 px) and docs/screenshot-phone.png (390 px) of a dashboard with a week of history (headless Chromium)
 screenshot:
 	scripts/screenshot.sh
+
+.PHONY: test-browser
+## test-browser: the dashboard in real Chromium at phone and desktop widths, and a screenshot smoke run
+test-browser:
+	scripts/browser-test.sh
 
 ## bench: the whole stack (PostgreSQL, 3 replicas, nginx) under load, next to its ceilings
 bench:

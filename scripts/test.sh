@@ -12,5 +12,6 @@ cd "$(dirname "$0")/.."
 scripts/lint-rust.sh
 scripts/lint-ops.sh
 scripts/check-pipeline.sh
+scripts/browser-test.sh
 scripts/coverage.sh
 scripts/test-compose.sh

@@ -22,7 +22,7 @@ use crate::{
     stats::{Stats, StatsCache, StatsRange},
 };
 
-use self::chart::BarChart;
+use self::chart::{BarChart, ChartLayout};
 
 /// `/` and `/chart.svg`, and the cache of drawn charts.
 pub fn stage() -> AdHoc {
@@ -35,9 +35,17 @@ pub fn stage() -> AdHoc {
 
 /// The chart of each range's current stats, drawn once per computation of
 /// the numbers rather than for every page, and kept beside them (not inside:
-/// `/api/stats` never draws it).
+/// `/api/stats` never draws it). Both layouts are drawn together: the page
+/// shows both (one hidden by CSS), `/chart.svg` the wide one.
 struct ChartCache {
-    drawn: Cache<StatsRange, (Arc<Stats>, Arc<str>)>,
+    drawn: Cache<StatsRange, (Arc<Stats>, Charts)>,
+}
+
+/// One range's chart in both layouts.
+#[derive(Clone)]
+struct Charts {
+    wide: Arc<str>,
+    narrow: Arc<str>,
 }
 
 impl Default for ChartCache {
@@ -49,23 +57,29 @@ impl Default for ChartCache {
 }
 
 impl ChartCache {
-    fn svg(&self, stats: &Arc<Stats>) -> Arc<str> {
-        if let Some((drawn_for, svg)) = self.drawn.get(&stats.range) {
+    fn charts(&self, stats: &Arc<Stats>) -> Charts {
+        if let Some((drawn_for, charts)) = self.drawn.get(&stats.range) {
             if Arc::ptr_eq(&drawn_for, stats) {
-                return svg;
+                return charts;
             }
         }
-        let title = format!(
-            "Visits and unique visitors, {}",
-            stats.range.label().to_lowercase()
-        );
-        let svg: Arc<str> = BarChart::new(&stats.series, stats.granularity(), title)
-            .render()
-            .expect("rendering numbers into a String cannot fail")
-            .into();
+        let draw = |layout| -> Arc<str> {
+            let title = format!(
+                "Visits and unique visitors, {}",
+                stats.range.label().to_lowercase()
+            );
+            BarChart::new(&stats.series, stats.granularity(), title, layout)
+                .render()
+                .expect("rendering numbers into a String cannot fail")
+                .into()
+        };
+        let charts = Charts {
+            wide: draw(ChartLayout::Wide),
+            narrow: draw(ChartLayout::Narrow),
+        };
         self.drawn
-            .insert(stats.range, (Arc::clone(stats), Arc::clone(&svg)));
-        svg
+            .insert(stats.range, (Arc::clone(stats), charts.clone()));
+        charts
     }
 }
 
@@ -82,7 +96,9 @@ pub struct DashboardTemplate<'a> {
     /// How this visitor's User-Agent was read; it comes from the request.
     pub client: Arc<ClientInfo>,
     pub stats: Arc<Stats>,
+    /// The chart for wide screens, and the one for narrow screens.
     pub chart_svg: Arc<str>,
+    pub chart_svg_narrow: Arc<str>,
     pub ranges: Vec<RangeLink>,
     pub layout: Option<&'a Layout>,
 }
@@ -106,10 +122,12 @@ async fn dashboard<'a>(
     let counts = recorder.record(visit).await?;
     metrics.visit_recorded(client.is_bot(), counts.is_new);
     let stats = cache.get(db, range).await?;
+    let charts = charts.charts(&stats);
     Ok(Page::ok(DashboardTemplate {
         counts,
         client,
-        chart_svg: charts.svg(&stats),
+        chart_svg: charts.wide,
+        chart_svg_narrow: charts.narrow,
         stats,
         ranges: StatsRange::ALL
             .into_iter()
@@ -140,7 +158,7 @@ async fn chart_svg(
     let range = StatsRange::parse(range)?;
     let stats = cache.get(db, range).await?;
     Ok(SvgImage {
-        svg: charts.svg(&stats).to_string(),
+        svg: charts.charts(&stats).wide.to_string(),
         cache_control: Header::new("Cache-Control", "no-cache"),
     })
 }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The dashboard in real Chromium (`make test-browser`, run by scripts/test.sh):
+# the app set up as for the README's pictures (scripts/lib/dashboard.sh), the
+# node test in tests/browser/ (playwright-core, pinned by its lock file and
+# installed into tests/browser/node_modules), then `make screenshot`'s
+# pictures at both widths into a scratch directory, which must be real PNGs.
+# Installs Chromium, a font, node and npm with apt when missing (as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# A debug build unless told otherwise: in the test command it costs far less
+# than the release build (thin LTO), and the pages are the same.
+VISITORS_BIN=${VISITORS_BIN:-target/debug/visitors}
+source scripts/lib/postgres.sh
+source bench/lib.sh
+source scripts/lib/dashboard.sh
+
+ensure_apt_tools node:nodejs npm:npm
+modules=tests/browser/node_modules
+if ! cmp -s tests/browser/package-lock.json "$modules/.package-lock.json.installed"; then
+    echo "--- installing tests/browser/package-lock.json"
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+    cp tests/browser/package-lock.json "$modules/.package-lock.json.installed"
+fi
+
+if [[ $VISITORS_BIN == target/debug/visitors ]]; then
+    cargo build --locked --quiet
+fi
+start_dashboard browser
+echo "--- browser test against $DASHBOARD_URL"
+(cd tests/browser && DASHBOARD_URL=$DASHBOARD_URL CHROMIUM_FLAGS=$CHROMIUM_FLAGS node --test --test-reporter=spec)
+
+echo "--- screenshot smoke run"
+shots=$DASHBOARD_WORK/shots
+mkdir -p "$shots"
+take_screenshots "$shots"
+for png in "$shots"/screenshot.png "$shots"/screenshot-phone.png; do
+    size=$(stat -c %s "$png")
+    if [[ $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') != 89504e470d0a1a0a || $size -lt 20000 ]]; then
+        echo "$png is not a PNG of a page ($size bytes)" >&2
+        exit 1
+    fi
+    echo "--- $png: $size bytes"
+done

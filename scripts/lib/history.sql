@@ -1,0 +1,47 @@
+-- A week of made-up history for the README's pictures and the browser test:
+-- about :per_minute visits a minute on average, more by day than by night
+-- (a sine over the UTC day, peaking mid-afternoon) and a little noise, from
+-- :visitors visitors who come back as in bench/fill.sql (a squared uniform
+-- picks the visitor; each keeps one browser; a few are crawlers). Then
+-- every counter is recomputed from the events (rebuild_visit_rollups).
+--   psql -v per_minute=3 -v visitors=3000 -f scripts/lib/history.sql
+\set ON_ERROR_STOP on
+
+CREATE TEMP TABLE history_agents (first_percent int, last_percent int, browser text, os text, device text, is_bot boolean);
+INSERT INTO history_agents VALUES
+    (0, 29, 'Chrome', 'Windows', 'desktop', false),
+    (30, 41, 'Chrome', 'Mac OS X', 'desktop', false),
+    (42, 49, 'Safari', 'Mac OS X', 'desktop', false),
+    (50, 56, 'Firefox', 'Linux', 'desktop', false),
+    (57, 62, 'Edge', 'Windows', 'desktop', false),
+    (63, 78, 'Mobile Safari', 'iOS', 'mobile', false),
+    (79, 90, 'Chrome Mobile', 'Android', 'mobile', false),
+    (91, 93, 'Samsung Internet', 'Android', 'mobile', false),
+    (94, 96, 'Mobile Safari', 'iOS', 'tablet', false),
+    (97, 98, 'Googlebot', 'Unknown', 'bot', true),
+    (99, 99, 'bingbot', 'Unknown', 'bot', true);
+
+CREATE TEMP TABLE history_referrers (n int, host text);
+INSERT INTO history_referrers VALUES
+    (0, 'www.google.com'), (1, 'www.google.com'), (2, 'duckduckgo.com'), (3, 'news.ycombinator.com'),
+    (4, 'www.reddit.com'), (5, 'github.com'), (6, 't.co'), (7, 'www.bing.com');
+
+INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+SELECT v.at, sha256(int8send(v.n)), '/', a.browser, a.os, a.device, a.is_bot,
+       CASE WHEN NOT a.is_bot AND v.referred THEN r.host END
+FROM (
+    SELECT m.minute + random() * interval '1 minute' AS at,
+           floor(power(random(), 2) * :visitors)::bigint AS n,
+           floor(random() * 8)::int AS referrer,
+           random() < 0.3 AS referred
+    FROM generate_series(date_trunc('minute', now() - interval '7 days'),
+                         date_trunc('minute', now()) - interval '1 minute',
+                         interval '1 minute') AS m(minute),
+         generate_series(1, round(:per_minute
+             * (1 + 0.8 * sin(2 * pi() * (extract(epoch FROM m.minute) / 86400 - 0.375)))
+             * (0.5 + random()))::int)
+) v
+JOIN history_agents a ON (v.n * 37) % 100 BETWEEN a.first_percent AND a.last_percent
+JOIN history_referrers r ON r.n = v.referrer;
+
+SELECT rebuild_visit_rollups();

@@ -22,7 +22,7 @@ if ! cmp -s tests/browser/package-lock.json "$modules/.package-lock.json.install
     cp tests/browser/package-lock.json "$modules/.package-lock.json.installed"
 fi
 
-if [[ $VISITORS_BIN == target/debug/visitors ]]; then
+if [[ ! -x $VISITORS_BIN || $VISITORS_BIN == target/debug/visitors ]]; then
     cargo build --locked --quiet
 fi
 start_dashboard browser

@@ -3,7 +3,8 @@
 # and the core of `make test`): every Rust test against a real PostgreSQL,
 # then the stack benchmark for one second per scenario on the same
 # instrumented debug build (it proves the benchmark runs, not how fast, and
-# its processes add to the coverage). Writes target/coverage/cobertura.xml
+# its processes add to the coverage), and the browser test
+# (scripts/browser-test.sh) on that build too. Writes target/coverage/cobertura.xml
 # (GitLab's coverage report), a summary, and a "Line coverage: N%" line for
 # the pipeline's `coverage:` regex; fails below 80 % of lines.
 set -euo pipefail
@@ -43,6 +44,9 @@ cp docs/performance.md "$smoke_report"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \
     bench/stack.sh 1 "$smoke_report" >/dev/null
 grep -q "GET / new visitors | nginx" "$smoke_report"
+
+echo "--- the dashboard in real Chromium, on the same build"
+VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" scripts/browser-test.sh
 
 mkdir -p target/coverage
 cargo llvm-cov report --cobertura --output-path target/coverage/cobertura.xml

@@ -19,7 +19,9 @@ build_app
 start_throwaway_cluster bench -c shared_buffers=256MB
 pg_port=$CLUSTER_PORT
 work=$CLUSTER_DIR
-psql_bench() { as_cluster_owner "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
+# psql as the caller, over TCP: bench/fill.sql may not be readable by the
+# cluster's owner (a checkout in a private directory).
+psql_bench() { "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
 
 results=$work/results.jsonl
 

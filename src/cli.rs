@@ -1,4 +1,4 @@
-//! The `visitors` command line: serve, migrate, healthcheck, simulate.
+//! The `visitors` command line: serve, migrate, healthcheck, sites, simulate.
 
 use std::{process::ExitCode, time::Duration};
 
@@ -8,6 +8,7 @@ use crate::{
     health::{probe, HealthSwitch},
     infra::{build_info::BuildInfo, config::Config, database, logging},
     simulate::Plan,
+    sites::commands::{self as site_commands, CommandError, SitesCommand},
 };
 
 #[derive(Parser)]
@@ -25,6 +26,11 @@ enum Command {
     Migrate,
     /// Exit 0 when the local server's /healthz answers 200, else 1 (for Docker).
     Healthcheck,
+    /// Manage the websites this instance counts.
+    Sites {
+        #[command(subcommand)]
+        command: SitesCommand,
+    },
     /// Send demo visits to URL at a steady rate, then stop.
     Simulate {
         /// The page to visit, e.g. http://localhost:8080/
@@ -59,6 +65,7 @@ pub fn run() -> ExitCode {
         Command::Serve => rocket::execute(serve()),
         Command::Migrate => rocket::execute(migrate()),
         Command::Healthcheck => probe::run(),
+        Command::Sites { command } => rocket::execute(sites(command)),
         Command::Simulate {
             url,
             rate,
@@ -131,6 +138,33 @@ async fn migrate() -> ExitCode {
         Err(error) => {
             eprintln!("visitors: migrations failed: {error}");
             ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn sites(command: SitesCommand) -> ExitCode {
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let pool = match sqlx::PgPool::connect(&config.database_url).await {
+        Ok(pool) => pool,
+        Err(error) => {
+            eprintln!("visitors: database unreachable: {error}");
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    let result = site_commands::run(command, &config, &pool).await;
+    pool.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("visitors: {error}");
+            ExitCode::from(match error {
+                CommandError::Invalid(_) => EXIT_CONFIG,
+                CommandError::NotFound(_) => EXIT_FAILURE,
+                CommandError::Database(_) => EXIT_DATABASE,
+            })
         }
     }
 }

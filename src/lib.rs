@@ -11,6 +11,7 @@ pub mod counting;
 pub mod dashboard;
 pub mod health;
 pub mod simulate;
+pub mod sites;
 pub mod stats;
 pub mod version;
 
@@ -44,6 +45,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         // Features.
         .attach(counting::stage(&config))
         .attach(stats::stage(&config))
+        .attach(sites::stage(&config))
         .attach(dashboard::stage())
         .attach(health::stage(&config))
         .attach(version::stage())

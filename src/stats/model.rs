@@ -9,6 +9,7 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::{
+    counting::site_id::SiteId,
     infra::database::database_now,
     stats::{
         range::{Granularity, StatsRange},
@@ -51,6 +52,8 @@ pub struct Stats {
     pub os: Vec<BreakdownEntry>,
     pub devices: Vec<BreakdownEntry>,
     pub referrers: Vec<BreakdownEntry>,
+    /// Paths of the site by unique visitors.
+    pub pages: Vec<BreakdownEntry>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -60,22 +63,26 @@ impl Stats {
     }
 }
 
-/// Reads the numbers of `range` as of the database's clock.
-pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx::Error> {
+/// Reads the site's numbers of `range` as of the database's clock.
+pub async fn load_stats(
+    pool: &PgPool,
+    site: SiteId,
+    range: StatsRange,
+) -> Result<Stats, sqlx::Error> {
     let now = database_now(pool).await?;
     let granularity = range.granularity();
     let first_bucket = range.first_bucket(now);
-    let rows = store::buckets(pool, granularity, first_bucket).await?;
+    let rows = store::buckets(pool, site, granularity, first_bucket).await?;
     let from = first_bucket
         .or_else(|| rows.first().map(|row| row.bucket))
         .unwrap_or_else(|| granularity.truncate(now));
 
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
-    let current_visitors = store::visitors_since(pool, since_minute).await?;
+    let current_visitors = store::visitors_since(pool, site, since_minute).await?;
     let breakdowns = match granularity {
-        Granularity::Minute => store::breakdowns_since(pool, from).await?,
+        Granularity::Minute => store::breakdowns_since(pool, site, from).await?,
         Granularity::Hour | Granularity::Day => {
-            store::breakdowns(pool, granularity, first_bucket).await?
+            store::breakdowns(pool, site, granularity, first_bucket).await?
         }
     };
 
@@ -95,6 +102,7 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
         os: take("os"),
         devices: take("device"),
         referrers: take("referrer"),
+        pages: take("page"),
         generated_at: now,
     })
 }

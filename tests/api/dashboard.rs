@@ -6,6 +6,7 @@ use serde_json::Value;
 use visitors::{
     counting::{
         maintenance::maintain_counters,
+        site_id::SiteId,
         store::{record_visits, NewVisit},
         user_agent::UserAgentClassifier,
         visitor_key::VisitorKey,
@@ -36,6 +37,7 @@ async fn past_visit(
     record_visits(
         &app.db,
         &[NewVisit {
+            site: SiteId::INSTANCE,
             visitor: VisitorKey::from_bytes(key),
             path: "/",
             browser: &client.browser,

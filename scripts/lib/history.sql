@@ -9,8 +9,8 @@
 
 \ir ../../bench/crowd.sql
 
-INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-SELECT v.at, sha256(int8send(v.n)), '/', a.browser, a.os, a.device, a.is_bot,
+INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+SELECT 0, v.at, sha256(int8send(v.n)), '/', a.browser, a.os, a.device, a.is_bot,
        CASE WHEN NOT a.is_bot AND v.referred THEN r.host END
 FROM (
     SELECT m.minute + random() * interval '1 minute' AS at,

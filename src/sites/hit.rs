@@ -54,7 +54,6 @@ pub enum Dropped {
     UnknownSite,
     RemovedSite,
     ForeignHost,
-    NoPage,
     BadPath,
     BadSignature,
     /// The database, or the shared secret, is not there right now.
@@ -67,7 +66,6 @@ impl Dropped {
             Self::UnknownSite => "unknown_site",
             Self::RemovedSite => "removed_site",
             Self::ForeignHost => "foreign_host",
-            Self::NoPage => "no_page",
             Self::BadPath => "bad_path",
             Self::BadSignature => "bad_signature",
             Self::Unavailable => "unavailable",
@@ -83,15 +81,12 @@ pub struct HitRequest<'a> {
 }
 
 /// The page a hit counts for: `p` without its query and fragment, or else
-/// the path of the Referer.
+/// the path of the Referer, or else the site's front page (a badge in a
+/// README fetched through an image proxy comes with neither).
 fn page_path(requested: Option<&str>, source: &HitSource) -> Result<String, Dropped> {
     let path = match requested {
         Some(p) => p.split(['?', '#']).next().unwrap_or_default(),
-        None => source
-            .referer
-            .as_ref()
-            .map(url::Url::path)
-            .ok_or(Dropped::NoPage)?,
+        None => source.referer.as_ref().map_or("/", url::Url::path),
     };
     if !path.starts_with('/') || path.len() > MAX_PATH_LEN || path.chars().any(char::is_control) {
         return Err(Dropped::BadPath);
@@ -236,7 +231,7 @@ mod tests {
             page(None, Some("https://www.example.com/blog/post?utm=1")).as_deref(),
             Ok("/blog/post")
         );
-        assert_eq!(page(None, None), Err(Dropped::NoPage));
+        assert_eq!(page(None, None).as_deref(), Ok("/"));
         assert_eq!(page(Some("about"), None), Err(Dropped::BadPath));
         let long = format!("/{}", "a".repeat(1024));
         assert_eq!(page(Some(&long), None), Err(Dropped::BadPath));

@@ -296,6 +296,12 @@ impl Drop for AppProcess {
 /// Runs the binary to completion with `env` (plus `inherited_env`); returns
 /// (exit code, stderr).
 pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let (code, _, stderr) = run_command(args, env);
+    (code, stderr)
+}
+
+/// The same, with what it printed: (exit code, stdout, stderr).
+pub fn run_command(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_visitors"))
         .args(args)
         .env_clear()
@@ -306,6 +312,7 @@ pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .expect("run the visitors binary");
     (
         output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }

@@ -13,5 +13,7 @@ mod privacy;
 mod requests;
 mod settings;
 mod simulate;
+mod sites;
 mod startup;
 mod topology;
+mod upgrade;

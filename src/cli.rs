@@ -9,6 +9,7 @@ use crate::{
     infra::{build_info::BuildInfo, config::Config, database, logging},
     simulate::Plan,
     sites::commands::{self as site_commands, CommandError, SitesCommand},
+    transfer::commands as transfer,
 };
 
 #[derive(Parser)]
@@ -29,7 +30,25 @@ enum Command {
     /// Manage the websites this instance counts.
     Sites {
         #[command(subcommand)]
-        command: SitesCommand,
+        command: SitesCli,
+    },
+    /// Write a site's counts as CSV to standard output.
+    Export {
+        domain: String,
+        /// 1h, 24h, 7d, 30d or all.
+        #[arg(long, default_value = "all")]
+        range: String,
+        /// day or hour (hours are kept for the last two days).
+        #[arg(long, default_value = "day")]
+        granularity: String,
+    },
+    /// Load a site's daily history from a CSV file in the export's format.
+    Import {
+        domain: String,
+        file: String,
+        /// Where the history comes from (default: the file's name).
+        #[arg(long)]
+        source: Option<String>,
     },
     /// Send demo visits to URL at a steady rate, then stop.
     Simulate {
@@ -46,6 +65,14 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         workers: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum SitesCli {
+    #[command(flatten)]
+    Manage(SitesCommand),
+    /// The site's imports: when, how many rows, from where.
+    History { domain: String },
 }
 
 /// Exit codes an operator or orchestrator can tell apart.
@@ -65,7 +92,26 @@ pub fn run() -> ExitCode {
         Command::Serve => rocket::execute(serve()),
         Command::Migrate => rocket::execute(migrate()),
         Command::Healthcheck => probe::run(),
-        Command::Sites { command } => rocket::execute(sites(command)),
+        Command::Sites { command } => rocket::execute(with_database(|config, pool| async move {
+            match command {
+                SitesCli::Manage(command) => site_commands::run(command, &config, &pool).await,
+                SitesCli::History { domain } => transfer::history(&pool, &domain).await,
+            }
+        })),
+        Command::Export {
+            domain,
+            range,
+            granularity,
+        } => rocket::execute(with_database(|_, pool| async move {
+            transfer::export(&pool, &domain, Some(&range), Some(&granularity)).await
+        })),
+        Command::Import {
+            domain,
+            file,
+            source,
+        } => rocket::execute(with_database(|_, pool| async move {
+            transfer::import(&pool, &domain, &file, source.as_deref()).await
+        })),
         Command::Simulate {
             url,
             rate,
@@ -142,7 +188,13 @@ async fn migrate() -> ExitCode {
     }
 }
 
-async fn sites(command: SitesCommand) -> ExitCode {
+/// Runs a command that works on the database, with the exit code of its
+/// outcome.
+async fn with_database<F, Fut>(command: F) -> ExitCode
+where
+    F: FnOnce(Config, sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CommandError>>,
+{
     let config = match prepare().await {
         Ok(config) => config,
         Err(code) => return code,
@@ -154,7 +206,7 @@ async fn sites(command: SitesCommand) -> ExitCode {
             return ExitCode::from(EXIT_DATABASE);
         }
     };
-    let result = site_commands::run(command, &config, &pool).await;
+    let result = command(config, pool.clone()).await;
     pool.close().await;
     match result {
         Ok(()) => ExitCode::SUCCESS,

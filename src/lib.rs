@@ -13,6 +13,7 @@ pub mod health;
 pub mod simulate;
 pub mod sites;
 pub mod stats;
+pub mod transfer;
 pub mod version;
 
 use rocket::{Build, Rocket};
@@ -46,6 +47,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(counting::stage(&config))
         .attach(stats::stage(&config))
         .attach(sites::stage(&config))
+        .attach(transfer::stage())
         .attach(dashboard::stage())
         .attach(health::stage(&config))
         .attach(version::stage())

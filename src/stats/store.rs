@@ -147,3 +147,31 @@ pub async fn page_counts(
     .fetch_one(pool)
     .await
 }
+
+/// A day of imported history (`visitors import`): its totals as the source
+/// counted them, kept apart from the exact counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportedDay {
+    pub day: DateTime<Utc>,
+    pub unique_visitors: i64,
+    pub visits: i64,
+}
+
+/// The site's imported days from `from` on (all of them when `None`).
+pub async fn imported_days(
+    pool: &PgPool,
+    site: SiteId,
+    from: Option<DateTime<Utc>>,
+) -> Result<Vec<ImportedDay>, sqlx::Error> {
+    sqlx::query_as!(
+        ImportedDay,
+        r#"SELECT day, unique_visitors, coalesce(visits, 0) AS "visits!"
+           FROM imported_counts
+           WHERE site_id = $1 AND dimension = 'total' AND ($2::timestamptz IS NULL OR day >= $2)
+           ORDER BY day"#,
+        site.0,
+        from,
+    )
+    .fetch_all(pool)
+    .await
+}

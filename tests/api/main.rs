@@ -16,4 +16,5 @@ mod simulate;
 mod sites;
 mod startup;
 mod topology;
+mod transfer;
 mod upgrade;

@@ -2,12 +2,8 @@
 //! sharing, the pixel) are the `sites` feature; counting and the stats only
 //! need to tell the counters apart.
 
-use serde::Serialize;
-
 /// A row of `sites`; the instance's own page `/` is site 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, sqlx::Type)]
-#[sqlx(transparent)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SiteId(pub i32);
 
 impl SiteId {

@@ -41,6 +41,8 @@ ALTER TABLE visitors DROP CONSTRAINT visitors_pkey, ADD PRIMARY KEY (site_id, vi
 
 ALTER TABLE visit_events ADD COLUMN site_id integer NOT NULL DEFAULT 0;
 ALTER TABLE visit_events ALTER COLUMN site_id DROP DEFAULT;
+-- A site's last hour (the 1 h range's breakdowns) and a purge read by site.
+CREATE INDEX visit_events_site_visited_at ON visit_events (site_id, visited_at);
 
 ALTER TABLE visit_totals ADD COLUMN site_id integer NOT NULL DEFAULT 0;
 ALTER TABLE visit_totals ALTER COLUMN site_id DROP DEFAULT;
@@ -53,6 +55,7 @@ ALTER TABLE visit_rollups DROP CONSTRAINT visit_rollups_pkey,
 
 -- Pages join the breakdowns, with their visits (page views: the classic
 -- hit counter a badge shows); the visitor's own properties keep 0 visits.
+-- Only sites have pages: the instance's own dashboard (site 0) is one.
 ALTER TABLE visitor_breakdowns ADD COLUMN site_id integer NOT NULL DEFAULT 0;
 ALTER TABLE visitor_breakdowns ALTER COLUMN site_id DROP DEFAULT;
 ALTER TABLE visitor_breakdowns ADD COLUMN visits bigint NOT NULL DEFAULT 0;
@@ -109,7 +112,7 @@ BEGIN ATOMIC
     SELECT e.site_id, e.visitor_key, d.dimension, d.value, max(e.visited_at)
     FROM visit_events e
     CROSS JOIN LATERAL (VALUES ('referrer', e.referrer_host), ('page', e.path)) d (dimension, value)
-    WHERE d.value IS NOT NULL AND NOT e.is_bot
+    WHERE d.value IS NOT NULL AND NOT e.is_bot AND (d.dimension <> 'page' OR e.site_id <> 0)
     GROUP BY 1, 2, 3, 4;
 
     INSERT INTO visitor_breakdowns (site_id, granularity, bucket, dimension, value, shard, arrivals, departures, visits)
@@ -130,6 +133,7 @@ BEGIN ATOMIC
             CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device),
                                        ('referrer', e.referrer_host), ('page', e.path)) d (dimension, value)
             WHERE g.granularity IN ('hour', 'day') AND NOT e.is_bot AND d.value IS NOT NULL
+              AND (d.dimension <> 'page' OR e.site_id <> 0)
             GROUP BY 1, 2, 3, 4, 5, 6
         ) seen
     ) marked

@@ -58,12 +58,13 @@ WITH incoming AS (
         departures = r.departures + excluded.departures
 ), visit_value AS (
     -- What a visit has that is not a property of its visitor: the referrer
-    -- host and the page. A visitor's visits of a batch share one time, so
-    -- one row per value.
+    -- host and the page (sites only: the instance's own dashboard, site 0,
+    -- is one page). A visitor's visits of a batch share one time, so one
+    -- row per value.
     INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen)
     SELECT DISTINCT visit.site_id, visit.visitor_key, d.dimension, d.value, visit.seen
     FROM visit CROSS JOIN LATERAL (VALUES ('referrer', visit.referrer_host), ('page', visit.path)) d (dimension, value)
-    WHERE d.value IS NOT NULL AND NOT visit.is_bot
+    WHERE d.value IS NOT NULL AND NOT visit.is_bot AND (d.dimension <> 'page' OR visit.site_id <> 0)
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (site_id, visitor_key, dimension, value) DO UPDATE SET
         previous_seen = f.last_seen,
@@ -96,7 +97,7 @@ WITH incoming AS (
         -- Page views.
         SELECT site_id, granularity, bucket, 'page', path, 0, 0, 1
         FROM buckets
-        WHERE granularity IN ('hour', 'day') AND NOT is_bot
+        WHERE granularity IN ('hour', 'day') AND NOT is_bot AND site_id <> 0
     ) changes
     GROUP BY site_id, granularity, bucket, dimension, value
     ORDER BY site_id, granularity, bucket, dimension, value

@@ -20,7 +20,8 @@ use crate::{
     infra::{config::forwarded_client, text::clip},
 };
 
-const MAX_PATH_LEN: usize = 1024;
+/// Longest path stored; a site's page beyond it is refused, not cut.
+pub const MAX_PATH_LEN: usize = 1024;
 const MAX_HOST_LEN: usize = 253;
 
 /// Where the client's address is read from: the peer address, the header

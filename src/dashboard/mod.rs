@@ -139,12 +139,28 @@ pub struct StatsView {
     pub json_href: String,
     /// Sites have pages; the instance's own dashboard is one page.
     pub show_pages: bool,
+    /// Days of the range imported from elsewhere, and their visits.
+    pub imported: Option<ImportedSummary>,
+}
+
+pub struct ImportedSummary {
+    pub days: usize,
+    pub visits: i64,
 }
 
 impl StatsView {
     fn new(stats: Arc<Stats>, charts: Charts, links: &DashboardLinks, show_pages: bool) -> Self {
         let range = stats.range;
+        let imported: Vec<i64> = stats
+            .series
+            .iter()
+            .filter_map(|point| point.imported.map(|day| day.visits))
+            .collect();
         Self {
+            imported: (!imported.is_empty()).then(|| ImportedSummary {
+                days: imported.len(),
+                visits: imported.iter().sum(),
+            }),
             ranges: StatsRange::ALL
                 .into_iter()
                 .map(|r| RangeLink {
@@ -263,11 +279,7 @@ async fn site_dashboard<'a>(
     let readable =
         ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
     let site = &readable.site;
-    let name = site
-        .domain
-        .as_ref()
-        .map(|d| d.to_string())
-        .unwrap_or_default();
+    let name = site.name().to_owned();
     let page = format!("/sites/{name}");
     let range = StatsRange::parse(range).map_err(|invalid| invalid.on_page(page.clone()))?;
     let stats = cache.get(db, site.id, range).await?;

@@ -78,6 +78,16 @@ fn wants_json(request: &Request<'_>) -> bool {
 
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        let mut response = self.respond_plainly(request)?;
+        // The failed request's address may hold a private site's token: an
+        // error page passes it on to nothing it links to.
+        response.set_header(Header::new("Referrer-Policy", "no-referrer"));
+        Ok(response)
+    }
+}
+
+impl AppError {
+    fn respond_plainly(self, request: &Request<'_>) -> response::Result<'static> {
         match self {
             Self::Database(_) | Self::Unavailable(_) => {
                 // sqlx errors name the statement's failure, never its values.

@@ -25,6 +25,9 @@ pub struct ReadableSite {
     pub site: Arc<Site>,
     /// The share token they came with, to keep in the page's own links.
     pub token: Option<String>,
+    /// Whether they could read the dashboard too, not only the badge that
+    /// a private site shows everyone.
+    pub sees_dashboard: bool,
 }
 
 impl ReadableSite {
@@ -43,14 +46,14 @@ impl ReadableSite {
             .await?
             .ok_or(AppError::NotFound)?;
         let by_token = token.is_some_and(|token| site.share_token.matches(token));
-        let shown_anyway = audience == Audience::Badge && site.badge;
-        let allowed =
-            admin.is_some() || (site.active && (site.is_public() || by_token || shown_anyway));
-        if !allowed {
+        let sees_dashboard = admin.is_some() || (site.active && (site.is_public() || by_token));
+        let shown_anyway = audience == Audience::Badge && site.active && site.badge;
+        if !(sees_dashboard || shown_anyway) {
             return Err(AppError::NotFound);
         }
         Ok(Self {
             token: by_token.then(|| site.share_token.to_hex()),
+            sees_dashboard,
             site,
         })
     }

@@ -51,10 +51,7 @@ async fn add(
     let new = body
         .validate()
         .map_err(|error| AppError::BadRequest(error.to_string()))?;
-    let site = store::add(db, &new).await.map_err(|error| match error {
-        store::AddError::Exists(_) => AppError::Conflict(error.to_string()),
-        store::AddError::Database(error) => error.into(),
-    })?;
+    let site = store::add(db, &new).await?;
     directory.forget(&new.domain).await;
     let summary = SiteSummary::new(&site, links);
     let location = format!("/api/sites/{}", new.domain);

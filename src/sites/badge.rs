@@ -7,12 +7,16 @@ use num_format::{Locale, ToFormattedString};
 use rocket::{get, http::ContentType, FromForm, State};
 
 use crate::{
-    counting::{recorder::VisitRecorder, visit::RequestVisitor, visitor_key::VisitorIdentities},
-    infra::{admin::Admin, database::Db, error::AppError, metrics::Metrics},
+    counting::visit::RequestVisitor,
+    infra::{
+        admin::Admin,
+        database::{database_now, Db},
+        error::AppError,
+    },
     sites::{
         access::{Audience, ReadableSite},
         directory::SiteDirectory,
-        hit::{HitCounter, HitRequest, HitSource},
+        hit::{canonical_page, HitCounter, HitRequest, HitSource},
         pixel::CrossSiteImage,
     },
     stats::{store, StatsCache, StatsRange},
@@ -25,6 +29,15 @@ const MAX_LABEL_CHARS: usize = 32;
 enum Metric {
     Visitors,
     Visits,
+}
+
+impl Metric {
+    fn of(self, visitors: i64, visits: i64) -> i64 {
+        match self {
+            Self::Visitors => visitors,
+            Self::Visits => visits,
+        }
+    }
 }
 
 /// The look of a badge.
@@ -171,11 +184,9 @@ pub async fn badge(
     admin: Option<Admin>,
     source: HitSource,
     visitor: Option<RequestVisitor<'_>>,
+    counter: HitCounter<'_>,
     db: &Db,
     directory: &State<SiteDirectory>,
-    recorder: &State<VisitRecorder>,
-    identities: &State<VisitorIdentities>,
-    metrics: &State<Metrics>,
     stats: &State<StatsCache>,
 ) -> Result<CrossSiteImage<String>, AppError> {
     let domain = file.strip_suffix(".svg").ok_or(AppError::NotFound)?;
@@ -184,14 +195,13 @@ pub async fn badge(
     let request = BadgeRequest::parse(&query)?;
     let site = &readable.site;
 
+    // A private site's badge shown to everyone tells its own totals, not
+    // which pages exist.
+    if query.p.is_some() && !readable.sees_dashboard {
+        return Err(AppError::NotFound);
+    }
+
     let counted = if request.count {
-        let counter = HitCounter {
-            directory,
-            pool: db,
-            recorder,
-            identities,
-            metrics,
-        };
         let hit = HitRequest {
             domain,
             path: query.p,
@@ -202,35 +212,24 @@ pub async fn badge(
         None
     };
 
+    let metric = request.metric;
     let number = match (query.p, counted) {
         // The visit just recorded answers with the site's exact totals.
-        (None, Some(counts)) if request.range == StatsRange::AllTime => match request.metric {
-            Metric::Visitors => counts.unique_visitors,
-            Metric::Visits => counts.total_visits,
-        },
+        (None, Some(counts)) if request.range == StatsRange::AllTime => {
+            metric.of(counts.unique_visitors, counts.total_visits)
+        }
         (None, _) => {
             let stats = stats.get(db, site.id, request.range).await?;
-            match request.metric {
-                Metric::Visitors => stats.unique_visitors,
-                Metric::Visits => stats.visits,
-            }
+            metric.of(stats.unique_visitors, stats.visits)
         }
         (Some(path), _) => {
-            let path = path.split(['?', '#']).next().unwrap_or_default();
-            let now = crate::infra::database::database_now(db).await?;
-            let granularity = request.range.granularity();
-            let counts = store::page_counts(
-                db,
-                site.id,
-                granularity,
-                request.range.first_bucket(now),
-                path,
-            )
-            .await?;
-            match request.metric {
-                Metric::Visitors => counts.unique_visitors,
-                Metric::Visits => counts.visits,
-            }
+            let path = canonical_page(path)
+                .ok_or_else(|| AppError::BadRequest("p must be a path, like /about".into()))?;
+            let now = database_now(db).await?;
+            let first = request.range.first_bucket(now);
+            let counts =
+                store::page_counts(db, site.id, request.range.granularity(), first, &path).await?;
+            metric.of(counts.unique_visitors, counts.visits)
         }
     };
     let template = BadgeTemplate::new(

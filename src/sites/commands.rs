@@ -10,6 +10,7 @@ use crate::{
     infra::config::Config,
     sites::{
         domain::Domain,
+        hit::canonical_page,
         links::SiteLinks,
         manage::{SiteRequest, SiteSummary},
         model::{Site, Visibility},
@@ -68,6 +69,15 @@ pub enum CommandError {
     NotFound(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl From<store::AddError> for CommandError {
+    fn from(error: store::AddError) -> Self {
+        match error {
+            store::AddError::Exists(_) => Self::Invalid(error.to_string()),
+            store::AddError::Database(error) => error.into(),
+        }
+    }
 }
 
 fn domain(text: &str) -> Result<Domain, CommandError> {
@@ -139,10 +149,7 @@ pub async fn run(
             let new = request
                 .validate()
                 .map_err(|error| CommandError::Invalid(error.to_string()))?;
-            let site = store::add(pool, &new).await.map_err(|error| match error {
-                store::AddError::Exists(_) => CommandError::Invalid(error.to_string()),
-                store::AddError::Database(error) => error.into(),
-            })?;
+            let site = store::add(pool, &new).await?;
             println!("added {}", describe(&site, &links));
             println!("pixel: {}", links.pixel_snippet(&site, "/", None));
             if site.signed {
@@ -185,11 +192,10 @@ pub async fn run(
         }
         SitesCommand::Snippet { domain, path } => {
             let site = existing(pool, &domain).await?;
-            if !path.starts_with('/') {
-                return Err(CommandError::Invalid(format!(
-                    "{path:?}: a path starts with /"
-                )));
-            }
+            // Signed as the pixel will check it: in its stored spelling.
+            let path = canonical_page(&path).ok_or_else(|| {
+                CommandError::Invalid(format!("{path:?}: not a path of the site, like /about"))
+            })?;
             let identities = VisitorIdentities::new(config.visitor_secret.as_ref());
             let signer = PathSigner::new(identities.load(pool).await?);
             println!("{}", links.pixel_snippet(&site, &path, Some(&signer)));

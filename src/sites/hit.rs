@@ -4,24 +4,23 @@
 //! reason; the image is served all the same.
 
 use rocket::{
+    http::Status,
     request::{FromRequest, Outcome},
     Request,
 };
+use rocket_db_pools::Database;
 use sqlx::PgPool;
 
 use crate::{
     counting::{
         recorder::VisitRecorder,
         store::VisitCounts,
-        visit::{referrer_host, RequestVisitor},
+        visit::{referrer_host, RequestVisitor, MAX_PATH_LEN},
         visitor_key::VisitorIdentities,
     },
-    infra::metrics::Metrics,
+    infra::{database::Db, metrics::Metrics},
     sites::{directory::SiteDirectory, domain::Domain, model::Site, signature::PathSigner},
 };
-
-/// Longest page path counted; a longer one is refused, not cut.
-const MAX_PATH_LEN: usize = 1024;
 
 /// Where the browser says the hit comes from: the page (`Referer`) and its
 /// origin (`Origin`), when it sends them.
@@ -80,18 +79,34 @@ pub struct HitRequest<'a> {
     pub signature: Option<&'a str>,
 }
 
-/// The page a hit counts for: `p` without its query and fragment, or else
-/// the path of the Referer, or else the site's front page (a badge in a
-/// README fetched through an image proxy comes with neither).
+/// A page's path in the one spelling it is stored, signed and looked up
+/// in, however it arrived (`p` decoded by Rocket, or a Referer): as a URL
+/// carries it (percent-encoded), dot segments resolved, without its query
+/// and fragment. `None` for anything that is not an absolute path on the
+/// site itself, or longer than `MAX_PATH_LEN`.
+pub fn canonical_page(raw: &str) -> Option<String> {
+    if !raw.starts_with('/') || raw.chars().any(char::is_control) {
+        return None;
+    }
+    let base = url::Url::parse("http://page.invalid/").expect("a valid base URL");
+    // A path that names another host ("//x", "/\\x") is no page of the site.
+    let url = base
+        .join(raw)
+        .ok()
+        .filter(|url| url.host() == base.host())?;
+    let path = url.path();
+    (path.len() <= MAX_PATH_LEN).then(|| path.to_owned())
+}
+
+/// The page a hit counts for: `p`, or else the path of the Referer, or
+/// else the site's front page (a badge in a README fetched through an
+/// image proxy comes with neither).
 fn page_path(requested: Option<&str>, source: &HitSource) -> Result<String, Dropped> {
-    let path = match requested {
-        Some(p) => p.split(['?', '#']).next().unwrap_or_default(),
+    let raw = match requested {
+        Some(p) => p,
         None => source.referer.as_ref().map_or("/", url::Url::path),
     };
-    if !path.starts_with('/') || path.len() > MAX_PATH_LEN || path.chars().any(char::is_control) {
-        return Err(Dropped::BadPath);
-    }
-    Ok(path.to_owned())
+    canonical_page(raw).ok_or(Dropped::BadPath)
 }
 
 /// Whether the hit may count for `site`, and for which page.
@@ -128,11 +143,39 @@ fn check(
 
 /// Everything counting a hit needs from the server.
 pub struct HitCounter<'a> {
-    pub directory: &'a SiteDirectory,
-    pub pool: &'a PgPool,
-    pub recorder: &'a VisitRecorder,
-    pub identities: &'a VisitorIdentities,
-    pub metrics: &'a Metrics,
+    directory: &'a SiteDirectory,
+    pool: &'a PgPool,
+    recorder: &'a VisitRecorder,
+    identities: &'a VisitorIdentities,
+    metrics: &'a Metrics,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for HitCounter<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let rocket = request.rocket();
+        match (
+            Db::fetch(rocket),
+            rocket.state::<SiteDirectory>(),
+            rocket.state::<VisitRecorder>(),
+            rocket.state::<VisitorIdentities>(),
+            rocket.state::<Metrics>(),
+        ) {
+            (Some(db), Some(directory), Some(recorder), Some(identities), Some(metrics)) => {
+                Outcome::Success(Self {
+                    directory,
+                    pool: db,
+                    recorder,
+                    identities,
+                    metrics,
+                })
+            }
+            // A stage is missing: a mistake in assembling the server.
+            _ => Outcome::Error((Status::InternalServerError, ())),
+        }
+    }
 }
 
 impl HitCounter<'_> {
@@ -169,8 +212,9 @@ impl HitCounter<'_> {
         })?;
         let visitor = visitor.ok_or(Dropped::Unavailable)?;
         let is_bot = visitor.client.is_bot();
-        // The Referer is the site's own page: where the visitor came from
-        // is not known to a pixel.
+        // No referrer: a hit's Referer is the site's own page, and where the
+        // visitor came from before is not known without JavaScript (which
+        // is why a site's dashboard has no Referrers table).
         let counts = self
             .recorder
             .record(visitor.visit(site.id, &path, None))
@@ -235,6 +279,15 @@ mod tests {
         assert_eq!(page(Some("about"), None), Err(Dropped::BadPath));
         let long = format!("/{}", "a".repeat(1024));
         assert_eq!(page(Some(&long), None), Err(Dropped::BadPath));
+        assert_eq!(page(Some("//evil.example/x"), None), Err(Dropped::BadPath));
+        assert_eq!(page(Some("/\\evil.example/x"), None), Err(Dropped::BadPath));
+        // One page, one spelling.
+        assert_eq!(page(Some("/café"), None).as_deref(), Ok("/caf%C3%A9"));
+        assert_eq!(
+            page(None, Some("https://example.com/caf%C3%A9")).as_deref(),
+            Ok("/caf%C3%A9")
+        );
+        assert_eq!(page(Some("/a/../b/./c"), None).as_deref(), Ok("/b/c"));
     }
 
     #[test]

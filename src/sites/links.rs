@@ -16,12 +16,8 @@ fn query_value(value: &str) -> String {
 }
 
 impl SiteLinks {
-    fn domain(site: &Site) -> &str {
-        site.domain.as_ref().map_or("", |d| d.as_str())
-    }
-
     fn public_dashboard(&self, site: &Site) -> String {
-        format!("{}/sites/{}", self.public_url, Self::domain(site))
+        format!("{}/sites/{}", self.public_url, site.name())
     }
 
     /// The dashboard's address with the share token, which opens it while
@@ -48,7 +44,7 @@ impl SiteLinks {
         let mut url = format!(
             "{}/pixel/{}.gif?p={}",
             self.public_url,
-            Self::domain(site),
+            site.name(),
             query_value(path)
         );
         if let (true, Some(signer)) = (site.signed, signer) {
@@ -66,6 +62,6 @@ impl SiteLinks {
 
     /// The badge's address (all-time unique visitors).
     pub fn badge(&self, site: &Site) -> String {
-        format!("{}/badge/{}.svg", self.public_url, Self::domain(site))
+        format!("{}/badge/{}.svg", self.public_url, site.name())
     }
 }

@@ -83,11 +83,7 @@ pub struct SiteSummary {
 impl SiteSummary {
     pub fn new(site: &Site, links: &SiteLinks) -> Self {
         Self {
-            domain: site
-                .domain
-                .as_ref()
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
+            domain: site.name().to_owned(),
             hosts: site.hosts.iter().map(|h| h.to_string()).collect(),
             visibility: site.visibility,
             signed: site.signed,

@@ -88,6 +88,11 @@ impl Site {
             .any(|d| d.as_str() == host)
     }
 
+    /// The domain as text; empty for the instance's own page.
+    pub fn name(&self) -> &str {
+        self.domain.as_ref().map_or("", Domain::as_str)
+    }
+
     pub fn is_public(&self) -> bool {
         self.visibility == Visibility::Public
     }

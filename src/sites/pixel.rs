@@ -3,15 +3,11 @@
 //! page never shows a broken image; whether the hit counted is the
 //! metrics' business, not the page's.
 
-use rocket::{get, http::Header, Responder, State};
+use rocket::{get, http::Header, Responder};
 
 use crate::{
-    counting::{recorder::VisitRecorder, visit::RequestVisitor, visitor_key::VisitorIdentities},
-    infra::{database::Db, metrics::Metrics},
-    sites::{
-        directory::SiteDirectory,
-        hit::{HitCounter, HitRequest, HitSource},
-    },
+    counting::visit::RequestVisitor,
+    sites::hit::{HitCounter, HitRequest, HitSource},
 };
 
 /// A 1×1 transparent GIF (43 bytes).
@@ -42,7 +38,6 @@ impl<T> CrossSiteImage<T> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[get("/pixel/<file>?<p>&<s>")]
 pub async fn pixel(
     file: &str,
@@ -50,20 +45,9 @@ pub async fn pixel(
     s: Option<&str>,
     source: HitSource,
     visitor: Option<RequestVisitor<'_>>,
-    db: &Db,
-    directory: &State<SiteDirectory>,
-    recorder: &State<VisitRecorder>,
-    identities: &State<VisitorIdentities>,
-    metrics: &State<Metrics>,
+    counter: HitCounter<'_>,
 ) -> Option<CrossSiteImage<&'static [u8]>> {
     let domain = file.strip_suffix(".gif")?;
-    let counter = HitCounter {
-        directory,
-        pool: db,
-        recorder,
-        identities,
-        metrics,
-    };
     let hit = HitRequest {
         domain,
         path: p,

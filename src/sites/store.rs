@@ -53,6 +53,15 @@ pub enum AddError {
     Database(#[from] sqlx::Error),
 }
 
+impl From<AddError> for crate::infra::error::AppError {
+    fn from(error: AddError) -> Self {
+        match error {
+            AddError::Exists(_) => Self::Conflict(error.to_string()),
+            AddError::Database(error) => error.into(),
+        }
+    }
+}
+
 pub async fn find(pool: &PgPool, domain: &Domain) -> Result<Option<Site>, sqlx::Error> {
     let row = sqlx::query_as!(
         SiteRow,
@@ -162,6 +171,12 @@ pub async fn remove(pool: &PgPool, domain: &Domain, purge: bool) -> Result<bool,
         .execute(&mut *tx)
         .await?;
     sqlx::query!("DELETE FROM visit_totals WHERE site_id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("DELETE FROM imported_counts WHERE site_id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("DELETE FROM imports WHERE site_id = $1", id)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

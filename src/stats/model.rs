@@ -72,16 +72,6 @@ impl Stats {
     pub fn granularity(&self) -> Granularity {
         self.range.granularity()
     }
-
-    /// The range's imported history: (days, visits), when there is any.
-    pub fn imported_summary(&self) -> Option<(usize, i64)> {
-        let days: Vec<&ImportedCounts> = self
-            .series
-            .iter()
-            .filter_map(|p| p.imported.as_ref())
-            .collect();
-        (!days.is_empty()).then(|| (days.len(), days.iter().map(|d| d.visits).sum()))
-    }
 }
 
 /// Reads the site's numbers of `range` as of the database's clock.

@@ -108,6 +108,7 @@ pub async fn breakdowns_since(
            CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device),
                                       ('referrer', e.referrer_host), ('page', e.path)) d (dimension, value)
            WHERE e.site_id = $2 AND e.visited_at >= $1 AND NOT e.is_bot AND d.value IS NOT NULL
+             AND (d.dimension <> 'page' OR e.site_id <> 0)
            GROUP BY d.dimension, d.value"#,
         from,
         site.0,

@@ -59,13 +59,14 @@ pub async fn export(
             }
         }
     };
-    let file = format!("{}-{}.csv", domain, request.range);
+    // The stored, validated name: nothing of the request's own text.
+    let file = format!("{}-{}.csv", readable.site.name(), request.range);
     Ok(CsvDownload {
         body,
         content_type: ContentType::CSV,
         disposition: Header::new(
             "Content-Disposition",
-            format!("attachment; filename=\"{}\"", file.replace('"', "")),
+            format!("attachment; filename=\"{file}\""),
         ),
         referrer_policy: Header::new("Referrer-Policy", "no-referrer"),
     })

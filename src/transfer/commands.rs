@@ -6,6 +6,7 @@ use futures::StreamExt;
 use sqlx::PgPool;
 
 use crate::{
+    infra::database::database_now,
     sites::{commands::CommandError, domain::Domain, model::Site, store as sites},
     transfer::{
         format::{header_line, read_daily_rows},
@@ -54,10 +55,17 @@ pub async fn import(
     let site = site(pool, domain).await?;
     let file =
         std::fs::read(path).map_err(|error| CommandError::Invalid(format!("{path}: {error}")))?;
-    let rows = read_daily_rows(&file)
+    let today = database_now(pool).await?;
+    let rows = read_daily_rows(&file, today)
         .map_err(|error| CommandError::Invalid(format!("{path}: {error}; nothing was imported")))?;
     match store::import(pool, site.id, source.unwrap_or(path), &file, &rows).await? {
         ImportOutcome::Imported { rows } => println!("imported {rows} rows into {domain}"),
+        ImportOutcome::CountedHere(day) => {
+            return Err(CommandError::Invalid(format!(
+                "{path}: {} is counted here already; nothing was imported",
+                day.format("%Y-%m-%d")
+            )))
+        }
         ImportOutcome::AlreadyImported(at) => {
             println!("{path} was imported into {domain} on {at}; nothing changed")
         }

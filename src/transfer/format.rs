@@ -39,13 +39,14 @@ pub struct CountRow {
     pub visits: Option<i64>,
 }
 
-/// Characters that make a spreadsheet treat a cell as a formula.
-fn looks_like_formula(cell: &str) -> bool {
-    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+/// Cells a spreadsheet would run as a formula, and those that start with
+/// the guard itself (so that reading can always take one off).
+fn needs_guard(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\''])
 }
 
 fn guard(cell: &str) -> String {
-    if looks_like_formula(cell) {
+    if needs_guard(cell) {
         format!("'{cell}")
     } else {
         cell.to_owned()
@@ -53,10 +54,15 @@ fn guard(cell: &str) -> String {
 }
 
 fn unguard(cell: &str) -> &str {
-    match cell.strip_prefix('\'') {
-        Some(rest) if looks_like_formula(rest) => rest,
-        _ => cell,
-    }
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
+/// The first day a file may hold: older ones are a mistake (a year typed
+/// wrong), and would make every all-time range span millennia.
+fn earliest_day() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("1990-01-01T00:00:00Z")
+        .expect("a valid time")
+        .to_utc()
 }
 
 /// The header line.
@@ -98,8 +104,8 @@ pub struct InvalidFile {
 }
 
 /// Reads the daily rows of a file, checking every one; the first problem
-/// refuses the whole file.
-pub fn read_daily_rows(text: &[u8]) -> Result<Vec<CountRow>, InvalidFile> {
+/// refuses the whole file. Days after `today` cannot have been counted.
+pub fn read_daily_rows(text: &[u8], today: DateTime<Utc>) -> Result<Vec<CountRow>, InvalidFile> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -132,6 +138,12 @@ pub fn read_daily_rows(text: &[u8]) -> Result<Vec<CountRow>, InvalidFile> {
                 &record[0]
             )));
         }
+        if time < earliest_day() || time > today {
+            return Err(refuse(format!(
+                "{:?} is before 1990 or after today",
+                &record[0]
+            )));
+        }
         if &record[1] != "day" {
             return Err(refuse(
                 "only daily rows (granularity day) can be imported".into(),
@@ -145,6 +157,9 @@ pub fn read_daily_rows(text: &[u8]) -> Result<Vec<CountRow>, InvalidFile> {
             )));
         }
         let value = unguard(&record[3]);
+        if value.chars().any(char::is_control) {
+            return Err(refuse("the value holds a control character".into()));
+        }
         match dimension {
             "total" if !value.is_empty() => {
                 return Err(refuse("a total has an empty value".into()))
@@ -169,6 +184,9 @@ pub fn read_daily_rows(text: &[u8]) -> Result<Vec<CountRow>, InvalidFile> {
             (_, "") => None,
             _ => return Err(refuse(format!("{dimension} rows have no visits"))),
         };
+        if visits.is_some_and(|visits| unique_visitors > visits) {
+            return Err(refuse("more unique visitors than visits".into()));
+        }
         if !seen.insert((time, dimension.to_owned(), value.to_owned())) {
             return Err(refuse("the same day and value twice".into()));
         }
@@ -212,6 +230,7 @@ mod tests {
             row("total", "", Some(5)),
             row("page", "/a \"quoted\", page", Some(4)),
             row("browser", "=HYPERLINK(\"x\")", None),
+            row("referrer", "'quoted", None),
         ];
         let mut text = header_line();
         for r in &rows {
@@ -219,13 +238,13 @@ mod tests {
         }
         assert!(text.contains("'=HYPERLINK"), "{text}");
         assert!(text.contains("\"/a \"\"quoted\"\", page\""), "{text}");
-        assert_eq!(read_daily_rows(text.as_bytes()).unwrap(), rows);
+        assert_eq!(read_daily_rows(text.as_bytes(), Utc::now()).unwrap(), rows);
     }
 
     #[test]
     fn a_bad_line_refuses_the_file_with_its_number() {
         let file = |body: &str| format!("{}{body}", header_line());
-        let err = |body: &str| read_daily_rows(file(body).as_bytes()).unwrap_err();
+        let err = |body: &str| read_daily_rows(file(body).as_bytes(), Utc::now()).unwrap_err();
         assert_eq!(err("2026-11-30T00:00:00Z,day,total,,1,x\r\n").line, 2);
         let e =
             err("2026-11-30T00:00:00Z,day,total,,1,1\r\n2026-11-30T05:00:00Z,day,total,,1,1\r\n");
@@ -248,11 +267,24 @@ mod tests {
         )
         .reason
         .contains("twice"));
-        assert!(read_daily_rows(b"a,b\r\n")
+        assert!(err("0001-01-01T00:00:00Z,day,total,,1,1\r\n")
+            .reason
+            .contains("1990"));
+        assert!(err("2999-01-01T00:00:00Z,day,total,,1,1\r\n")
+            .reason
+            .contains("after today"));
+        assert!(err("2026-11-30T00:00:00Z,day,total,,5,4\r\n")
+            .reason
+            .contains("more unique"));
+        assert!(err("2026-11-30T00:00:00Z,day,os,\"a\nb\",1,\r\n")
+            .reason
+            .contains("control"));
+        let now = Utc::now();
+        assert!(read_daily_rows(b"a,b\r\n", now)
             .unwrap_err()
             .reason
             .contains("header"));
-        assert!(read_daily_rows(header_line().as_bytes())
+        assert!(read_daily_rows(header_line().as_bytes(), now)
             .unwrap_err()
             .reason
             .contains("no rows"));

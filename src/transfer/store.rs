@@ -59,6 +59,9 @@ pub enum ImportOutcome {
     },
     /// This very file was imported before (at that time): nothing changed.
     AlreadyImported(DateTime<Utc>),
+    /// The file has a day the site has live counts for; nothing changed.
+    /// (The two cannot be merged, and an export must not hold both.)
+    CountedHere(DateTime<Utc>),
 }
 
 /// Stores the rows as imported history of the site, recording the import;
@@ -72,24 +75,41 @@ pub async fn import(
 ) -> Result<ImportOutcome, sqlx::Error> {
     let digest = Sha256::digest(file).to_vec();
     let mut tx = pool.begin().await?;
-    let earlier: Option<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT imported_at FROM imports WHERE site_id = $1 AND digest = $2")
-            .bind(site.0)
-            .bind(&digest)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(at) = earlier {
-        return Ok(ImportOutcome::AlreadyImported(at));
-    }
-    let import_id: i32 = sqlx::query_scalar(
-        "INSERT INTO imports (site_id, source, row_count, digest) VALUES ($1, $2, $3, $4) RETURNING id",
+    // A second import of one file (even at the same moment: the insert
+    // waits for the first) finds the first one's row.
+    let import_id: Option<i32> = sqlx::query_scalar(
+        "INSERT INTO imports (site_id, source, row_count, digest) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (site_id, digest) DO NOTHING RETURNING id",
     )
     .bind(site.0)
     .bind(source)
     .bind(rows.len() as i32)
     .bind(&digest)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(import_id) = import_id else {
+        let at = sqlx::query_scalar(
+            "SELECT imported_at FROM imports WHERE site_id = $1 AND digest = $2",
+        )
+        .bind(site.0)
+        .bind(&digest)
+        .fetch_one(&mut *tx)
+        .await?;
+        return Ok(ImportOutcome::AlreadyImported(at));
+    };
+    let days: Vec<DateTime<Utc>> = rows.iter().map(|r| r.time).collect();
+    let counted: Option<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT min(bucket) FROM visit_rollups
+         WHERE site_id = $1 AND granularity = 'day' AND bucket = ANY($2)",
+    )
+    .bind(site.0)
+    .bind(&days)
     .fetch_one(&mut *tx)
     .await?;
+    if let Some(day) = counted {
+        // Dropping the transaction takes the import's row back.
+        return Ok(ImportOutcome::CountedHere(day));
+    }
     let column = |f: fn(&CountRow) -> String| rows.iter().map(f).collect::<Vec<_>>();
     sqlx::query(
         "INSERT INTO imported_counts AS c (site_id, day, dimension, value, unique_visitors, visits, import_id)
@@ -99,7 +119,7 @@ pub async fn import(
              import_id = excluded.import_id",
     )
     .bind(site.0)
-    .bind(rows.iter().map(|r| r.time).collect::<Vec<_>>())
+    .bind(&days)
     .bind(column(|r| r.dimension.clone()))
     .bind(column(|r| r.value.clone()))
     .bind(rows.iter().map(|r| r.unique_visitors).collect::<Vec<_>>())

@@ -66,12 +66,16 @@ stop_apps() {
 
 # start_topology DIR [scripts/topology.py options]: dnsmasq and nginx as
 # the topology tests run them, stopped when the script exits; the JSON of
-# their ports is in TOPOLOGY.
+# their ports is in TOPOLOGY, the pid of the process that runs them in
+# TOPOLOGY_PID.
+TOPOLOGY_PID=
 start_topology() {
     local dir=$1
     shift
     mkfifo "$dir.ports"
     python3 scripts/topology.py "$dir" "$@" >"$dir.ports" &
+    # shellcheck disable=SC2034 # read by the scripts that source this file
+    TOPOLOGY_PID=$!
     on_exit "kill $! 2>/dev/null || true; rm -f '$dir.ports'"
     read -r TOPOLOGY <"$dir.ports"
 }
@@ -80,6 +84,9 @@ start_topology() {
 topology_port() {
     python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$TOPOLOGY" "$1"
 }
+
+# Words put before the load generator's command, such as bench/usage.py's.
+LOAD_WRAPPER=()
 
 # measure URL SECONDS CONNECTIONS [wrk options] [-- script arguments]: one
 # wrk run, printed as JSON.
@@ -90,6 +97,6 @@ measure() {
         options+=("$1")
         shift
     done
-    wrk -t2 -c"$connections" -d"${seconds}s" --latency "${options[@]}" "$url" "$@" |
+    "${LOAD_WRAPPER[@]}" wrk -t2 -c"$connections" -d"${seconds}s" --latency "${options[@]}" "$url" "$@" |
         python3 bench/wrk_summary.py
 }

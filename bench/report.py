@@ -57,6 +57,20 @@ def target(ok):
     return "met" if ok else "**NOT met**"
 
 
+def commits_per_visit(row):
+    """Transactions that wrote per visit recorded, over the measured run."""
+    (xid_before, visits_before), (xid_after, visits_after) = row["counters"]
+    visits = visits_after - visits_before
+    return f"{(xid_after - xid_before) / visits:.3f}" if visits else "–"
+
+
+CPU_GROUPS = ("app", "nginx", "postgres", "load generator", "other", "idle")
+
+
+def cpu_split(shares):
+    return " | ".join(f"{shares[group]:.0%}" for group in CPU_GROUPS)
+
+
 def stack_table(rows):
     settings = next(row for row in rows if row["kind"] == "settings")
     loads = [row for row in rows if row["kind"] == "load"]
@@ -68,8 +82,9 @@ def stack_table(rows):
         f"`NGINX_RATE_LIMIT={settings['rate_limit']}`, `NGINX_RATE_BURST={settings['rate_burst']}` "
         f"(all load comes from one address).",
         "",
-        "| scenario | via | requests (pgbench: visits) /s | p50 ms | p99 ms | max ms | non-2xx (pgbench: failed) |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| scenario | via | requests (pgbench: visits) /s | p50 ms | p99 ms | max ms | non-2xx (pgbench: failed) "
+        "| write commits per visit | CPU: replicas | nginx | PostgreSQL | load generator | other | idle |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in loads:
         r = row["result"]
@@ -78,7 +93,8 @@ def stack_table(rows):
         r["rps"] *= row.get("visits", 1)
         lines.append(
             f"| {row['scenario']} | {row['route']} | {r['rps']:.0f} | {r['p50']:.2f} | "
-            f"{r['p99']:.2f} | {r['max']:.2f} | {r['non_2xx'] + r['socket_errors']} |")
+            f"{r['p99']:.2f} | {r['max']:.2f} | {r['non_2xx'] + r['socket_errors']} | "
+            f"{commits_per_visit(row)} | {cpu_split(row['cpu'])} |")
     rps = {(row["scenario"], row["route"]): row["result"] for row in loads}
     new = rps[("GET / new visitors", "nginx")]
     ceiling = rps[("visitor upsert ceiling", "pgbench")]["rps"]
@@ -87,12 +103,17 @@ def stack_table(rows):
     proxy = rps[("GET /version", "proxy ceiling")]["rps"]
     errors = new["non_2xx"] + new["socket_errors"]
     share = new["rps"] / ceiling
+    new_direct = rps[("GET / new visitors", "direct")]["rps"]
+    batched = rps[("app statement, 30 per transaction", "pgbench")]["rps"]
     lines += [
         "",
         f"- New visitors through nginx: **{share:.0%}** of the single-upsert ceiling "
         f"({new['rps']:.0f} / {ceiling:.0f}; target ≥ 70 %: {target(share >= 0.7)}), "
         f"{errors} non-2xx (target 0: {target(errors == 0)}), "
         f"p99 {new['p99']:.1f} ms (target < 50 ms: {target(new['p99'] < 50)})",
+        f"- New visitors direct to one replica: **{new_direct / batched:.0%}** of the app statement "
+        f"with 30 visits per transaction ({new_direct:.0f} / {batched:.0f}; target ≥ 35 %: "
+        f"{target(new_direct >= 0.35 * batched)})",
         f"- Stats (24 h) through nginx: **{stats / version:.0%}** of `/version` through nginx "
         f"({stats:.0f} / {version:.0f}; target ≥ 50 %: {target(stats / version >= 0.5)})",
         *[

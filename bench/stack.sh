@@ -10,7 +10,9 @@
 #     address;
 #   - wrk, 100 connections per run: GET /version, GET /api/stats?range=24h,
 #     GET / as new visitors, as returning ones and as one visitor on every
-#     connection, each direct to one replica and through nginx;
+#     connection, each direct to one replica and through nginx; for every
+#     run, the write commits per visit and how the CPU time was split
+#     (bench/usage.py);
 #   - the ceilings: the same nginx configuration in front of an nginx that
 #     answers at once, and pgbench running one visitor upsert per transaction
 #     (bench/pgbench/upsert.sql), then the app's own per-visit statement.
@@ -74,14 +76,40 @@ results=$work/results.jsonl
 record() { echo "$1" >>"$results"; }
 record "{\"kind\": \"settings\", \"seconds\": $seconds, \"connections\": $connections, \"rate_limit\": \"$rate_limit\", \"rate_burst\": $rate_burst, \"postgres\": \"${pg_options[*]}\"}"
 
+# Transactions that wrote (one transaction id each) and visits recorded, as
+# a JSON array. The transaction ids are read at once, where
+# pg_stat_database's xact_commit reaches the view up to 10 s late from an idle
+# connection, and they leave out the read-only transactions.
+counters() {
+    as_cluster_owner "$PG_BINDIR/psql" -X -Atq -F, "${pg[@]}" -d visitors -c \
+        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text, coalesce(sum(visits + bot_visits), 0) FROM visit_totals" |
+        sed 's/.*/[&]/'
+}
+# The process trees whose CPU time is counted apart: the replicas, nginx
+# (with dnsmasq), PostgreSQL.
+postmaster=$(as_cluster_owner head -1 "$work/data/postmaster.pid")
+usage_groups=("app=$(IFS=,; echo "${replicas[*]}")" "nginx=$TOPOLOGY_PID" "postgres=$postmaster")
+usage=$work/usage.json
+# measured COMMAND...: COMMAND is a load run that prints its JSON summary
+# and starts its load generator with LOAD_WRAPPER; prints the summary, the
+# counters before and after, and the CPU split, as the fields of a record.
+measured() {
+    local before summary
+    before=$(counters)
+    LOAD_WRAPPER=(python3 bench/usage.py "$usage" "${usage_groups[@]}" --)
+    summary=$("$@")
+    LOAD_WRAPPER=()
+    echo "\"result\": $summary, \"counters\": [$before, $(counters)], \"cpu\": $(cat "$usage")"
+}
+
 # load SCENARIO ROUTE URL [wrk args]: a warm-up, then the measured run.
 load() {
-    local scenario=$1 route=$2 url=$3 summary
+    local scenario=$1 route=$2 url=$3 fields
     shift 3
     echo "--- $scenario, $route"
     measure "$url" "$warmup" "$connections" "$@" >/dev/null
-    summary=$(measure "$url" "$seconds" "$connections" "$@")
-    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"$route\", \"result\": $summary}"
+    fields=$(measured measure "$url" "$seconds" "$connections" "$@")
+    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"$route\", $fields}"
 }
 
 for route in direct nginx; do
@@ -99,17 +127,22 @@ for replica in "${replicas[@]}"; do
     awk '/^VmRSS:/ {print $2}' "/proc/$replica/status"
 done | python3 -c 'import json, sys; print(json.dumps({"kind": "memory", "rss_kib": [int(l) for l in sys.stdin]}))' >>"$results"
 
-# pgbench SCENARIO SCRIPT VISITS: a warm-up, then the measured run; each
+# pgbench_run SCRIPT LOGS: one measured pgbench run, logged in LOGS,
+# printed as JSON.
+pgbench_run() {
+    "${LOAD_WRAPPER[@]}" "$PG_BINDIR/pgbench" "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$1" \
+        -l --log-prefix="$2/log" visitors >"$2/output" 2>&1
+    python3 bench/pgbench_summary.py "$2"/log.* <"$2/output"
+}
+# pgbench_load SCENARIO SCRIPT VISITS: a warm-up, then the measured run; each
 # transaction records VISITS visits.
 pgbench_load() {
-    local scenario=$1 script=$2 visits=$3 logs summary
+    local scenario=$1 script=$2 visits=$3 logs fields
     logs=$(mktemp -d -p "$work" pgbench.XXXX)
     echo "--- $scenario"
     "$PG_BINDIR/pgbench" "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$warmup" -f "$script" visitors >/dev/null
-    "$PG_BINDIR/pgbench" "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$seconds" -f "$script" \
-        -l --log-prefix="$logs/log" visitors >"$logs/output" 2>&1
-    summary=$(python3 bench/pgbench_summary.py "$logs"/log.* <"$logs/output")
-    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"pgbench\", \"visits\": $visits, \"result\": $summary}"
+    fields=$(measured pgbench_run "$script" "$logs")
+    record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"pgbench\", \"visits\": $visits, $fields}"
 }
 pgbench_load "visitor upsert ceiling" bench/pgbench/upsert.sql 1
 # The app's statement alone, as one visit per transaction would run it, and

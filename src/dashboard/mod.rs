@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use moka::sync::Cache;
-use rocket::{fairing::AdHoc, get, http::Header, routes, Responder, State};
+use rocket::{fairing::AdHoc, get, http::ContentType, routes, State};
 
 use crate::{
     counting::{
@@ -20,7 +20,7 @@ use crate::{
         database::{database_now, Db},
         error::AppError,
         metrics::Metrics,
-        page::{Layout, Page},
+        page::{CrossSiteImage, Layout, Page},
     },
     sites::{
         access::{Audience, ReadableSite},
@@ -223,20 +223,9 @@ async fn dashboard<'a>(
     }))
 }
 
-#[derive(Responder)]
-#[response(content_type = "image/svg+xml")]
-struct SvgImage {
-    svg: String,
-    cache_control: Header<'static>,
-}
-
-impl SvgImage {
-    fn new(svg: &str) -> Self {
-        Self {
-            svg: svg.to_owned(),
-            cache_control: Header::new("Cache-Control", "no-cache"),
-        }
-    }
+/// A chart, usable as an `<img>` on other sites; always fresh.
+fn svg_image(svg: &str) -> CrossSiteImage<String> {
+    CrossSiteImage::new(svg.to_owned(), ContentType::SVG, "no-cache")
 }
 
 /// The chart alone, for an `<img>` elsewhere. Not a visit.
@@ -246,10 +235,10 @@ async fn chart_svg(
     db: &Db,
     cache: &State<StatsCache>,
     charts: &State<ChartCache>,
-) -> Result<SvgImage, AppError> {
+) -> Result<CrossSiteImage<String>, AppError> {
     let range = StatsRange::parse(range)?;
     let stats = cache.get(db, SiteId::INSTANCE, range).await?;
-    Ok(SvgImage::new(&charts.charts(SiteId::INSTANCE, &stats).wide))
+    Ok(svg_image(&charts.charts(SiteId::INSTANCE, &stats).wide))
 }
 
 #[derive(Template)]
@@ -309,12 +298,12 @@ async fn site_chart_svg(
     directory: &State<SiteDirectory>,
     cache: &State<StatsCache>,
     charts: &State<ChartCache>,
-) -> Result<NoReferrer<SvgImage>, AppError> {
+) -> Result<NoReferrer<CrossSiteImage<String>>, AppError> {
     let readable =
         ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
     let range = StatsRange::parse(range)?;
     let stats = cache.get(db, readable.site.id, range).await?;
-    Ok(NoReferrer::new(SvgImage::new(
+    Ok(NoReferrer::new(svg_image(
         &charts.charts(readable.site.id, &stats).wide,
     )))
 }

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use rocket::{
-    http::{ContentType, Status},
+    http::{ContentType, Header, Status},
     request::Request,
     response::{self, Responder, Response},
 };
@@ -62,5 +62,26 @@ impl<'r, T: Template> Responder<'r, 'static> for Page<T> {
             .header(ContentType::HTML)
             .sized_body(html.len(), std::io::Cursor::new(html))
             .ok()
+    }
+}
+
+/// An image any site may embed (`Cross-Origin-Resource-Policy: cross-origin`):
+/// the pixel, the badge, a chart.
+#[derive(rocket::Responder)]
+pub struct CrossSiteImage<T> {
+    pub body: T,
+    pub content_type: ContentType,
+    pub cache_control: Header<'static>,
+    pub resource_policy: Header<'static>,
+}
+
+impl<T> CrossSiteImage<T> {
+    pub fn new(body: T, content_type: ContentType, cache_control: &'static str) -> Self {
+        Self {
+            body,
+            content_type,
+            cache_control: Header::new("Cache-Control", cache_control),
+            resource_policy: Header::new("Cross-Origin-Resource-Policy", "cross-origin"),
+        }
     }
 }

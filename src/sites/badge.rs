@@ -12,17 +12,24 @@ use crate::{
         admin::Admin,
         database::{database_now, Db},
         error::AppError,
+        page::CrossSiteImage,
     },
     sites::{
         access::{Audience, ReadableSite},
         directory::SiteDirectory,
         hit::{canonical_page, HitCounter, HitRequest, HitSource},
-        pixel::CrossSiteImage,
     },
     stats::{store, StatsCache, StatsRange},
 };
 
 const MAX_LABEL_CHARS: usize = 32;
+
+/// Characters a label may not hold: controls, and the invisible ones that
+/// reorder or hide text (bidirectional overrides, zero-width characters).
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
 
 /// What a badge counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,15 +101,14 @@ impl BadgeRequest {
                 Metric::Visits => "visits".to_owned(),
             },
             Some(label)
-                if label.chars().count() <= MAX_LABEL_CHARS
-                    && !label.chars().any(char::is_control) =>
+                if label.chars().count() <= MAX_LABEL_CHARS && !label.chars().any(is_hidden) =>
             {
                 label.to_owned()
             }
             Some(_) => {
                 return Err(refuse(
                     "label",
-                    &format!("at most {MAX_LABEL_CHARS} printable characters"),
+                    &format!("at most {MAX_LABEL_CHARS} visible characters"),
                 ))
             }
         };

@@ -3,40 +3,17 @@
 //! page never shows a broken image; whether the hit counted is the
 //! metrics' business, not the page's.
 
-use rocket::{get, http::Header, Responder};
+use rocket::get;
 
 use crate::{
     counting::visit::RequestVisitor,
+    infra::page::CrossSiteImage,
     sites::hit::{HitCounter, HitRequest, HitSource},
 };
 
 /// A 1×1 transparent GIF (43 bytes).
 const TRANSPARENT_GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\
 !\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
-
-/// An image any site may embed, never cached (each view is a hit).
-#[derive(Responder)]
-pub struct CrossSiteImage<T> {
-    pub body: T,
-    pub content_type: rocket::http::ContentType,
-    pub cache_control: Header<'static>,
-    pub resource_policy: Header<'static>,
-}
-
-impl<T> CrossSiteImage<T> {
-    pub fn new(
-        body: T,
-        content_type: rocket::http::ContentType,
-        cache_control: &'static str,
-    ) -> Self {
-        Self {
-            body,
-            content_type,
-            cache_control: Header::new("Cache-Control", cache_control),
-            resource_policy: Header::new("Cross-Origin-Resource-Policy", "cross-origin"),
-        }
-    }
-}
 
 #[get("/pixel/<file>?<p>&<s>")]
 pub async fn pixel(

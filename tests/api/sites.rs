@@ -368,7 +368,13 @@ async fn the_badge_shows_the_exact_number_and_counts_when_asked() {
     );
     assert_eq!(stored_visits(&app).await, 2, "only count=1 counts");
 
-    for bad in ["?metric=hits", "?range=1h", "?style=round", "?count=yes"] {
+    for bad in [
+        "?metric=hits",
+        "?range=1h",
+        "?style=round",
+        "?count=yes",
+        "?label=%E2%80%AEevil",
+    ] {
         assert_eq!(
             badge(bad.into(), "192.0.2.1").await.0,
             Status::BadRequest,

@@ -1,10 +1,11 @@
-//! The `visitors` command line: serve, migrate, healthcheck, simulate.
+//! The `visitors` command line: serve, migrate, prune, healthcheck, simulate.
 
 use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::{
+    counting::maintenance,
     health::{probe, HealthSwitch},
     infra::{build_info::BuildInfo, config::Config, database, logging},
     simulate::Plan,
@@ -23,6 +24,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit (for a deploy step).
     Migrate,
+    /// Delete raw visits older than RAW_VISITS_RETENTION_DAYS now, as the
+    /// server's maintenance does every minute, and say how many and how fast.
+    Prune,
     /// Exit 0 when the local server's /healthz answers 200, else 1 (for Docker).
     Healthcheck,
     /// Send demo visits to URL at a steady rate, then stop.
@@ -58,6 +62,7 @@ pub fn run() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => rocket::execute(serve()),
         Command::Migrate => rocket::execute(migrate()),
+        Command::Prune => rocket::execute(prune()),
         Command::Healthcheck => probe::run(),
         Command::Simulate {
             url,
@@ -130,6 +135,39 @@ async fn migrate() -> ExitCode {
         }
         Err(error) => {
             eprintln!("visitors: migrations failed: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn prune() -> ExitCode {
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let Some(retention) = config.raw_visits_retention else {
+        println!("visitors: RAW_VISITS_RETENTION_DAYS is 0: raw visits are kept forever");
+        return ExitCode::SUCCESS;
+    };
+    let result = async {
+        let pool = sqlx::PgPool::connect(&config.database_url).await?;
+        let pruned = maintenance::prune_raw_visits(&pool, retention).await?;
+        pool.close().await;
+        Ok::<_, sqlx::Error>(pruned)
+    };
+    match result.await {
+        Ok(pruned) => {
+            println!(
+                "visitors: deleted {} raw visits older than {} days in {} batches, {:.2} s",
+                pruned.visits,
+                retention.days(),
+                pruned.batches,
+                pruned.took.as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("visitors: pruning raw visits failed: {error}");
             ExitCode::from(EXIT_FAILURE)
         }
     }

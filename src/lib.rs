@@ -10,6 +10,7 @@ pub mod assets;
 pub mod counting;
 pub mod dashboard;
 pub mod health;
+pub mod privacy;
 pub mod simulate;
 pub mod stats;
 pub mod version;
@@ -45,6 +46,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(counting::stage(&config))
         .attach(stats::stage(&config))
         .attach(dashboard::stage())
+        .attach(privacy::stage(&config))
         .attach(health::stage(&config))
         .attach(version::stage())
         .attach(assets::stage())

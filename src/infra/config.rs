@@ -201,7 +201,10 @@ pub const TRUSTED_PROXY_HOPS: Setting = Setting::app(
 pub const RAW_VISITS_RETENTION_DAYS: Setting = Setting::app(
     "RAW_VISITS_RETENTION_DAYS",
     Some("90"),
-    Rule::Number { min: 0, max: 36_500 },
+    Rule::Number {
+        min: 0,
+        max: 36_500,
+    },
 )
 .doc(
     "",
@@ -691,7 +694,10 @@ mod tests {
         assert!(!config.migrate_on_start);
         assert_eq!(config.db_startup_timeout, Duration::from_secs(5));
         assert_eq!(config.trusted_proxy_hops, 1);
-        assert_eq!(config.raw_visits_retention, None, "0 keeps raw visits forever");
+        assert_eq!(
+            config.raw_visits_retention, None,
+            "0 keeps raw visits forever"
+        );
         let rocket: rocket::Config = config.figment().extract().unwrap();
         assert_eq!(
             rocket.ip_header.as_ref().map(|h| h.as_str()),

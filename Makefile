@@ -9,7 +9,7 @@ run:
 test:
 	scripts/test.sh
 
-## test-compose: the stack in real containers (Docker engine, stand-in images when offline), checks 1-11
+## test-compose: the stack in real containers (Docker engine, stand-in images when offline), checks 1-12
 test-compose:
 	scripts/test-compose.sh
 
@@ -45,6 +45,15 @@ screenshot:
 ## test-browser: the dashboard in real Chromium at phone and desktop widths, and a screenshot smoke run
 test-browser:
 	scripts/browser-test.sh
+
+.PHONY: backup restore
+## backup: the compose stack's database, while it runs, to backups/visitors-<UTC time>.dump (or FILE=…)
+backup:
+	scripts/backup.sh $(FILE)
+
+## restore: FILE=… (a backup) into the compose stack's database, replacing it; the replicas stop meanwhile
+restore:
+	scripts/restore.sh "$(FILE)"
 
 ## bench: the whole stack (PostgreSQL, 3 replicas, nginx) under load, next to its ceilings
 bench:

@@ -158,11 +158,13 @@ async fn prune() -> ExitCode {
     match result.await {
         Ok(pruned) => {
             println!(
-                "visitors: deleted {} raw visits older than {} days in {} batches, {:.2} s",
+                "visitors: deleted {} raw visits older than {} days in {} batches, {:.2} s \
+                 (slowest batch {} ms)",
                 pruned.visits,
                 retention.days(),
                 pruned.batches,
-                pruned.took.as_secs_f64()
+                pruned.took.as_secs_f64(),
+                pruned.slowest_batch.as_millis()
             );
             ExitCode::SUCCESS
         }

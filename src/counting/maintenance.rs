@@ -42,6 +42,8 @@ pub struct Pruned {
     /// Statements run (batches of at most `PRUNE_BATCH`).
     pub batches: u64,
     pub took: Duration,
+    /// The longest statement: about the longest any row lock was held.
+    pub slowest_batch: Duration,
 }
 
 /// Deletes the raw visits older than `retention` as of the database's
@@ -66,8 +68,10 @@ pub async fn prune_raw_visits_before(
         visits: 0,
         batches: 0,
         took: Duration::ZERO,
+        slowest_batch: Duration::ZERO,
     };
     loop {
+        let batch_started = Instant::now();
         let deleted = sqlx::query(
             "DELETE FROM visit_events WHERE id IN (
                  SELECT id FROM visit_events WHERE visited_at < $1
@@ -78,6 +82,7 @@ pub async fn prune_raw_visits_before(
         .execute(pool)
         .await?
         .rows_affected();
+        pruned.slowest_batch = pruned.slowest_batch.max(batch_started.elapsed());
         pruned.visits += deleted;
         pruned.batches += 1;
         if deleted < PRUNE_BATCH as u64 {

@@ -12,7 +12,7 @@ use visitors::{
     stats::StatsRange,
 };
 
-use crate::helpers::{fresh_database, TestApp, FIREFOX, GOOGLEBOT};
+use crate::helpers::{fresh_database, run_binary, TestApp, FIREFOX, GOOGLEBOT};
 
 /// A year of visits, 40 a day from a crowd of 300 visitors who come back
 /// over the whole year (so that pruned visits belong to visitors who are
@@ -163,4 +163,50 @@ async fn the_server_prunes_by_its_setting_and_zero_keeps_everything() {
         40 * 7,
         "the last 7 days stay"
     );
+}
+
+#[rocket::async_test]
+async fn visitors_prune_deletes_by_the_setting_at_once() {
+    let database = fresh_database().await;
+    let app = TestApp::spawn_on(&database.url, &[("raw_visits_retention_days", "0")]).await;
+    sqlx::query(YEAR_OF_VISITS).execute(&app.db).await.unwrap();
+    let url = database.url.clone();
+    let total = count(&app, "SELECT count(*) FROM visit_events").await;
+
+    let (code, stderr) = run_binary(
+        &["prune"],
+        &[("DATABASE_URL", &url), ("RAW_VISITS_RETENTION_DAYS", "0")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM visit_events").await,
+        total
+    );
+
+    let (code, stderr) = run_binary(
+        &["prune"],
+        &[("DATABASE_URL", &url), ("RAW_VISITS_RETENTION_DAYS", "100")],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM visit_events WHERE visited_at < now() - interval '100 days'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM visit_events").await,
+        40 * 100
+    );
+
+    let (code, _) = run_binary(
+        &["prune"],
+        &[
+            ("DATABASE_URL", &url),
+            ("RAW_VISITS_RETENTION_DAYS", "soon"),
+        ],
+    );
+    assert_eq!(code, 2, "an invalid setting is a configuration error");
 }

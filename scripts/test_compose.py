@@ -640,8 +640,9 @@ def check_12_backup_restore():
               "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
               "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
               "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"]
+    # 18 visits of 15 visitors (User-Agents): returning ones, a crawler, referred ones.
     for i in range(18):
-        headers = {"User-Agent": f"{agents[i % 3]} check-12/{i % 7}"}
+        headers = {"User-Agent": f"{agents[i % 3]} check-12/{i % 5}"}
         if i % 4 == 0:
             headers["Referer"] = "https://news.example.com/item"
         status = via_lb("/", headers=headers)[0]

@@ -37,12 +37,12 @@ image:
 deploy:
 	scripts/deploy.sh
 
-## screenshot: docs/screenshot.png (1280 px) and docs/screenshot-phone.png (390 px) of a dashboard with a week of history (headless Chromium)
+## screenshot: docs/screenshot.png (1280 px) and docs/screenshot-phone.png (390 px) of a dashboard with a week of history, docs/screenshot-site.png of a site's, docs/badge.svg and docs/badges.png of its badges (headless Chromium)
 screenshot:
 	scripts/screenshot.sh
 
 .PHONY: test-browser
-## test-browser: the dashboard in real Chromium at phone and desktop widths, and a screenshot smoke run
+## test-browser: the dashboard in real Chromium at phone and desktop widths, a site's pixel and badge on a page of another origin, and a screenshot smoke run
 test-browser:
 	scripts/browser-test.sh
 

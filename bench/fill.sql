@@ -8,12 +8,12 @@
 \set ON_ERROR_STOP on
 \timing on
 
-TRUNCATE visit_events, visitors, visit_rollups, visitor_breakdowns, referrals, visit_totals;
+TRUNCATE visit_events, visitors, visit_rollups, visitor_breakdowns, visitor_values, visit_totals;
 
 \ir crowd.sql
 
-INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-SELECT now() - random() * interval '90 days', sha256(int8send(v.n)), '/',
+INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+SELECT 0, now() - random() * interval '90 days', sha256(int8send(v.n)), '/',
        a.browser, a.os, a.device, a.is_bot,
        CASE WHEN NOT a.is_bot AND random() < 0.3 THEN r.host END
 FROM (

@@ -31,13 +31,13 @@ env -i PATH="$PATH" DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
 echo "--- loading $events visits older than 90 days and $young younger ones"
 started=$(date +%s)
 psql_bench -d "$db" <<SQL
-INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-SELECT now() - interval '91 days' - random() * interval '365 days',
+INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+SELECT 0, now() - interval '91 days' - random() * interval '365 days',
        sha256(int8send((n % 125000)::bigint)), '/', 'Firefox', 'Linux', 'desktop', false,
        CASE WHEN n % 3 = 0 THEN 'news.example.com' END
 FROM generate_series(1, $events) AS n;
-INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-SELECT now() - random() * interval '89 days', sha256(int8send((n % 125000)::bigint)), '/',
+INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+SELECT 0, now() - random() * interval '89 days', sha256(int8send((n % 125000)::bigint)), '/',
        'Chrome', 'Windows', 'desktop', false, NULL
 FROM generate_series(1, $young) AS n;
 VACUUM ANALYZE visit_events;

@@ -1,4 +1,4 @@
-//! The `visitors` command line: serve, migrate, prune, healthcheck, simulate.
+//! The `visitors` command line: serve, migrate, prune, healthcheck, sites, simulate.
 
 use std::{process::ExitCode, time::Duration};
 
@@ -9,6 +9,8 @@ use crate::{
     health::{probe, HealthSwitch},
     infra::{build_info::BuildInfo, config::Config, database, logging},
     simulate::Plan,
+    sites::commands::{self as site_commands, CommandError, SitesCommand},
+    transfer::commands as transfer,
 };
 
 #[derive(Parser)]
@@ -29,6 +31,29 @@ enum Command {
     Prune,
     /// Exit 0 when the local server's /healthz answers 200, else 1 (for Docker).
     Healthcheck,
+    /// Manage the websites this instance counts.
+    Sites {
+        #[command(subcommand)]
+        command: SitesCli,
+    },
+    /// Write a site's counts as CSV to standard output.
+    Export {
+        domain: String,
+        /// 1h, 24h, 7d, 30d or all.
+        #[arg(long, default_value = "all")]
+        range: String,
+        /// day or hour (hours are kept for the last two days).
+        #[arg(long, default_value = "day")]
+        granularity: String,
+    },
+    /// Load a site's daily history from a CSV file in the export's format.
+    Import {
+        domain: String,
+        file: String,
+        /// Where the history comes from (default: the file's name).
+        #[arg(long)]
+        source: Option<String>,
+    },
     /// Send demo visits to URL at a steady rate, then stop.
     Simulate {
         /// The page to visit, e.g. http://localhost:8080/
@@ -44,6 +69,14 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         workers: u32,
     },
+}
+
+#[derive(Subcommand)]
+enum SitesCli {
+    #[command(flatten)]
+    Manage(SitesCommand),
+    /// The site's imports: when, how many rows, from where.
+    History { domain: String },
 }
 
 /// Exit codes an operator or orchestrator can tell apart.
@@ -64,6 +97,26 @@ pub fn run() -> ExitCode {
         Command::Migrate => rocket::execute(migrate()),
         Command::Prune => rocket::execute(prune()),
         Command::Healthcheck => probe::run(),
+        Command::Sites { command } => rocket::execute(with_database(|config, pool| async move {
+            match command {
+                SitesCli::Manage(command) => site_commands::run(command, &config, &pool).await,
+                SitesCli::History { domain } => transfer::history(&pool, &domain).await,
+            }
+        })),
+        Command::Export {
+            domain,
+            range,
+            granularity,
+        } => rocket::execute(with_database(|_, pool| async move {
+            transfer::export(&pool, &domain, Some(&range), Some(&granularity)).await
+        })),
+        Command::Import {
+            domain,
+            file,
+            source,
+        } => rocket::execute(with_database(|_, pool| async move {
+            transfer::import(&pool, &domain, &file, source.as_deref()).await
+        })),
         Command::Simulate {
             url,
             rate,
@@ -171,6 +224,39 @@ async fn prune() -> ExitCode {
         Err(error) => {
             eprintln!("visitors: pruning raw visits failed: {error}");
             ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Runs a command that works on the database, with the exit code of its
+/// outcome.
+async fn with_database<F, Fut>(command: F) -> ExitCode
+where
+    F: FnOnce(Config, sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<(), CommandError>>,
+{
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let pool = match sqlx::PgPool::connect(&config.database_url).await {
+        Ok(pool) => pool,
+        Err(error) => {
+            eprintln!("visitors: database unreachable: {error}");
+            return ExitCode::from(EXIT_DATABASE);
+        }
+    };
+    let result = command(config, pool.clone()).await;
+    pool.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("visitors: {error}");
+            ExitCode::from(match error {
+                CommandError::Invalid(_) => EXIT_CONFIG,
+                CommandError::NotFound(_) => EXIT_FAILURE,
+                CommandError::Database(_) => EXIT_DATABASE,
+            })
         }
     }
 }

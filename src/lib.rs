@@ -12,7 +12,9 @@ pub mod dashboard;
 pub mod health;
 pub mod privacy;
 pub mod simulate;
+pub mod sites;
 pub mod stats;
+pub mod transfer;
 pub mod version;
 
 use rocket::{Build, Rocket};
@@ -45,6 +47,8 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         // Features.
         .attach(counting::stage(&config))
         .attach(stats::stage(&config))
+        .attach(sites::stage(&config))
+        .attach(transfer::stage())
         .attach(dashboard::stage())
         .attach(privacy::stage(&config))
         .attach(health::stage(&config))

@@ -24,6 +24,8 @@ def script(batch):
         7: column("NULL", "text"),
         8: "(:n % 64)::smallint",
         9: column("NULL", "timestamptz"),
+        # The instance's own site.
+        10: column("0", "int"),
     }
     with open(STATEMENT) as statement:
         sql = statement.read().strip()

@@ -6,6 +6,7 @@
 pub mod bots;
 pub mod maintenance;
 pub mod recorder;
+pub mod site_id;
 pub mod store;
 pub mod user_agent;
 pub mod visit;

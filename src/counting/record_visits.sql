@@ -1,22 +1,22 @@
 WITH incoming AS (
-    SELECT * FROM unnest($1::bytea[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[],
+    SELECT * FROM unnest($10::int[], $1::bytea[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[],
                          $7::text[], $9::timestamptz[]) WITH ORDINALITY
-        AS i (visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, n)
+        AS i (site_id, visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, n)
 ), grouped AS (
-    -- One row per visitor: its k visits of this batch share one time.
-    SELECT visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at
+    -- One row per visitor of a site: its k visits of this batch share one time.
+    SELECT site_id, visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at
     FROM incoming
-    GROUP BY visitor_key
+    GROUP BY site_id, visitor_key
 ), visitor AS (
-    INSERT INTO visitors AS v (visitor_key, visits, is_bot, first_seen, last_seen)
-    SELECT visitor_key, k, is_bot, coalesce(visited_at, now()), coalesce(visited_at, now())
+    INSERT INTO visitors AS v (site_id, visitor_key, visits, is_bot, first_seen, last_seen)
+    SELECT site_id, visitor_key, k, is_bot, coalesce(visited_at, now()), coalesce(visited_at, now())
     FROM grouped
-    ORDER BY visitor_key
-    ON CONFLICT (visitor_key) DO UPDATE SET
+    ORDER BY site_id, visitor_key
+    ON CONFLICT (site_id, visitor_key) DO UPDATE SET
         visits = v.visits + excluded.visits,
         previous_seen = v.last_seen,
         last_seen = greatest(v.last_seen, excluded.last_seen)
-    RETURNING v.visitor_key, v.visits, v.last_seen AS seen, v.previous_seen AS previous
+    RETURNING v.site_id, v.visitor_key, v.visits, v.last_seen AS seen, v.previous_seen AS previous
 ), visit AS (
     -- The k visits one after the other: the first follows the visitor's
     -- previous visit, each later one the one before it, at the same time.
@@ -24,90 +24,111 @@ WITH incoming AS (
            visitor.visits - g.k + row_number() OVER w AS visits,
            visitor.seen,
            CASE WHEN row_number() OVER w = 1 THEN visitor.previous ELSE visitor.seen END AS previous
-    FROM incoming i JOIN visitor USING (visitor_key) JOIN grouped g USING (visitor_key)
-    WINDOW w AS (PARTITION BY i.visitor_key ORDER BY i.n)
+    FROM incoming i JOIN visitor USING (site_id, visitor_key) JOIN grouped g USING (site_id, visitor_key)
+    WINDOW w AS (PARTITION BY i.site_id, i.visitor_key ORDER BY i.n)
 ), event AS (
-    INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-    SELECT seen, visitor_key, path, browser, os, device, is_bot, referrer_host FROM visit
+    INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+    SELECT site_id, seen, visitor_key, path, browser, os, device, is_bot, referrer_host FROM visit
 ), buckets AS (
-    SELECT visit.is_bot, visit.browser, visit.os, visit.device, g.granularity, g.retention,
+    SELECT visit.site_id, visit.is_bot, visit.path, visit.browser, visit.os, visit.device,
+           g.granularity, g.retention,
            date_trunc(g.granularity, visit.seen, 'UTC') AS bucket,
            date_trunc(g.granularity, visit.previous, 'UTC') AS previous_bucket
     FROM visit CROSS JOIN rollup_granularities g
 ), rollups AS (
-    INSERT INTO visit_rollups AS r (granularity, bucket, shard, visits, bot_visits, arrivals, departures)
-    SELECT granularity, bucket, $8, sum(visits), sum(bot_visits), sum(arrivals), sum(departures)
+    INSERT INTO visit_rollups AS r (site_id, granularity, bucket, shard, visits, bot_visits, arrivals, departures)
+    SELECT site_id, granularity, bucket, $8, sum(visits), sum(bot_visits), sum(arrivals), sum(departures)
     FROM (
-        SELECT granularity, bucket, (NOT is_bot)::int AS visits, is_bot::int AS bot_visits,
+        SELECT site_id, granularity, bucket, (NOT is_bot)::int AS visits, is_bot::int AS bot_visits,
                (NOT is_bot AND previous_bucket IS DISTINCT FROM bucket)::int AS arrivals,
                0 AS departures
         FROM buckets
         UNION ALL
-        SELECT granularity, previous_bucket, 0, 0, 0, 1
+        SELECT site_id, granularity, previous_bucket, 0, 0, 0, 1
         FROM buckets
         WHERE NOT is_bot AND previous_bucket < bucket
           AND (retention IS NULL OR previous_bucket >= bucket - retention)
     ) changes
-    GROUP BY granularity, bucket
-    ORDER BY granularity, bucket
-    ON CONFLICT (granularity, bucket, shard) DO UPDATE SET
+    GROUP BY site_id, granularity, bucket
+    ORDER BY site_id, granularity, bucket
+    ON CONFLICT (site_id, granularity, bucket, shard) DO UPDATE SET
         visits = r.visits + excluded.visits,
         bot_visits = r.bot_visits + excluded.bot_visits,
         arrivals = r.arrivals + excluded.arrivals,
         departures = r.departures + excluded.departures
-), referral AS (
-    INSERT INTO referrals AS f (visitor_key, referrer_host, last_seen)
-    SELECT DISTINCT visitor_key, referrer_host, seen FROM visit
-    WHERE referrer_host IS NOT NULL AND NOT is_bot
-    ORDER BY visitor_key, referrer_host
-    ON CONFLICT (visitor_key, referrer_host) DO UPDATE SET
+), visit_value AS (
+    -- What a visit has that is not a property of its visitor: the referrer
+    -- host and the page. A visitor's visits of a batch share one time, so
+    -- one row per value.
+    INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen)
+    SELECT DISTINCT visit.site_id, visit.visitor_key, d.dimension, d.value, visit.seen
+    FROM visit CROSS JOIN LATERAL (VALUES ('referrer', visit.referrer_host), ('page', visit.path)) d (dimension, value)
+    WHERE d.value IS NOT NULL AND NOT visit.is_bot
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (site_id, visitor_key, dimension, value) DO UPDATE SET
         previous_seen = f.last_seen,
         last_seen = greatest(f.last_seen, excluded.last_seen)
-    RETURNING f.referrer_host, f.last_seen, f.previous_seen
+    RETURNING f.site_id, f.dimension, f.value, f.last_seen, f.previous_seen
 ), breakdown_buckets AS (
-    SELECT b.granularity, b.retention, b.bucket, b.previous_bucket, d.dimension, d.value
+    SELECT b.site_id, b.granularity, b.retention, b.bucket, b.previous_bucket, d.dimension, d.value
     FROM buckets b
     CROSS JOIN LATERAL (VALUES ('browser', b.browser), ('os', b.os), ('device', b.device)) d (dimension, value)
     WHERE b.granularity IN ('hour', 'day') AND NOT b.is_bot
     UNION ALL
-    SELECT g.granularity, g.retention, date_trunc(g.granularity, r.last_seen, 'UTC'),
-           date_trunc(g.granularity, r.previous_seen, 'UTC'), 'referrer', r.referrer_host
-    FROM referral r CROSS JOIN rollup_granularities g
+    SELECT r.site_id, g.granularity, g.retention, date_trunc(g.granularity, r.last_seen, 'UTC'),
+           date_trunc(g.granularity, r.previous_seen, 'UTC'), r.dimension, r.value
+    FROM visit_value r CROSS JOIN rollup_granularities g
     WHERE g.granularity IN ('hour', 'day')
 ), breakdowns AS (
-    INSERT INTO visitor_breakdowns AS b (granularity, bucket, dimension, value, shard, arrivals, departures)
-    SELECT granularity, bucket, dimension, value, $8, sum(arrivals), sum(departures)
+    INSERT INTO visitor_breakdowns AS b (site_id, granularity, bucket, dimension, value, shard,
+                                         arrivals, departures, visits)
+    SELECT site_id, granularity, bucket, dimension, value, $8, sum(arrivals), sum(departures), sum(visits)
     FROM (
-        SELECT granularity, bucket, dimension, value, 1 AS arrivals, 0 AS departures
+        SELECT site_id, granularity, bucket, dimension, value, 1 AS arrivals, 0 AS departures, 0 AS visits
         FROM breakdown_buckets
         WHERE previous_bucket IS DISTINCT FROM bucket
         UNION ALL
-        SELECT granularity, previous_bucket, dimension, value, 0, 1
+        SELECT site_id, granularity, previous_bucket, dimension, value, 0, 1, 0
         FROM breakdown_buckets
         WHERE previous_bucket < bucket
           AND (retention IS NULL OR previous_bucket >= bucket - retention)
+        UNION ALL
+        -- Page views.
+        SELECT site_id, granularity, bucket, 'page', path, 0, 0, 1
+        FROM buckets
+        WHERE granularity IN ('hour', 'day') AND NOT is_bot
     ) changes
-    GROUP BY granularity, bucket, dimension, value
-    ORDER BY granularity, bucket, dimension, value
-    ON CONFLICT (granularity, bucket, dimension, value, shard) DO UPDATE SET
+    GROUP BY site_id, granularity, bucket, dimension, value
+    ORDER BY site_id, granularity, bucket, dimension, value
+    ON CONFLICT (site_id, granularity, bucket, dimension, value, shard) DO UPDATE SET
         arrivals = b.arrivals + excluded.arrivals,
-        departures = b.departures + excluded.departures
+        departures = b.departures + excluded.departures,
+        visits = b.visits + excluded.visits
 ), batch AS (
-    SELECT count(*) FILTER (WHERE NOT is_bot) AS visits,
+    SELECT site_id,
+           count(*) FILTER (WHERE NOT is_bot) AS visits,
            count(*) FILTER (WHERE is_bot) AS bot_visits,
            count(*) FILTER (WHERE previous IS NULL AND NOT is_bot) AS unique_visitors
     FROM visit
+    GROUP BY site_id
 ), totals AS (
-    INSERT INTO visit_totals AS t (shard, visits, bot_visits, unique_visitors)
-    SELECT $8, visits, bot_visits, unique_visitors FROM batch
-    ON CONFLICT (shard) DO UPDATE SET
+    INSERT INTO visit_totals AS t (site_id, shard, visits, bot_visits, unique_visitors)
+    SELECT site_id, $8, visits, bot_visits, unique_visitors FROM batch
+    ORDER BY site_id
+    ON CONFLICT (site_id, shard) DO UPDATE SET
         visits = t.visits + excluded.visits,
         bot_visits = t.bot_visits + excluded.bot_visits,
         unique_visitors = t.unique_visitors + excluded.unique_visitors
+), earlier AS (
+    -- The totals as they were before this statement (its own inserts are
+    -- not visible to it).
+    SELECT site_id, sum(visits) AS visits, sum(unique_visitors) AS unique_visitors
+    FROM visit_totals
+    WHERE site_id IN (SELECT site_id FROM batch)
+    GROUP BY site_id
 )
 SELECT visit.visits AS "your_visits!", visit.previous IS NULL AS "is_new!",
-       (SELECT coalesce(sum(visits), 0) FROM visit_totals)::bigint + batch.visits AS "total_visits!",
-       (SELECT coalesce(sum(unique_visitors), 0) FROM visit_totals)::bigint + batch.unique_visitors
-           AS "unique_visitors!"
-FROM visit CROSS JOIN batch
+       (coalesce(earlier.visits, 0) + batch.visits)::bigint AS "total_visits!",
+       (coalesce(earlier.unique_visitors, 0) + batch.unique_visitors)::bigint AS "unique_visitors!"
+FROM visit JOIN batch USING (site_id) LEFT JOIN earlier USING (site_id)
 ORDER BY visit.n

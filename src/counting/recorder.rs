@@ -133,6 +133,7 @@ async fn commit(pool: &PgPool, batch: Vec<Pending>) {
 mod tests {
     use super::*;
     use crate::counting::{
+        site_id::SiteId,
         user_agent::{ClientInfo, DeviceType},
         visitor_key::VisitorKey,
     };
@@ -140,6 +141,7 @@ mod tests {
     fn pending(visitor: u8) -> Pending {
         let (reply, _) = oneshot::channel();
         let visit = IncomingVisit {
+            site: SiteId::INSTANCE,
             visitor: VisitorKey::from_bytes([visitor; 32]),
             client: Arc::new(ClientInfo {
                 browser: "curl".into(),

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::counting::visitor_key::VisitorKey;
+use crate::counting::{site_id::SiteId, visitor_key::VisitorKey};
 
 /// Counter rows per bucket. A batch writes to the shard of its first visitor,
 /// by the rule of the migration's `visitor_shard()` (which the rebuild uses).
@@ -12,6 +12,7 @@ const SHARDS: u8 = 64;
 /// What is stored about one visit; nothing here identifies the person.
 #[derive(Debug, Clone)]
 pub struct NewVisit<'a> {
+    pub site: SiteId,
     pub visitor: VisitorKey,
     pub path: &'a str,
     pub browser: &'a str,
@@ -49,7 +50,7 @@ pub struct VisitCounts {
 // minute/hour/day bucket (an arrival there, and a departure from the bucket
 // of the previous visit; see the migration `rollups`); browser, OS, device
 // and referrer counts per hour and day follow the same rule (referrers per
-// visitor and host, in `referrals`). `greatest` keeps a visitor's times
+// visitor and value, in `visitor_values`, which also hold the pages). `greatest` keeps a visitor's times
 // monotonic when two of their visits race. Counter rows get the batch's
 // changes summed, in the batch's shard, so concurrent batches seldom queue on
 // one row. Every insert takes its rows in key order, and every batch runs
@@ -59,8 +60,8 @@ pub struct VisitCounts {
 // file under pgbench (bench/pgbench/app_statement.py). `query_file_as!`
 // checks it against the schema at compile time (offline data in `.sqlx/`).
 /// Records a batch of visits in one statement, and returns each one's
-/// counts, in order; the totals include the whole batch. Several visits of
-/// one visitor are applied in their order in `visits` and must share one
+/// counts, in order; the totals are its site's and include the whole batch. Several visits of
+/// one visitor (of one site) are applied in their order in `visits` and must share one
 /// `visited_at` (live visits all have `None`: the statement's time).
 pub async fn record_visits<'a>(
     pool: &PgPool,
@@ -76,6 +77,7 @@ pub async fn record_visits<'a>(
     let bots: Vec<bool> = visits.iter().map(|v| v.is_bot).collect();
     let referrers: Vec<Option<&str>> = visits.iter().map(|v| v.referrer_host).collect();
     let times: Vec<Option<DateTime<Utc>>> = visits.iter().map(|v| v.visited_at).collect();
+    let sites: Vec<i32> = visits.iter().map(|v| v.site.0).collect();
     sqlx::query_file_as!(
         VisitCounts,
         "src/counting/record_visits.sql",
@@ -88,6 +90,7 @@ pub async fn record_visits<'a>(
         &referrers[..] as &[Option<&str>],
         shard,
         &times[..] as &[Option<DateTime<Utc>>],
+        &sites[..],
     )
     .fetch_all(pool)
     .await

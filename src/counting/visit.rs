@@ -12,9 +12,10 @@ use rocket::{
 
 use crate::{
     counting::{
+        site_id::SiteId,
         store::NewVisit,
         user_agent::{ClientInfo, UserAgentClassifier},
-        visitor_key::{VisitorIdentities, VisitorKey},
+        visitor_key::{VisitorHasher, VisitorIdentities, VisitorKey},
     },
     infra::{config::forwarded_client, text::clip},
 };
@@ -47,6 +48,7 @@ impl ClientAddressRule {
 }
 
 pub struct IncomingVisit {
+    pub site: SiteId,
     pub visitor: VisitorKey,
     pub client: Arc<ClientInfo>,
     pub path: String,
@@ -56,6 +58,7 @@ pub struct IncomingVisit {
 impl IncomingVisit {
     pub fn as_new_visit(&self) -> NewVisit<'_> {
         NewVisit {
+            site: self.site,
             visitor: self.visitor,
             path: &self.path,
             browser: &self.client.browser,
@@ -68,8 +71,31 @@ impl IncomingVisit {
     }
 }
 
+/// Who made a request, before it is known which site it counts for: the
+/// client address (only ever hashed, and dropped with the request) and the
+/// User-Agent, read as the dashboard shows it.
+pub struct RequestVisitor<'r> {
+    hasher: &'r VisitorHasher,
+    address: Option<IpAddr>,
+    user_agent: &'r str,
+    pub client: Arc<ClientInfo>,
+}
+
+impl RequestVisitor<'_> {
+    /// The visit of `path` of `site`; the path is clipped to a bounded size.
+    pub fn visit(&self, site: SiteId, path: &str, referrer_host: Option<String>) -> IncomingVisit {
+        IncomingVisit {
+            site,
+            visitor: self.hasher.key(site, self.address, self.user_agent),
+            client: Arc::clone(&self.client),
+            path: clip(path, MAX_PATH_LEN).to_owned(),
+            referrer_host,
+        }
+    }
+}
+
 #[rocket::async_trait]
-impl<'r> FromRequest<'r> for IncomingVisit {
+impl<'r> FromRequest<'r> for RequestVisitor<'r> {
     type Error = ();
 
     async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
@@ -84,26 +110,43 @@ impl<'r> FromRequest<'r> for IncomingVisit {
         let rule =
             rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
         let user_agent = request.headers().get_one("User-Agent").unwrap_or("");
-        let visitor = hasher.key(rule.client_address(request), user_agent);
-        let host = request
-            .host()
-            .map(|h| h.domain().as_str().to_ascii_lowercase());
         Outcome::Success(Self {
-            visitor,
+            hasher,
+            address: rule.client_address(request),
+            user_agent,
             client: classifier.classify(user_agent),
-            path: clip(request.uri().path().as_str(), MAX_PATH_LEN).to_owned(),
-            referrer_host: request
-                .headers()
-                .get_one("Referer")
-                .and_then(referrer_host)
-                .filter(|referrer| Some(referrer) != host.as_ref()),
         })
     }
 }
 
-/// The host of a Referer URL; our own host is dropped by the caller, so that
-/// moving around the dashboard does not show up as a referral.
-fn referrer_host(referer: &str) -> Option<String> {
+/// A visit of the instance's own page: the request's own path, and the
+/// referrer unless it is this host.
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for IncomingVisit {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let visitor = rocket::outcome::try_outcome!(request.guard::<RequestVisitor<'r>>().await);
+        let host = request
+            .host()
+            .map(|h| h.domain().as_str().to_ascii_lowercase());
+        let referrer_host = request
+            .headers()
+            .get_one("Referer")
+            .and_then(referrer_host)
+            .filter(|referrer| Some(referrer) != host.as_ref());
+        Outcome::Success(visitor.visit(
+            SiteId::INSTANCE,
+            request.uri().path().as_str(),
+            referrer_host,
+        ))
+    }
+}
+
+/// The host of a Referer or Origin URL; our own host is dropped by the
+/// caller, so that moving around the dashboard does not show up as a
+/// referral.
+pub fn referrer_host(referer: &str) -> Option<String> {
     let url = url::Url::parse(referer).ok()?;
     let host = url.host_str()?.to_ascii_lowercase();
     (host.len() <= MAX_HOST_LEN).then_some(host)

@@ -1,5 +1,6 @@
 //! Who a visitor is, without knowing their address: a keyed hash of the
-//! client IP and the User-Agent. Only the hash ever leaves this module.
+//! site, the client IP and the User-Agent. Only the hash ever leaves this
+//! module.
 
 use std::{
     net::IpAddr,
@@ -12,11 +13,11 @@ use sqlx::PgPool;
 
 use rand::RngCore;
 
-use crate::infra::config::Secret;
+use crate::{counting::site_id::SiteId, infra::config::Secret};
 
 const SECRET_SETTING: &str = "visitor_secret";
 
-/// HMAC-SHA-256 of (client IP, User-Agent); what the database stores.
+/// HMAC-SHA-256 of (site, client IP, User-Agent); what the database stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VisitorKey([u8; 32]);
 
@@ -43,9 +44,25 @@ impl VisitorHasher {
         Self { mac }
     }
 
-    /// `ip` is `None` only when the server does not know the peer at all.
-    pub fn key(&self, ip: Option<IpAddr>, user_agent: &str) -> VisitorKey {
+    /// A key for another purpose (`purpose` names it), derived from the
+    /// same shared secret, so that replicas need no second secret.
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
         let mut mac = self.mac.clone();
+        mac.update(b"derived key\xff");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// `ip` is `None` only when the server does not know the peer at all.
+    /// The same person on two sites gets two unrelated keys. The instance's
+    /// own site keeps the key of the releases before sites (no site part),
+    /// so that its visitors are still recognised after the upgrade.
+    pub fn key(&self, site: SiteId, ip: Option<IpAddr>, user_agent: &str) -> VisitorKey {
+        let mut mac = self.mac.clone();
+        if site != SiteId::INSTANCE {
+            mac.update(b"site");
+            mac.update(&site.0.to_be_bytes());
+        }
         // Fixed-width address encoding plus a separator keeps (ip, agent)
         // pairs from colliding through concatenation.
         match ip {
@@ -128,7 +145,10 @@ mod tests {
     fn the_same_visitor_gets_the_same_key() {
         let h = hasher("a secret of some length");
         let ip = "203.0.113.9".parse().ok();
-        assert_eq!(h.key(ip, "Firefox"), h.key(ip, "Firefox"));
+        assert_eq!(
+            h.key(SiteId(3), ip, "Firefox"),
+            h.key(SiteId(3), ip, "Firefox")
+        );
     }
 
     #[test]
@@ -137,16 +157,22 @@ mod tests {
         let b = hasher("another secret entirely");
         let ip = "203.0.113.9".parse().ok();
         let other_ip = "203.0.113.10".parse().ok();
-        let key = a.key(ip, "Firefox");
-        assert_ne!(key, a.key(other_ip, "Firefox"));
-        assert_ne!(key, a.key(ip, "Chrome"));
-        assert_ne!(key, b.key(ip, "Firefox"));
+        let site = SiteId::INSTANCE;
+        let key = a.key(site, ip, "Firefox");
+        assert_ne!(key, a.key(site, other_ip, "Firefox"));
+        assert_ne!(key, a.key(site, ip, "Chrome"));
+        assert_ne!(key, b.key(site, ip, "Firefox"));
+        assert_ne!(key, a.key(SiteId(1), ip, "Firefox"));
+        assert_ne!(
+            a.key(SiteId(1), ip, "Firefox"),
+            a.key(SiteId(2), ip, "Firefox")
+        );
     }
 
     #[test]
     fn the_key_does_not_contain_the_address() {
         let h = hasher("a secret of some length");
-        let key = h.key("203.0.113.9".parse().ok(), "");
+        let key = h.key(SiteId(1), "203.0.113.9".parse().ok(), "");
         assert!(!key.as_bytes().windows(4).any(|w| w == [203, 0, 113, 9]));
     }
 }

@@ -1,5 +1,6 @@
-//! The dashboard every visitor sees at `/` (which records their visit), and
-//! its chart on its own at `/chart.svg`.
+//! The dashboards: the instance's own at `/` (which records the visit),
+//! each site's at `/sites/DOMAIN` (which records nothing), the list of
+//! public sites at `/sites`, and each one's chart alone as SVG.
 
 mod chart;
 
@@ -11,34 +12,51 @@ use rocket::{fairing::AdHoc, get, http::Header, routes, Responder, State};
 
 use crate::{
     counting::{
-        recorder::VisitRecorder, store::VisitCounts, user_agent::ClientInfo, visit::IncomingVisit,
+        recorder::VisitRecorder, site_id::SiteId, store::VisitCounts, user_agent::ClientInfo,
+        visit::IncomingVisit,
     },
     infra::{
-        database::Db,
+        admin::Admin,
+        database::{database_now, Db},
         error::AppError,
         metrics::Metrics,
         page::{Layout, Page},
     },
-    stats::{Stats, StatsCache, StatsRange},
+    sites::{
+        access::{Audience, ReadableSite},
+        store::{self as site_store, ListedSite},
+        NoReferrer, SiteDirectory,
+    },
+    stats::{range::Granularity, Stats, StatsCache, StatsRange},
 };
 
 use self::chart::{BarChart, ChartLayout};
 
-/// `/` and `/chart.svg`, and the cache of drawn charts.
+/// The dashboards and their charts, and the cache of drawn charts.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Dashboard", |rocket| async {
-        rocket
-            .manage(ChartCache::default())
-            .mount("/", routes![dashboard, chart_svg])
+        rocket.manage(ChartCache::default()).mount(
+            "/",
+            routes![
+                dashboard,
+                chart_svg,
+                site_dashboard,
+                site_chart_svg,
+                site_list
+            ],
+        )
     })
 }
+
+/// Charts of this many (site, range) pairs stay drawn.
+const CACHED_CHARTS: u64 = 4096;
 
 /// The chart of each range's current stats, drawn once per computation of
 /// the numbers rather than for every page, and kept beside them (not inside:
 /// `/api/stats` never draws it). Both layouts are drawn together: the page
 /// shows both (one hidden by CSS), `/chart.svg` the wide one.
 struct ChartCache {
-    drawn: Cache<StatsRange, (Arc<Stats>, Charts)>,
+    drawn: Cache<(SiteId, StatsRange), (Arc<Stats>, Charts)>,
 }
 
 /// One range's chart in both layouts.
@@ -51,14 +69,14 @@ struct Charts {
 impl Default for ChartCache {
     fn default() -> Self {
         Self {
-            drawn: Cache::new(StatsRange::ALL.len() as u64),
+            drawn: Cache::new(CACHED_CHARTS),
         }
     }
 }
 
 impl ChartCache {
-    fn charts(&self, stats: &Arc<Stats>) -> Charts {
-        if let Some((drawn_for, charts)) = self.drawn.get(&stats.range) {
+    fn charts(&self, site: SiteId, stats: &Arc<Stats>) -> Charts {
+        if let Some((drawn_for, charts)) = self.drawn.get(&(site, stats.range)) {
             if Arc::ptr_eq(&drawn_for, stats) {
                 return charts;
             }
@@ -78,7 +96,7 @@ impl ChartCache {
             narrow: draw(ChartLayout::Narrow),
         };
         self.drawn
-            .insert(stats.range, (Arc::clone(stats), charts.clone()));
+            .insert((site, stats.range), (Arc::clone(stats), charts.clone()));
         charts
     }
 }
@@ -86,7 +104,63 @@ impl ChartCache {
 /// A link of the range selector.
 pub struct RangeLink {
     pub range: StatsRange,
+    pub href: String,
     pub selected: bool,
+}
+
+/// Where a dashboard's own links point: its page, chart and JSON, and the
+/// share token that opened it (kept in every link, never sent onwards:
+/// those pages answer with `Referrer-Policy: no-referrer`).
+struct DashboardLinks {
+    page: String,
+    chart: String,
+    json: String,
+    token: Option<String>,
+}
+
+impl DashboardLinks {
+    fn href(&self, base: &str, range: StatsRange) -> String {
+        match &self.token {
+            Some(token) => format!("{base}?range={range}&token={token}"),
+            None => format!("{base}?range={range}"),
+        }
+    }
+}
+
+/// What every dashboard shows of a range: the numbers, the chart and the
+/// links, the same for the instance and for a site.
+pub struct StatsView {
+    pub stats: Arc<Stats>,
+    /// The chart for wide screens, and the one for narrow screens.
+    pub chart_svg: Arc<str>,
+    pub chart_svg_narrow: Arc<str>,
+    pub ranges: Vec<RangeLink>,
+    pub chart_href: String,
+    pub json_href: String,
+    /// Sites have pages; the instance's own dashboard is one page.
+    pub show_pages: bool,
+}
+
+impl StatsView {
+    fn new(stats: Arc<Stats>, charts: Charts, links: &DashboardLinks, show_pages: bool) -> Self {
+        let range = stats.range;
+        Self {
+            ranges: StatsRange::ALL
+                .into_iter()
+                .map(|r| RangeLink {
+                    range: r,
+                    href: links.href(&links.page, r),
+                    selected: r == range,
+                })
+                .collect(),
+            chart_href: links.href(&links.chart, range),
+            json_href: links.href(&links.json, range),
+            chart_svg: charts.wide,
+            chart_svg_narrow: charts.narrow,
+            stats,
+            show_pages,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -95,11 +169,7 @@ pub struct DashboardTemplate<'a> {
     pub counts: VisitCounts,
     /// How this visitor's User-Agent was read; it comes from the request.
     pub client: Arc<ClientInfo>,
-    pub stats: Arc<Stats>,
-    /// The chart for wide screens, and the one for narrow screens.
-    pub chart_svg: Arc<str>,
-    pub chart_svg_narrow: Arc<str>,
-    pub ranges: Vec<RangeLink>,
+    pub view: StatsView,
     pub layout: Option<&'a Layout>,
 }
 
@@ -121,21 +191,18 @@ async fn dashboard<'a>(
     let client = Arc::clone(&visit.client);
     let counts = recorder.record(visit).await?;
     metrics.visit_recorded(client.is_bot(), counts.is_new);
-    let stats = cache.get(db, range).await?;
-    let charts = charts.charts(&stats);
+    let stats = cache.get(db, SiteId::INSTANCE, range).await?;
+    let drawn = charts.charts(SiteId::INSTANCE, &stats);
+    let links = DashboardLinks {
+        page: "/".into(),
+        chart: "/chart.svg".into(),
+        json: "/api/stats".into(),
+        token: None,
+    };
     Ok(Page::ok(DashboardTemplate {
         counts,
         client,
-        chart_svg: charts.wide,
-        chart_svg_narrow: charts.narrow,
-        stats,
-        ranges: StatsRange::ALL
-            .into_iter()
-            .map(|r| RangeLink {
-                range: r,
-                selected: r == range,
-            })
-            .collect(),
+        view: StatsView::new(stats, drawn, &links, false),
         layout: Some(layout),
     }))
 }
@@ -147,6 +214,15 @@ struct SvgImage {
     cache_control: Header<'static>,
 }
 
+impl SvgImage {
+    fn new(svg: &str) -> Self {
+        Self {
+            svg: svg.to_owned(),
+            cache_control: Header::new("Cache-Control", "no-cache"),
+        }
+    }
+}
+
 /// The chart alone, for an `<img>` elsewhere. Not a visit.
 #[get("/chart.svg?<range>")]
 async fn chart_svg(
@@ -156,9 +232,100 @@ async fn chart_svg(
     charts: &State<ChartCache>,
 ) -> Result<SvgImage, AppError> {
     let range = StatsRange::parse(range)?;
-    let stats = cache.get(db, range).await?;
-    Ok(SvgImage {
-        svg: charts.charts(&stats).wide.to_string(),
-        cache_control: Header::new("Cache-Control", "no-cache"),
-    })
+    let stats = cache.get(db, SiteId::INSTANCE, range).await?;
+    Ok(SvgImage::new(&charts.charts(SiteId::INSTANCE, &stats).wide))
+}
+
+#[derive(Template)]
+#[template(path = "site.html")]
+pub struct SiteTemplate<'a> {
+    pub domain: String,
+    pub public: bool,
+    pub view: StatsView,
+    pub layout: Option<&'a Layout>,
+}
+
+/// A site's dashboard; reading it records nothing. A private site is a 404
+/// without its token (or the admin token), like a site that does not exist.
+#[allow(clippy::too_many_arguments)]
+#[get("/sites/<domain>?<range>&<token>")]
+async fn site_dashboard<'a>(
+    domain: &str,
+    range: Option<&str>,
+    token: Option<&str>,
+    admin: Option<Admin>,
+    db: &Db,
+    directory: &State<SiteDirectory>,
+    cache: &State<StatsCache>,
+    charts: &State<ChartCache>,
+    layout: &'a State<Layout>,
+) -> Result<NoReferrer<Page<SiteTemplate<'a>>>, AppError> {
+    let readable =
+        ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
+    let site = &readable.site;
+    let name = site
+        .domain
+        .as_ref()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let page = format!("/sites/{name}");
+    let range = StatsRange::parse(range).map_err(|invalid| invalid.on_page(page.clone()))?;
+    let stats = cache.get(db, site.id, range).await?;
+    let drawn = charts.charts(site.id, &stats);
+    let links = DashboardLinks {
+        chart: format!("{page}/chart.svg"),
+        json: format!("/api/sites/{name}/stats"),
+        page,
+        token: readable.token.clone(),
+    };
+    Ok(NoReferrer::new(Page::ok(SiteTemplate {
+        public: site.is_public(),
+        domain: name,
+        view: StatsView::new(stats, drawn, &links, true),
+        layout: Some(layout),
+    })))
+}
+
+#[allow(clippy::too_many_arguments)]
+#[get("/sites/<domain>/chart.svg?<range>&<token>")]
+async fn site_chart_svg(
+    domain: &str,
+    range: Option<&str>,
+    token: Option<&str>,
+    admin: Option<Admin>,
+    db: &Db,
+    directory: &State<SiteDirectory>,
+    cache: &State<StatsCache>,
+    charts: &State<ChartCache>,
+) -> Result<NoReferrer<SvgImage>, AppError> {
+    let readable =
+        ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
+    let range = StatsRange::parse(range)?;
+    let stats = cache.get(db, readable.site.id, range).await?;
+    Ok(NoReferrer::new(SvgImage::new(
+        &charts.charts(readable.site.id, &stats).wide,
+    )))
+}
+
+#[derive(Template)]
+#[template(path = "sites.html")]
+pub struct SitesTemplate<'a> {
+    pub sites: Vec<ListedSite>,
+    pub layout: Option<&'a Layout>,
+}
+
+/// The public sites, with their unique visitors over the last 30 days.
+#[get("/sites")]
+async fn site_list<'a>(
+    db: &Db,
+    layout: &'a State<Layout>,
+) -> Result<Page<SitesTemplate<'a>>, AppError> {
+    let now = database_now(db).await?;
+    let from = StatsRange::LastMonth
+        .first_bucket(now)
+        .unwrap_or_else(|| Granularity::Day.truncate(now));
+    Ok(Page::ok(SitesTemplate {
+        sites: site_store::public_sites(db, from).await?,
+        layout: Some(layout),
+    }))
 }

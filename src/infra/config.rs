@@ -47,6 +47,8 @@ pub enum Rule {
     Secret,
     /// `http(s)://…` or `#`.
     LinkOrHash,
+    /// `http(s)://host[:port]`, with no path, query or trailing slash.
+    BaseUrl,
     /// One of these words.
     OneOf(&'static [&'static str]),
     /// At most 64 printable ASCII characters (it becomes a header).
@@ -128,6 +130,12 @@ pub const USER_NAME: Setting =
     Setting::app("USER_NAME", Some("n/a"), Rule::Text).doc("", "name shown in the footer");
 pub const USER_URL: Setting = Setting::app("USER_URL", Some("#"), Rule::LinkOrHash)
     .doc("", "link of that name; `http(s)://…` or `#`");
+pub const PUBLIC_URL: Setting =
+    Setting::app("PUBLIC_URL", Some("http://localhost:8080"), Rule::BaseUrl).doc(
+        "(the compose stack's nginx)",
+        "where people reach this instance, `http(s)://host[:port]`: the pixel snippets and \
+         private links that `visitors sites` and `/api/sites` print start with it",
+    );
 pub const INSTANCE_NAME: Setting = Setting::app("INSTANCE_NAME", None, Rule::HeaderValue).doc(
     "host name",
     "this replica's name on the page and in `X-Served-By` (≤ 64 printable ASCII characters)",
@@ -236,6 +244,7 @@ pub const SETTINGS: &[Setting] = &[
     DATABASE_URL,
     USER_NAME,
     USER_URL,
+    PUBLIC_URL,
     INSTANCE_NAME,
     VISITOR_SECRET,
     MIGRATE_ON_START,
@@ -259,6 +268,8 @@ pub struct Config {
     pub database_url: String,
     pub user_name: String,
     pub user_url: String,
+    /// Where people reach this instance; links printed for them start here.
+    pub public_url: String,
     pub instance_name: String,
     pub visitor_secret: Option<Secret>,
     pub migrate_on_start: bool,
@@ -404,6 +415,7 @@ impl Config {
             database_url,
             user_name: read.required(&USER_NAME)?,
             user_url: read.required(&USER_URL)?,
+            public_url: read.required(&PUBLIC_URL)?,
             instance_name,
             visitor_secret: read.secret(&VISITOR_SECRET)?,
             migrate_on_start: read.flag(&MIGRATE_ON_START)?,
@@ -512,6 +524,19 @@ fn check(setting: &Setting, value: &str) -> Result<(), ConfigError> {
             Ok(())
         }
         Rule::LinkOrHash => refuse("must be an http:// or https:// URL (or # for none)".into()),
+        Rule::BaseUrl => match url::Url::parse(value) {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.host().is_some()
+                    && !value.ends_with('/')
+                    && url.path() == "/"
+                    && url.query().is_none()
+                    && url.username().is_empty() =>
+            {
+                Ok(())
+            }
+            _ => refuse("must be http(s)://host or http(s)://host:port, without a path".into()),
+        },
         Rule::OneOf(words) if words.contains(&value) => Ok(()),
         Rule::OneOf(words) => refuse(format!("must be one of {}", words.join(", "))),
         Rule::HeaderValue

@@ -25,7 +25,7 @@ pub struct InvalidChoice {
     pub parameter: &'static str,
     pub value: String,
     /// The page the choices link to.
-    pub link_base: &'static str,
+    pub link_base: String,
     /// (value, label) of each valid choice.
     pub choices: Vec<(&'static str, &'static str)>,
 }
@@ -42,6 +42,15 @@ pub enum AppError {
     Unavailable(&'static str),
     #[error("unknown {} {:?}", .0.parameter, .0.value)]
     InvalidChoice(InvalidChoice),
+    /// A request that cannot be served as it is; the text says why.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing here, or nothing this caller may know exists.
+    #[error("not found")]
+    NotFound,
+    /// A thing that exists already cannot be created again.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl From<sqlx::Error> for AppError {
@@ -87,6 +96,15 @@ impl<'r> Responder<'r, 'static> for AppError {
                 response.set_header(Header::new("Retry-After", "5"));
                 Ok(response)
             }
+            Self::BadRequest(message) => explained(Status::BadRequest, message, request),
+            Self::Conflict(message) => explained(Status::Conflict, message, request),
+            Self::NotFound => {
+                if wants_json(request) {
+                    let body = json!({ "error": "not found" });
+                    return (Status::NotFound, Json(body)).respond_to(request);
+                }
+                error_page(Status::NotFound, request).respond_to(request)
+            }
             Self::InvalidChoice(invalid) => {
                 let valid: Vec<&str> = invalid.choices.iter().map(|(value, _)| *value).collect();
                 if wants_json(request) {
@@ -120,6 +138,16 @@ impl<'r> Responder<'r, 'static> for AppError {
     }
 }
 
+/// A refusal with its reason, as JSON or as a page.
+fn explained(status: Status, message: String, request: &Request<'_>) -> response::Result<'static> {
+    if wants_json(request) {
+        return (status, Json(json!({ "error": message }))).respond_to(request);
+    }
+    let mut page = error_page(status, request);
+    page.template_mut().message = message.into();
+    page.respond_to(request)
+}
+
 /// A link the error page offers instead.
 pub struct Choice {
     pub href: String,
@@ -145,6 +173,7 @@ fn error_page<'a>(status: Status, request: &'a Request<'_>) -> Page<ErrorTemplat
             "Temporarily unavailable",
             "The visitor counter cannot reach its database right now. Please try again in a few seconds.",
         ),
+        409 => ("Conflict", "This exists already."),
         code if code < 500 => ("Request refused", "The request could not be served."),
         _ => ("Something went wrong", "The server could not answer this request."),
     };

@@ -37,6 +37,7 @@ pub struct Metrics {
     request_seconds: HistogramVec,
     visits: IntCounterVec,
     new_visitors: IntCounter,
+    hits_dropped: IntCounterVec,
     database_errors: IntCounter,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
@@ -79,6 +80,13 @@ impl Metrics {
             registry
         )
         .expect("valid metric");
+        let hits_dropped = register_int_counter_vec_with_registry!(
+            "visitors_site_hits_dropped_total",
+            "Pixel and badge hits that counted nothing, by reason (never by site or address)",
+            &["reason"],
+            registry
+        )
+        .expect("valid metric");
         let database_errors = register_int_counter_with_registry!(
             "visitors_database_errors_total",
             "Requests that failed because of the database",
@@ -117,6 +125,7 @@ impl Metrics {
             request_seconds,
             visits,
             new_visitors,
+            hits_dropped,
             database_errors,
             pool_connections,
             pool_idle,
@@ -130,6 +139,11 @@ impl Metrics {
         if first_visit && !is_bot {
             self.new_visitors.inc();
         }
+    }
+
+    /// A site's hit that was not counted; `reason` is one of a fixed set.
+    pub fn hit_dropped(&self, reason: &'static str) {
+        self.hits_dropped.with_label_values(&[reason]).inc();
     }
 
     /// One answered request, by its route template.

@@ -150,8 +150,8 @@ async fn privacy<'a>(
     kept.push(Kept {
         what: "Per-visitor rows",
         detail: "per visitor key: the number of visits, the first, latest and previous visit's \
-                 time, whether it is a crawler; per visitor key and referrer host, the last two \
-                 times it referred them. Needed to count unique visitors exactly; they hold no \
+                 time, whether it is a crawler; per visitor key and referrer host or page, the \
+                 last two times. Needed to count unique visitors exactly; they hold no \
                  address",
         how_long: duration_text(None),
     });

@@ -1,4 +1,4 @@
-//! `/api/stats`: the dashboard's numbers as JSON. Reading them records no
+//! `/api/stats`: the instance's own dashboard's numbers as JSON. Reading them records no
 //! visit.
 
 use std::sync::Arc;
@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rocket::{get, routes, serde::json::Json, Route, State};
 
 use crate::{
+    counting::site_id::SiteId,
     infra::{database::Db, error::AppError},
     stats::{Stats, StatsCache, StatsRange},
 };
@@ -17,7 +18,7 @@ async fn stats(
     cache: &State<StatsCache>,
 ) -> Result<Json<Arc<Stats>>, AppError> {
     let range = StatsRange::parse(range)?;
-    Ok(Json(cache.get(db, range).await?))
+    Ok(Json(cache.get(db, SiteId::INSTANCE, range).await?))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -1,19 +1,27 @@
-//! Keeps each range's stats for a short while per replica, so that a busy
-//! dashboard costs the database one computation per range per period.
+//! Keeps each site's and range's stats for a short while per replica, so
+//! that a busy dashboard costs the database one computation per range per
+//! period.
 
 use std::{sync::Arc, time::Duration};
 
 use moka::future::Cache;
 use sqlx::PgPool;
 
-use crate::stats::{
-    model::{load_stats, Stats},
-    range::StatsRange,
+use crate::{
+    counting::site_id::SiteId,
+    stats::{
+        model::{load_stats, Stats},
+        range::StatsRange,
+    },
 };
+
+/// Ranges of this many sites stay cached; a busy instance's sites beyond
+/// that are computed again when they are asked for.
+const CACHED_SITES: u64 = 1024;
 
 pub struct StatsCache {
     /// `None` when caching is off (`STATS_CACHE_MS=0`).
-    cache: Option<Cache<StatsRange, Arc<Stats>>>,
+    cache: Option<Cache<(SiteId, StatsRange), Arc<Stats>>>,
 }
 
 impl StatsCache {
@@ -21,7 +29,7 @@ impl StatsCache {
     pub fn new(ttl: Duration) -> Self {
         let cache = (!ttl.is_zero()).then(|| {
             Cache::builder()
-                .max_capacity(StatsRange::ALL.len() as u64)
+                .max_capacity(CACHED_SITES * StatsRange::ALL.len() as u64)
                 .time_to_live(ttl)
                 .build()
         });
@@ -34,12 +42,13 @@ impl StatsCache {
     pub async fn get(
         &self,
         pool: &PgPool,
+        site: SiteId,
         range: StatsRange,
     ) -> Result<Arc<Stats>, Arc<sqlx::Error>> {
-        let load = async { load_stats(pool, range).await.map(Arc::new) };
+        let load = async { load_stats(pool, site, range).await.map(Arc::new) };
         match &self.cache {
             None => load.await.map_err(Arc::new),
-            Some(cache) => cache.try_get_with(range, load).await,
+            Some(cache) => cache.try_get_with((site, range), load).await,
         }
     }
 }

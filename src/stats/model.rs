@@ -9,10 +9,11 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::{
+    counting::site_id::SiteId,
     infra::database::database_now,
     stats::{
         range::{Granularity, StatsRange},
-        store::{self, BreakdownRow, BucketRow},
+        store::{self, BreakdownRow, BucketRow, ImportedDay},
     },
 };
 
@@ -24,6 +25,17 @@ const CURRENT_MINUTES: i64 = 5;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SeriesPoint {
     pub start: DateTime<Utc>,
+    pub visits: i64,
+    pub unique_visitors: i64,
+    /// History imported for this day from elsewhere; not in the exact
+    /// counts, so shown beside them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported: Option<ImportedCounts>,
+}
+
+/// A day's totals as the source of an import counted them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImportedCounts {
     pub visits: i64,
     pub unique_visitors: i64,
 }
@@ -51,6 +63,8 @@ pub struct Stats {
     pub os: Vec<BreakdownEntry>,
     pub devices: Vec<BreakdownEntry>,
     pub referrers: Vec<BreakdownEntry>,
+    /// Paths of the site by unique visitors.
+    pub pages: Vec<BreakdownEntry>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -58,24 +72,47 @@ impl Stats {
     pub fn granularity(&self) -> Granularity {
         self.range.granularity()
     }
+
+    /// The range's imported history: (days, visits), when there is any.
+    pub fn imported_summary(&self) -> Option<(usize, i64)> {
+        let days: Vec<&ImportedCounts> = self
+            .series
+            .iter()
+            .filter_map(|p| p.imported.as_ref())
+            .collect();
+        (!days.is_empty()).then(|| (days.len(), days.iter().map(|d| d.visits).sum()))
+    }
 }
 
-/// Reads the numbers of `range` as of the database's clock.
-pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx::Error> {
+/// Reads the site's numbers of `range` as of the database's clock.
+pub async fn load_stats(
+    pool: &PgPool,
+    site: SiteId,
+    range: StatsRange,
+) -> Result<Stats, sqlx::Error> {
     let now = database_now(pool).await?;
     let granularity = range.granularity();
     let first_bucket = range.first_bucket(now);
-    let rows = store::buckets(pool, granularity, first_bucket).await?;
+    let rows = store::buckets(pool, site, granularity, first_bucket).await?;
+    let imported = match granularity {
+        Granularity::Day => store::imported_days(pool, site, first_bucket).await?,
+        Granularity::Minute | Granularity::Hour => Vec::new(),
+    };
+    // All time starts at the first day counted here or imported.
     let from = first_bucket
-        .or_else(|| rows.first().map(|row| row.bucket))
+        .or_else(|| {
+            let counted = rows.first().map(|row| row.bucket);
+            let imported = imported.first().map(|day| day.day);
+            counted.into_iter().chain(imported).min()
+        })
         .unwrap_or_else(|| granularity.truncate(now));
 
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
-    let current_visitors = store::visitors_since(pool, since_minute).await?;
+    let current_visitors = store::visitors_since(pool, site, since_minute).await?;
     let breakdowns = match granularity {
-        Granularity::Minute => store::breakdowns_since(pool, from).await?,
+        Granularity::Minute => store::breakdowns_since(pool, site, from).await?,
         Granularity::Hour | Granularity::Day => {
-            store::breakdowns(pool, granularity, first_bucket).await?
+            store::breakdowns(pool, site, granularity, first_bucket).await?
         }
     };
 
@@ -90,11 +127,12 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
         visits: rows.iter().map(|row| row.visits).sum(),
         bot_visits: rows.iter().map(|row| row.bot_visits).sum(),
         current_visitors,
-        series: fill_series(&rows, from, now, granularity),
+        series: fill_series(&rows, &imported, from, now, granularity),
         browsers: take("browser"),
         os: take("os"),
         devices: take("device"),
         referrers: take("referrer"),
+        pages: take("page"),
         generated_at: now,
     })
 }
@@ -103,12 +141,15 @@ pub async fn load_stats(pool: &PgPool, range: StatsRange) -> Result<Stats, sqlx:
 /// without visits are zeros, not gaps.
 fn fill_series(
     rows: &[BucketRow],
+    imported: &[ImportedDay],
     from: DateTime<Utc>,
     now: DateTime<Utc>,
     granularity: Granularity,
 ) -> Vec<SeriesPoint> {
     let by_start: HashMap<DateTime<Utc>, &BucketRow> =
         rows.iter().map(|row| (row.bucket, row)).collect();
+    let imported: HashMap<DateTime<Utc>, &ImportedDay> =
+        imported.iter().map(|day| (day.day, day)).collect();
     let last = granularity.truncate(now);
     let mut series = Vec::new();
     let mut start = from;
@@ -118,6 +159,10 @@ fn fill_series(
             start,
             visits: row.map_or(0, |r| r.visits),
             unique_visitors: row.map_or(0, |r| r.arrivals),
+            imported: imported.get(&start).map(|day| ImportedCounts {
+                visits: day.visits,
+                unique_visitors: day.unique_visitors,
+            }),
         });
         start += granularity.step();
     }
@@ -186,7 +231,7 @@ mod tests {
             latest: arrivals,
         };
         let rows = [row(from, 3, 2), row(at(14, 5, 0), 1, 1)];
-        let series = fill_series(&rows, from, now, Granularity::Minute);
+        let series = fill_series(&rows, &[], from, now, Granularity::Minute);
         assert_eq!(series.len(), 60);
         assert_eq!(
             (series[0].start, series[0].visits, series[0].unique_visitors),

@@ -141,18 +141,25 @@ impl Granularity {
     }
 }
 
-/// A bad `?range=` is a 400 that offers the valid ranges on the dashboard.
-impl From<InvalidRange> for AppError {
-    fn from(InvalidRange(value): InvalidRange) -> Self {
+impl InvalidRange {
+    /// The 400 of the page at `link_base`, offering the valid ranges there.
+    pub fn on_page(self, link_base: String) -> AppError {
         AppError::InvalidChoice(InvalidChoice {
             parameter: "range",
-            value,
-            link_base: "/",
+            value: self.0,
+            link_base,
             choices: StatsRange::ALL
                 .iter()
                 .map(|range| (range.as_str(), range.label()))
                 .collect(),
         })
+    }
+}
+
+/// A bad `?range=` is a 400 that offers the valid ranges on the dashboard.
+impl From<InvalidRange> for AppError {
+    fn from(invalid: InvalidRange) -> Self {
+        invalid.on_page("/".to_owned())
     }
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::stats::range::Granularity;
+use crate::{counting::site_id::SiteId, stats::range::Granularity};
 
 /// One bucket of `visit_rollups`, summed over its shards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,7 +20,8 @@ pub struct BucketRow {
     pub latest: i64,
 }
 
-/// Unique visitors per value of a dimension (`browser`, `os`, `device`, `referrer`).
+/// Unique visitors per value of a dimension (`browser`, `os`, `device`,
+/// `referrer`, `page`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreakdownRow {
     pub dimension: String,
@@ -28,9 +29,11 @@ pub struct BreakdownRow {
     pub unique_visitors: i64,
 }
 
-/// Buckets of `granularity` from `from` on; all of them when `from` is `None`.
+/// The site's buckets of `granularity` from `from` on; all of them when
+/// `from` is `None`.
 pub async fn buckets(
     pool: &PgPool,
+    site: SiteId,
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
 ) -> Result<Vec<BucketRow>, sqlx::Error> {
@@ -40,31 +43,39 @@ pub async fn buckets(
                   sum(arrivals)::bigint AS "arrivals!",
                   sum(arrivals - departures)::bigint AS "latest!"
            FROM visit_rollups
-           WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2)
+           WHERE site_id = $3 AND granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2)
            GROUP BY bucket ORDER BY bucket"#,
         granularity.as_sql(),
         from,
+        site.0,
     )
     .fetch_all(pool)
     .await
 }
 
-/// Exact unique visitors over the minute buckets from `from` on.
-pub async fn visitors_since(pool: &PgPool, from: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+/// The site's exact unique visitors over the minute buckets from `from` on.
+pub async fn visitors_since(
+    pool: &PgPool,
+    site: SiteId,
+    from: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT coalesce(sum(arrivals - departures), 0)::bigint AS "visitors!" FROM visit_rollups
-           WHERE granularity = $1 AND bucket >= $2"#,
+           WHERE site_id = $3 AND granularity = $1 AND bucket >= $2"#,
         Granularity::Minute.as_sql(),
         from,
+        site.0,
     )
     .fetch_one(pool)
     .await
 }
 
-/// Browser, OS, device and referrer breakdowns over the hour or day buckets
-/// (minute buckets have none) from `from` on (all of them when `None`), from the rollups.
+/// The site's browser, OS, device, referrer and page breakdowns over the
+/// hour or day buckets (minute buckets have none) from `from` on (all of
+/// them when `None`), from the rollups.
 pub async fn breakdowns(
     pool: &PgPool,
+    site: SiteId,
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
@@ -72,10 +83,11 @@ pub async fn breakdowns(
         BreakdownRow,
         r#"SELECT dimension, value, sum(arrivals - departures)::bigint AS "unique_visitors!"
            FROM visitor_breakdowns
-           WHERE granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2)
+           WHERE site_id = $3 AND granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2)
            GROUP BY dimension, value HAVING sum(arrivals - departures) > 0"#,
         granularity.as_sql(),
         from,
+        site.0,
     )
     .fetch_all(pool)
     .await
@@ -85,6 +97,7 @@ pub async fn breakdowns(
 /// visits are bounded by an hour of traffic, not by history.
 pub async fn breakdowns_since(
     pool: &PgPool,
+    site: SiteId,
     from: DateTime<Utc>,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
     sqlx::query_as!(
@@ -93,9 +106,70 @@ pub async fn breakdowns_since(
                   count(DISTINCT e.visitor_key) AS "unique_visitors!"
            FROM visit_events e
            CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device),
-                                      ('referrer', e.referrer_host)) d (dimension, value)
-           WHERE e.visited_at >= $1 AND NOT e.is_bot AND d.value IS NOT NULL
+                                      ('referrer', e.referrer_host), ('page', e.path)) d (dimension, value)
+           WHERE e.site_id = $2 AND e.visited_at >= $1 AND NOT e.is_bot AND d.value IS NOT NULL
            GROUP BY d.dimension, d.value"#,
+        from,
+        site.0,
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// One page's counts over a range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCounts {
+    pub unique_visitors: i64,
+    pub visits: i64,
+}
+
+/// The unique visitors and visits (page views) of one page of the site over
+/// the hour or day buckets from `from` on, for a page's badge.
+pub async fn page_counts(
+    pool: &PgPool,
+    site: SiteId,
+    granularity: Granularity,
+    from: Option<DateTime<Utc>>,
+    path: &str,
+) -> Result<PageCounts, sqlx::Error> {
+    sqlx::query_as!(
+        PageCounts,
+        r#"SELECT coalesce(sum(arrivals - departures), 0)::bigint AS "unique_visitors!",
+                  coalesce(sum(visits), 0)::bigint AS "visits!"
+           FROM visitor_breakdowns
+           WHERE site_id = $1 AND granularity = $2 AND ($3::timestamptz IS NULL OR bucket >= $3)
+             AND dimension = 'page' AND value = $4"#,
+        site.0,
+        granularity.as_sql(),
+        from,
+        path,
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// A day of imported history (`visitors import`): its totals as the source
+/// counted them, kept apart from the exact counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportedDay {
+    pub day: DateTime<Utc>,
+    pub unique_visitors: i64,
+    pub visits: i64,
+}
+
+/// The site's imported days from `from` on (all of them when `None`).
+pub async fn imported_days(
+    pool: &PgPool,
+    site: SiteId,
+    from: Option<DateTime<Utc>>,
+) -> Result<Vec<ImportedDay>, sqlx::Error> {
+    sqlx::query_as!(
+        ImportedDay,
+        r#"SELECT day, unique_visitors, coalesce(visits, 0) AS "visits!"
+           FROM imported_counts
+           WHERE site_id = $1 AND dimension = 'total' AND ($2::timestamptz IS NULL OR day >= $2)
+           ORDER BY day"#,
+        site.0,
         from,
     )
     .fetch_all(pool)

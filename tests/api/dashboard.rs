@@ -6,6 +6,7 @@ use serde_json::Value;
 use visitors::{
     counting::{
         maintenance::maintain_counters,
+        site_id::SiteId,
         store::{record_visits, NewVisit},
         user_agent::UserAgentClassifier,
         visitor_key::VisitorKey,
@@ -14,9 +15,8 @@ use visitors::{
     stats::range::Granularity,
 };
 
-use crate::helpers::{page_number, TestApp, FIREFOX};
+use crate::helpers::{page_number, TestApp, FIREFOX, IPHONE};
 
-const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
 /// A visit in the past, through the same statement as a live one.
@@ -36,6 +36,7 @@ async fn past_visit(
     record_visits(
         &app.db,
         &[NewVisit {
+            site: SiteId::INSTANCE,
             visitor: VisitorKey::from_bytes(key),
             path: "/",
             browser: &client.browser,

@@ -18,6 +18,7 @@ use sqlx::{Connection, PgConnection, PgPool};
 use visitors::infra::config::{self, Config};
 
 pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 pub const GOOGLEBOT: &str =
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
@@ -296,6 +297,12 @@ impl Drop for AppProcess {
 /// Runs the binary to completion with `env` (plus `inherited_env`); returns
 /// (exit code, stderr).
 pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let (code, _, stderr) = run_command(args, env);
+    (code, stderr)
+}
+
+/// The same, with what it printed: (exit code, stdout, stderr).
+pub fn run_command(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_visitors"))
         .args(args)
         .env_clear()
@@ -306,6 +313,7 @@ pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .expect("run the visitors binary");
     (
         output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }

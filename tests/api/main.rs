@@ -15,5 +15,8 @@ mod requests;
 mod retention;
 mod settings;
 mod simulate;
+mod sites;
 mod startup;
 mod topology;
+mod transfer;
+mod upgrade;

@@ -20,8 +20,8 @@ use crate::helpers::{fresh_database, run_binary, TestApp, FIREFOX, GOOGLEBOT};
 /// day's visits fall in the last hour. Loaded in SQL and counted by
 /// `rebuild_visit_rollups()`, as the benchmark loads its history.
 const YEAR_OF_VISITS: &str = "
-    INSERT INTO visit_events (visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-    SELECT now() - d * interval '1 day' - i * interval '83 seconds',
+    INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
+    SELECT 0, now() - d * interval '1 day' - i * interval '83 seconds',
            sha256(int8send(((d * 37 + i * 11) % 300)::bigint)),
            CASE WHEN i % 3 = 0 THEN '/' ELSE '/?range=7d' END,
            (ARRAY['Firefox', 'Chrome', 'Safari'])[1 + (d * 37 + i * 11) % 300 % 3],

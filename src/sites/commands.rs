@@ -1,0 +1,199 @@
+//! `visitors sites …`: managing the sites from any replica's image. Each
+//! command prints what an operator needs next (the private link, the
+//! snippet) and says plainly what went wrong.
+
+use clap::Subcommand;
+use sqlx::PgPool;
+
+use crate::{
+    counting::visitor_key::VisitorIdentities,
+    infra::config::Config,
+    sites::{
+        domain::Domain,
+        links::SiteLinks,
+        manage::{SiteRequest, SiteSummary},
+        model::{Site, Visibility},
+        signature::PathSigner,
+        store,
+    },
+};
+
+#[derive(Debug, Subcommand)]
+pub enum SitesCommand {
+    /// Start counting a website (or count a removed one again).
+    Add {
+        /// Its domain, e.g. example.com.
+        domain: String,
+        /// A further host name whose pages count, e.g. www.example.com.
+        #[arg(long = "host")]
+        hosts: Vec<String>,
+        /// Anyone may see its dashboard (default: only with its private link).
+        #[arg(long)]
+        public: bool,
+        /// Only pixel URLs signed by this server count (see `snippet`).
+        #[arg(long)]
+        signed: bool,
+        /// Show its badge even while the site is private.
+        #[arg(long)]
+        badge: bool,
+    },
+    /// Every site, one per line.
+    List,
+    /// Print the site's private link; `--rotate` revokes the old one first.
+    Share {
+        domain: String,
+        #[arg(long)]
+        rotate: bool,
+    },
+    /// Stop counting a site; `--purge` deletes it and all its counts.
+    Remove {
+        domain: String,
+        #[arg(long)]
+        purge: bool,
+    },
+    /// Print the pixel's HTML for one page (signed when the site is).
+    Snippet {
+        domain: String,
+        #[arg(long, default_value = "/")]
+        path: String,
+    },
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("there is no site {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+fn domain(text: &str) -> Result<Domain, CommandError> {
+    Domain::parse(text).map_err(|reason| CommandError::Invalid(format!("{text:?}: {reason}")))
+}
+
+async fn existing(pool: &PgPool, text: &str) -> Result<Site, CommandError> {
+    store::find(pool, &domain(text)?)
+        .await?
+        .ok_or_else(|| CommandError::NotFound(text.to_owned()))
+}
+
+fn describe(site: &Site, links: &SiteLinks) -> String {
+    let summary = SiteSummary::new(site, links);
+    let mut flags = vec![match summary.visibility {
+        Visibility::Public => "public",
+        Visibility::Private => "private",
+    }];
+    if summary.signed {
+        flags.push("signed");
+    }
+    if summary.badge {
+        flags.push("badge");
+    }
+    if !summary.active {
+        flags.push("removed");
+    }
+    let hosts = if summary.hosts.is_empty() {
+        String::new()
+    } else {
+        format!(" (also {})", summary.hosts.join(", "))
+    };
+    format!(
+        "{}{hosts} [{}] {}",
+        summary.domain,
+        flags.join(", "),
+        summary.dashboard
+    )
+}
+
+/// Runs the command; what it prints is for the operator.
+pub async fn run(
+    command: SitesCommand,
+    config: &Config,
+    pool: &PgPool,
+) -> Result<(), CommandError> {
+    let links = SiteLinks {
+        public_url: config.public_url.clone(),
+    };
+    match command {
+        SitesCommand::Add {
+            domain,
+            hosts,
+            public,
+            signed,
+            badge,
+        } => {
+            let request = SiteRequest {
+                domain,
+                hosts,
+                visibility: if public {
+                    Visibility::Public
+                } else {
+                    Visibility::Private
+                },
+                signed,
+                badge,
+            };
+            let new = request
+                .validate()
+                .map_err(|error| CommandError::Invalid(error.to_string()))?;
+            let site = store::add(pool, &new).await.map_err(|error| match error {
+                store::AddError::Exists(_) => CommandError::Invalid(error.to_string()),
+                store::AddError::Database(error) => error.into(),
+            })?;
+            println!("added {}", describe(&site, &links));
+            println!("pixel: {}", links.pixel_snippet(&site, "/", None));
+            if site.signed {
+                println!(
+                    "(signed: use `visitors sites snippet {}` for each page)",
+                    new.domain
+                );
+            }
+        }
+        SitesCommand::List => {
+            for site in store::list(pool).await? {
+                println!("{}", describe(&site, &links));
+            }
+        }
+        SitesCommand::Share {
+            domain: text,
+            rotate,
+        } => {
+            let site = if rotate {
+                store::rotate_token(pool, &domain(&text)?)
+                    .await?
+                    .ok_or(CommandError::NotFound(text))?
+            } else {
+                existing(pool, &text).await?
+            };
+            println!("{}", links.private_link(&site));
+        }
+        SitesCommand::Remove {
+            domain: text,
+            purge,
+        } => {
+            if !store::remove(pool, &domain(&text)?, purge).await? {
+                return Err(CommandError::NotFound(text));
+            }
+            if purge {
+                println!("removed {text} and deleted all its counts");
+            } else {
+                println!("{text} no longer counts; its counts stay (`add` counts it again)");
+            }
+        }
+        SitesCommand::Snippet { domain, path } => {
+            let site = existing(pool, &domain).await?;
+            if !path.starts_with('/') {
+                return Err(CommandError::Invalid(format!(
+                    "{path:?}: a path starts with /"
+                )));
+            }
+            let identities = VisitorIdentities::new(config.visitor_secret.as_ref());
+            let signer = PathSigner::new(identities.load(pool).await?);
+            println!("{}", links.pixel_snippet(&site, &path, Some(&signer)));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! Counting any website: its sites (a domain, its hosts, who may see it),
+//! the no-JavaScript pixel, the counter badge, and the sites' JSON API. The
+//! command line's `visitors sites` is in `commands`; the sites' dashboards
+//! are the dashboard feature's.
+
+pub mod access;
+pub mod commands;
+pub mod directory;
+pub mod domain;
+pub mod hit;
+pub mod links;
+pub mod manage;
+pub mod model;
+pub mod signature;
+pub mod store;
+
+mod api;
+mod badge;
+mod pixel;
+
+use rocket::{fairing::AdHoc, routes};
+
+use crate::infra::config::Config;
+
+pub use self::{api::NoReferrer, directory::SiteDirectory, links::SiteLinks};
+
+/// The site directory, the links, the pixel, the badge and `/api/sites`.
+pub fn stage(config: &Config) -> AdHoc {
+    let links = SiteLinks {
+        public_url: config.public_url.clone(),
+    };
+    AdHoc::on_ignite("Sites", |rocket| async {
+        rocket
+            .manage(SiteDirectory::default())
+            .manage(links)
+            .mount("/", routes![pixel::pixel, badge::badge])
+            .mount("/", api::routes())
+    })
+}

@@ -1,0 +1,72 @@
+//! `GET /api/sites/DOMAIN/export.csv`: a site's counts as CSV, under the
+//! site's own access rule, streamed row by row as the database returns them.
+
+use futures::StreamExt;
+use rocket::{
+    get,
+    http::{ContentType, Header},
+    response::stream::TextStream,
+    Responder, State,
+};
+
+use crate::{
+    infra::{admin::Admin, database::Db, error::AppError},
+    sites::{
+        access::{Audience, ReadableSite},
+        SiteDirectory,
+    },
+    transfer::{format::header_line, store, ExportRequest},
+};
+
+#[derive(Responder)]
+pub struct CsvDownload<T> {
+    body: T,
+    content_type: ContentType,
+    disposition: Header<'static>,
+    referrer_policy: Header<'static>,
+}
+
+/// The header, then one line per row as the database returns it. A database
+/// error mid-way ends the file early (the status went out with the first
+/// line), and is logged.
+#[allow(clippy::too_many_arguments)]
+#[get("/api/sites/<domain>/export.csv?<range>&<granularity>&<token>")]
+pub async fn export(
+    domain: &str,
+    range: Option<&str>,
+    granularity: Option<&str>,
+    token: Option<&str>,
+    admin: Option<Admin>,
+    db: &Db,
+    directory: &State<SiteDirectory>,
+) -> Result<CsvDownload<TextStream![String]>, AppError> {
+    let readable =
+        ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
+    let request = ExportRequest::parse(range, granularity)?;
+    let from = request.first_bucket(db).await?;
+    let pool = sqlx::PgPool::clone(db);
+    let site = readable.site.id;
+    let body = TextStream! {
+        yield header_line();
+        let mut rows = store::export_rows(&pool, site, request.granularity, from);
+        while let Some(row) = rows.next().await {
+            match row {
+                Ok(row) => yield row.to_line(),
+                Err(error) => {
+                    rocket::error!("the export stopped early: {error}");
+                    break;
+                }
+            }
+        }
+    };
+    let file = format!("{}-{}.csv", domain, request.range);
+    Ok(CsvDownload {
+        body,
+        content_type: ContentType::CSV,
+        disposition: Header::new(
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", file.replace('"', "")),
+        ),
+        referrer_policy: Header::new("Referrer-Policy", "no-referrer"),
+    })
+}

@@ -1,0 +1,82 @@
+//! `visitors export`, `visitors import` and `visitors sites history`.
+
+use std::io::Write;
+
+use futures::StreamExt;
+use sqlx::PgPool;
+
+use crate::{
+    sites::{commands::CommandError, domain::Domain, model::Site, store as sites},
+    transfer::{
+        format::{header_line, read_daily_rows},
+        store::{self, ImportOutcome},
+        ExportRequest,
+    },
+};
+
+async fn site(pool: &PgPool, text: &str) -> Result<Site, CommandError> {
+    let domain = Domain::parse(text)
+        .map_err(|reason| CommandError::Invalid(format!("{text:?}: {reason}")))?;
+    sites::find(pool, &domain)
+        .await?
+        .ok_or_else(|| CommandError::NotFound(text.to_owned()))
+}
+
+/// Writes the site's counts to standard output, row by row.
+pub async fn export(
+    pool: &PgPool,
+    domain: &str,
+    range: Option<&str>,
+    granularity: Option<&str>,
+) -> Result<(), CommandError> {
+    let site = site(pool, domain).await?;
+    let request = ExportRequest::parse(range, granularity)
+        .map_err(|error| CommandError::Invalid(error.to_string()))?;
+    let from = request.first_bucket(pool).await?;
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    let failed =
+        |error: std::io::Error| CommandError::Invalid(format!("writing the export: {error}"));
+    out.write_all(header_line().as_bytes()).map_err(failed)?;
+    let mut rows = store::export_rows(pool, site.id, request.granularity, from);
+    while let Some(row) = rows.next().await {
+        out.write_all(row?.to_line().as_bytes()).map_err(failed)?;
+    }
+    out.flush().map_err(failed)
+}
+
+/// Loads the file's daily rows as the site's imported history.
+pub async fn import(
+    pool: &PgPool,
+    domain: &str,
+    path: &str,
+    source: Option<&str>,
+) -> Result<(), CommandError> {
+    let site = site(pool, domain).await?;
+    let file =
+        std::fs::read(path).map_err(|error| CommandError::Invalid(format!("{path}: {error}")))?;
+    let rows = read_daily_rows(&file)
+        .map_err(|error| CommandError::Invalid(format!("{path}: {error}; nothing was imported")))?;
+    match store::import(pool, site.id, source.unwrap_or(path), &file, &rows).await? {
+        ImportOutcome::Imported { rows } => println!("imported {rows} rows into {domain}"),
+        ImportOutcome::AlreadyImported(at) => {
+            println!("{path} was imported into {domain} on {at}; nothing changed")
+        }
+    }
+    Ok(())
+}
+
+/// Lists the site's imports.
+pub async fn history(pool: &PgPool, domain: &str) -> Result<(), CommandError> {
+    let site = site(pool, domain).await?;
+    for record in store::history(pool, site.id).await? {
+        println!(
+            "{}  {} rows  {}",
+            record
+                .imported_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            record.row_count,
+            record.source
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! A site's counts in and out as CSV: `GET /api/sites/DOMAIN/export.csv`,
+//! `visitors export`, and `visitors import` of daily history from elsewhere
+//! (kept apart from the live counters, and shown as imported).
+
+pub mod commands;
+pub mod format;
+pub mod store;
+
+mod api;
+
+use chrono::{DateTime, Utc};
+use rocket::{fairing::AdHoc, routes};
+use sqlx::PgPool;
+
+use crate::{
+    infra::{database::database_now, error::AppError},
+    stats::{range::Granularity, StatsRange},
+};
+
+/// `/api/sites/DOMAIN/export.csv`.
+pub fn stage() -> AdHoc {
+    AdHoc::on_ignite("Export", |rocket| async {
+        rocket.mount("/", routes![api::export])
+    })
+}
+
+/// Which rows an export holds: a range (default all time), by day (the
+/// default) or by hour (kept for the last two days).
+#[derive(Debug, Clone, Copy)]
+pub struct ExportRequest {
+    pub range: StatsRange,
+    pub granularity: Granularity,
+}
+
+impl ExportRequest {
+    pub fn parse(range: Option<&str>, granularity: Option<&str>) -> Result<Self, AppError> {
+        let range = match range {
+            None => StatsRange::AllTime,
+            Some(value) => StatsRange::parse(Some(value))?,
+        };
+        let granularity = match granularity {
+            None | Some("day") => Granularity::Day,
+            Some("hour") => Granularity::Hour,
+            Some(_) => {
+                return Err(AppError::BadRequest(
+                    "granularity must be day or hour".into(),
+                ))
+            }
+        };
+        Ok(Self { range, granularity })
+    }
+
+    /// Where the rows start, by the database's clock: the range's first day
+    /// (or hour); `None` for all time.
+    pub async fn first_bucket(&self, pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        let now = database_now(pool).await?;
+        Ok(self
+            .range
+            .first_bucket(now)
+            .map(|start| self.granularity.truncate(start)))
+    }
+}

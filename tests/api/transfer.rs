@@ -1,0 +1,210 @@
+//! A site's counts out and in as CSV: the export (API and command line),
+//! the import of daily history, its refusal of a bad file as a whole, and a
+//! round trip that gives the same file again.
+
+use chrono::TimeDelta;
+use rocket::http::{ContentType, Status};
+use visitors::{
+    counting::{
+        maintenance::maintain_counters,
+        store::{record_visits, NewVisit},
+        user_agent::UserAgentClassifier,
+        visitor_key::VisitorKey,
+    },
+    infra::database::database_now,
+    sites::{manage::SiteRequest, model::Visibility, store},
+};
+
+use crate::helpers::{fresh_database, run_command, TestApp, FIREFOX, IPHONE};
+
+const SITE: &str = "blog.example";
+
+async fn add_site(app: &TestApp, visibility: Visibility) -> visitors::counting::site_id::SiteId {
+    let request = SiteRequest {
+        domain: SITE.into(),
+        hosts: Vec::new(),
+        visibility,
+        signed: false,
+        badge: false,
+    };
+    store::add(&app.db, &request.validate().unwrap())
+        .await
+        .unwrap()
+        .id
+}
+
+/// A few weeks of a site's visits: several visitors, pages and browsers.
+async fn history(app: &TestApp) {
+    let site = add_site(app, Visibility::Public).await;
+    let now = database_now(&app.db).await.unwrap();
+    let classifier = UserAgentClassifier::new();
+    for (who, agent, path, days_ago) in [
+        (1u8, FIREFOX, "/", 20),
+        (1, FIREFOX, "/about", 20),
+        (2, IPHONE, "/", 12),
+        (1, FIREFOX, "/, \"quoted\"", 12),
+        (3, IPHONE, "/about", 3),
+        (2, IPHONE, "/", 0),
+    ] {
+        let client = classifier.classify(agent);
+        record_visits(
+            &app.db,
+            &[NewVisit {
+                site,
+                visitor: VisitorKey::from_bytes([who; 32]),
+                path,
+                browser: &client.browser,
+                os: &client.os,
+                device: client.device.as_str(),
+                is_bot: false,
+                referrer_host: None,
+                visited_at: Some(now - TimeDelta::days(days_ago)),
+            }],
+        )
+        .await
+        .unwrap();
+    }
+    maintain_counters(&app.db).await.unwrap();
+}
+
+async fn exported(app: &TestApp, query: &str) -> (Status, String) {
+    let response = app
+        .client
+        .get(format!("/api/sites/{SITE}/export.csv{query}"))
+        .dispatch()
+        .await;
+    let status = response.status();
+    if status == Status::Ok {
+        assert_eq!(response.content_type(), Some(ContentType::CSV));
+    }
+    (status, response.into_string().await.unwrap_or_default())
+}
+
+#[rocket::async_test]
+async fn a_round_trip_through_export_and_import_gives_the_same_file() {
+    let source = TestApp::spawn().await;
+    history(&source).await;
+    let (status, csv) = exported(&source, "?range=all").await;
+    assert_eq!(status, Status::Ok);
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "time,granularity,dimension,value,unique_visitors,visits"
+    );
+    assert!(
+        csv.contains(",day,page,\"/, \"\"quoted\"\"\",1,1\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",day,total,,2,2\r\n"),
+        "twelve days ago: {csv}"
+    );
+    let file = std::env::temp_dir().join(format!("visitors-export-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(&file, &csv).unwrap();
+    let file = file.to_str().unwrap();
+
+    let target = fresh_database().await;
+    let app = TestApp::spawn_on(&target.url, &[("stats_cache_ms", "0")]).await;
+    add_site(&app, Visibility::Private).await;
+    let env = [("DATABASE_URL", target.url.as_str())];
+    let (code, out, stderr) = run_command(&["import", SITE, file, "--source", "old counter"], &env);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.contains("imported"), "{out}");
+    let (code, again, _) = run_command(&["export", SITE], &env);
+    assert_eq!(code, 0);
+    assert_eq!(again, csv, "the same file again");
+
+    let (code, out, _) = run_command(&["import", SITE, file], &env);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing changed"), "{out}");
+    let (_, history, _) = run_command(&["sites", "history", SITE], &env);
+    assert_eq!(history.lines().count(), 1, "{history}");
+    assert!(history.contains("old counter"), "{history}");
+
+    // The API says which days are imported, and keeps them out of the
+    // exact counts.
+    let token: Vec<u8> = sqlx::query_scalar("SELECT share_token FROM sites WHERE domain = $1")
+        .bind(SITE)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let response = app
+        .client
+        .get(format!(
+            "/api/sites/{SITE}/stats?range=30d&token={}",
+            hex::encode(token)
+        ))
+        .dispatch()
+        .await;
+    let stats: serde_json::Value =
+        serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
+    let imported: Vec<&serde_json::Value> = stats["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["imported"].is_null())
+        .collect();
+    assert_eq!(imported.len(), 4, "{stats}");
+    assert_eq!(stats["unique_visitors"], 0);
+    assert_eq!(stats["visits"], 0);
+    std::fs::remove_file(file).unwrap();
+}
+
+#[rocket::async_test]
+async fn a_malformed_file_is_refused_whole_with_its_line() {
+    let database = fresh_database().await;
+    let app = TestApp::spawn_on(&database.url, &[]).await;
+    add_site(&app, Visibility::Public).await;
+    let file = std::env::temp_dir().join(format!("visitors-bad-{}.csv", uuid::Uuid::new_v4()));
+    std::fs::write(
+        &file,
+        "time,granularity,dimension,value,unique_visitors,visits\r\n\
+         2026-11-01T00:00:00Z,day,total,,5,9\r\n\
+         2026-11-02T00:00:00Z,day,total,,five,9\r\n",
+    )
+    .unwrap();
+    let env = [("DATABASE_URL", database.url.as_str())];
+    let (code, _, stderr) = run_command(&["import", SITE, file.to_str().unwrap()], &env);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("line 3") && stderr.contains("nothing was imported"),
+        "{stderr}"
+    );
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM imported_counts) + (SELECT count(*) FROM imports)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0);
+    std::fs::remove_file(file).unwrap();
+}
+
+#[rocket::async_test]
+async fn a_private_sites_export_needs_its_token_and_bad_choices_are_400() {
+    let app = TestApp::spawn().await;
+    add_site(&app, Visibility::Private).await;
+    assert_eq!(exported(&app, "").await.0, Status::NotFound);
+    let token: Vec<u8> = sqlx::query_scalar("SELECT share_token FROM sites WHERE domain = $1")
+        .bind(SITE)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let token = hex::encode(token);
+    assert_eq!(
+        exported(&app, &format!("?token={token}&granularity=hour"))
+            .await
+            .0,
+        Status::Ok
+    );
+    assert_eq!(
+        exported(&app, &format!("?token={token}&granularity=week"))
+            .await
+            .0,
+        Status::BadRequest
+    );
+    assert_eq!(
+        exported(&app, &format!("?token={token}&range=1y")).await.0,
+        Status::BadRequest
+    );
+}

@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard
+.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard bench-prune
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -9,7 +9,7 @@ run:
 test:
 	scripts/test.sh
 
-## test-compose: the stack in real containers (Docker engine, stand-in images when offline), checks 1-11
+## test-compose: the stack in real containers (Docker engine, stand-in images when offline), checks 1-12
 test-compose:
 	scripts/test-compose.sh
 
@@ -46,6 +46,15 @@ screenshot:
 test-browser:
 	scripts/browser-test.sh
 
+.PHONY: backup restore
+## backup: the compose stack's database, while it runs, to backups/visitors-<UTC time>.dump (or FILE=…)
+backup:
+	scripts/backup.sh $(FILE)
+
+## restore: FILE=… (a backup) into the compose stack's database, replacing it; the replicas stop meanwhile
+restore:
+	scripts/restore.sh "$(FILE)"
+
 ## bench: the whole stack (PostgreSQL, 3 replicas, nginx) under load, next to its ceilings
 bench:
 	bench/stack.sh
@@ -53,3 +62,7 @@ bench:
 ## bench-dashboard: dashboard latency at 10 thousand and 10 million visits
 bench-dashboard:
 	bench/dashboard.sh
+
+## bench-prune: time to prune a million raw visits past RAW_VISITS_RETENTION_DAYS (visitors prune)
+bench-prune:
+	bench/prune.sh

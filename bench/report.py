@@ -1,6 +1,6 @@
 """Writes a benchmark's results into docs/performance.md, between the
 markers of its section, with the machine and the date.
-    python3 bench/report.py dashboard|stack RESULTS.jsonl docs/performance.md"""
+    python3 bench/report.py dashboard|stack|prune RESULTS.jsonl docs/performance.md"""
 import datetime
 import json
 import os
@@ -136,11 +136,25 @@ def stack_table(rows):
     return "\n".join(lines)
 
 
+def prune_table(rows):
+    lines = [
+        "| raw visits past 90 days | younger, kept | deleted | batches | prune s | visits/s | slowest batch ms | `visitors prune` wall s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['events']:,} | {r['kept']:,} | {r['deleted']:,} | {r['batches']} | "
+                     f"{r['seconds']:.2f} | {r['deleted'] / r['seconds']:,.0f} | {r['slowest_batch_ms']} | "
+                     f"{r['wall_seconds']:.2f} |")
+    lines += ["", f"- Loading (generate + vacuum): {rows[-1]['load_seconds']} s"]
+    return "\n".join(lines)
+
+
 def main():
     section, results_path, doc_path = sys.argv[1:4]
     with open(results_path) as results:
         rows = [json.loads(line) for line in results if line.strip()]
-    body = f"Measured {machine()}.\n\n" + {"dashboard": dashboard_table, "stack": stack_table}[section](rows)
+    body = f"Measured {machine()}.\n\n" + {"dashboard": dashboard_table, "stack": stack_table,
+                                          "prune": prune_table}[section](rows)
     start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
     with open(doc_path) as doc:
         text = doc.read()

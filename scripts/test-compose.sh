@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The stack in real containers (`make test-compose`; the test command runs it
 # too): `docker compose up -d --build` from this checkout with no .env, then
-# checks 1-11 of scripts/test_compose.py (health, routing, scaling under
+# checks 1-12 of scripts/test_compose.py (health, routing, scaling under
 # load, crashes, the health switch, restart limits, persistence, concurrent
-# migrations, Prometheus, the README's Quick start).
+# migrations, Prometheus, the README's Quick start, backup and restore).
 #
 # What it provides first:
 #   - a Docker engine: the one that answers, else `dockerd` started here (as

@@ -1,4 +1,4 @@
-"""The stack in real containers: checks 1-11 of `make test-compose`.
+"""The stack in real containers: checks 1-12 of `make test-compose`.
 
 Run by scripts/test-compose.sh, which provides the engine, Compose v2 and the
 base images. Every check is named, runs on its own clock and fails with one
@@ -609,9 +609,86 @@ def check_11_quick_start():
             f"counted; Ctrl-C stopped every container")
 
 
+RANGES = ["1h", "24h", "7d", "30d", "all"]
+
+
+def stats_of_every_range():
+    """/api/stats of every range through nginx, without what depends only on
+    the clock (`to`, `generated_at`, `from`, and the empty buckets: a window
+    may move on by a minute between two readings)."""
+    stats = {}
+    for range_ in RANGES:
+        status, _, body = via_lb(f"/api/stats?range={range_}")
+        if status != 200:
+            raise CheckFailed(f"/api/stats?range={range_} answered {status}")
+        numbers = json.loads(body)
+        for key in ("to", "generated_at", "from"):
+            numbers.pop(key, None)
+        numbers["series"] = {p["start"]: p for p in numbers["series"]
+                             if p["visits"] or p["unique_visitors"]}
+        stats[range_] = numbers
+    return stats
+
+
+def check_12_backup_restore():
+    """scripts/backup.sh of a stack with traffic, restored by scripts/restore.sh into a fresh
+    database (`down -v`, `up -d`): /api/stats of every range identical."""
+    compose("up", "-d")
+    _LB_PORT.clear()
+    wait_healthy(3)
+    agents = ["Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+              "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+              "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+              "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"]
+    # 18 visits of 15 visitors (User-Agents): returning ones, a crawler, referred ones.
+    for i in range(18):
+        headers = {"User-Agent": f"{agents[i % 3]} check-12/{i % 5}"}
+        if i % 4 == 0:
+            headers["Referer"] = "https://news.example.com/item"
+        status = via_lb("/", headers=headers)[0]
+        if status != 200:
+            raise CheckFailed(f"GET / answered {status}")
+        time.sleep(0.15)
+    # Past every replica's 1 s stats cache.
+    time.sleep(1.5)
+    before = stats_of_every_range()
+    if before["all"]["visits"] == 0 or not before["1h"]["referrers"]:
+        raise CheckFailed(f"no traffic to back up: {before['all']}")
+
+    dump = os.path.join(ROOT, "target", "test-compose", f"{PROJECT}.dump")
+    script_env = dict(STACK_ENV, COMPOSE=" ".join(compose_args()))
+    start = time.monotonic()
+    backup = run(["scripts/backup.sh", dump], env=script_env, timeout=120)
+    FIGURES["backup"] = time.monotonic() - start
+    try:
+        compose("down", "-v")
+        compose("up", "-d")
+        _LB_PORT.clear()
+        wait_healthy(3)
+        if total_visits() != 0:
+            raise CheckFailed("the stack after `down -v` is not empty")
+        start = time.monotonic()
+        restore = run(["scripts/restore.sh", dump], env=script_env, timeout=300)
+        wait_healthy(3)
+        FIGURES["restore until every replica healthy"] = time.monotonic() - start
+        time.sleep(1.5)
+        after = stats_of_every_range()
+    finally:
+        if os.path.exists(dump):
+            os.remove(dump)
+    for range_ in RANGES:
+        if after[range_] != before[range_]:
+            raise CheckFailed(f"/api/stats?range={range_} after the restore: {after[range_]}, "
+                              f"before the backup: {before[range_]}")
+    restored = next((line for line in restore.stdout.splitlines() if " restored " in line), "?")
+    return (f"{backup.stdout.strip().splitlines()[-1]}; {restored}; "
+            f"every range's /api/stats identical ({before['all']['visits']} visits, "
+            f"{before['all']['unique_visitors']} unique visitors in all)")
+
+
 CHECKS = [check_1_up, check_2_endpoints, check_3_replicas_share, check_4_scale, check_5_sigkill,
           check_6_health_switch, check_7_restart_loop, check_8_persistence, check_9_concurrent_migrations,
-          check_10_prometheus, check_11_quick_start]
+          check_10_prometheus, check_11_quick_start, check_12_backup_restore]
 
 
 def main():

@@ -1,10 +1,11 @@
-//! The `visitors` command line: serve, migrate, healthcheck, sites, simulate.
+//! The `visitors` command line: serve, migrate, prune, healthcheck, sites, simulate.
 
 use std::{process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::{
+    counting::maintenance,
     health::{probe, HealthSwitch},
     infra::{build_info::BuildInfo, config::Config, database, logging},
     simulate::Plan,
@@ -25,6 +26,9 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit (for a deploy step).
     Migrate,
+    /// Delete raw visits older than RAW_VISITS_RETENTION_DAYS now, as the
+    /// server's maintenance does every minute, and say how many and how fast.
+    Prune,
     /// Exit 0 when the local server's /healthz answers 200, else 1 (for Docker).
     Healthcheck,
     /// Manage the websites this instance counts.
@@ -91,6 +95,7 @@ pub fn run() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => rocket::execute(serve()),
         Command::Migrate => rocket::execute(migrate()),
+        Command::Prune => rocket::execute(prune()),
         Command::Healthcheck => probe::run(),
         Command::Sites { command } => rocket::execute(with_database(|config, pool| async move {
             match command {
@@ -183,6 +188,41 @@ async fn migrate() -> ExitCode {
         }
         Err(error) => {
             eprintln!("visitors: migrations failed: {error}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+async fn prune() -> ExitCode {
+    let config = match prepare().await {
+        Ok(config) => config,
+        Err(code) => return code,
+    };
+    let Some(retention) = config.raw_visits_retention else {
+        println!("visitors: RAW_VISITS_RETENTION_DAYS is 0: raw visits are kept forever");
+        return ExitCode::SUCCESS;
+    };
+    let result = async {
+        let pool = sqlx::PgPool::connect(&config.database_url).await?;
+        let pruned = maintenance::prune_raw_visits(&pool, retention).await?;
+        pool.close().await;
+        Ok::<_, sqlx::Error>(pruned)
+    };
+    match result.await {
+        Ok(pruned) => {
+            println!(
+                "visitors: deleted {} raw visits older than {} days in {} batches, {:.2} s \
+                 (slowest batch {} ms)",
+                pruned.visits,
+                retention.days(),
+                pruned.batches,
+                pruned.took.as_secs_f64(),
+                pruned.slowest_batch.as_millis()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("visitors: pruning raw visits failed: {error}");
             ExitCode::from(EXIT_FAILURE)
         }
     }

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod counting;
 pub mod dashboard;
 pub mod health;
+pub mod privacy;
 pub mod simulate;
 pub mod sites;
 pub mod stats;
@@ -49,6 +50,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(sites::stage(&config))
         .attach(transfer::stage())
         .attach(dashboard::stage())
+        .attach(privacy::stage(&config))
         .attach(health::stage(&config))
         .attach(version::stage())
         .attach(assets::stage())

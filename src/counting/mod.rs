@@ -35,14 +35,16 @@ use self::{
 };
 
 /// The classifier, the identities, the address rule, the recorder, the
-/// counter maintenance and `/api/whoami`. The recorder and the shared secret need the pool, so they
-/// are set up once the database stage has made it.
+/// maintenance (counters and raw-visit retention) and `/api/whoami`. The
+/// recorder and the shared secret need the pool, so they are set up once
+/// the database stage has made it.
 pub fn stage(config: &Config) -> AdHoc {
     let identities = VisitorIdentities::new(config.visitor_secret.as_ref());
     let rule = ClientAddressRule {
         hops: config.trusted_proxy_hops,
     };
-    AdHoc::on_ignite("Counting", |rocket| async move {
+    let retention = config.raw_visits_retention;
+    AdHoc::on_ignite("Counting", move |rocket| async move {
         // Compiling the rules takes tens of milliseconds of CPU: keep it
         // off the async workers, and out of the request path.
         let classifier = rocket::tokio::task::spawn_blocking(UserAgentClassifier::new)
@@ -53,7 +55,7 @@ pub fn stage(config: &Config) -> AdHoc {
             .manage(identities)
             .manage(rule)
             .mount("/", routes![whoami])
-            .attach(maintenance::job())
+            .attach(maintenance::job(retention))
             .attach(AdHoc::try_on_ignite("Visit recorder", |rocket| async {
                 let Some(db) = Db::fetch(&rocket) else {
                     return Err(rocket);

@@ -206,6 +206,20 @@ pub const TRUSTED_PROXY_HOPS: Setting = Setting::app(
      entries left of it are whatever the client sent and are ignored. `0`: the header is not \
      read",
 );
+pub const RAW_VISITS_RETENTION_DAYS: Setting = Setting::app(
+    "RAW_VISITS_RETENTION_DAYS",
+    Some("90"),
+    Rule::Number {
+        min: 0,
+        max: 36_500,
+    },
+)
+.doc(
+    "",
+    "days a raw visit (`visit_events`: time, path, browser, OS, device, referrer host, visitor \
+     key) is kept; the maintenance job deletes older ones in batches. Every count the dashboard \
+     and API show comes from rollups and stays the same. `0` keeps them forever",
+);
 pub const ROCKET_ADDRESS: Setting = Setting::rocket("ROCKET_ADDRESS", Some("127.0.0.1"))
     .doc("", "address to listen on (`0.0.0.0` in a container)");
 pub const ROCKET_PORT: Setting = Setting::rocket("ROCKET_PORT", Some("8000")).doc(
@@ -240,6 +254,7 @@ pub const SETTINGS: &[Setting] = &[
     LOG_FORMAT,
     HEALTH_FAIL_EXIT_AFTER,
     TRUSTED_PROXY_HOPS,
+    RAW_VISITS_RETENTION_DAYS,
     ROCKET_ADDRESS,
     ROCKET_PORT,
     ROCKET_IP_HEADER,
@@ -268,6 +283,23 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Proxies in front that append to `X-Forwarded-For`; 0 reads no such header.
     pub trusted_proxy_hops: usize,
+    /// How long raw visits are kept; `None` keeps them forever.
+    pub raw_visits_retention: Option<RetentionDays>,
+}
+
+/// A whole number of days, at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionDays(std::num::NonZeroU32);
+
+impl RetentionDays {
+    /// `None` for 0, which means "forever".
+    pub fn new(days: u32) -> Option<Self> {
+        std::num::NonZeroU32::new(days).map(Self)
+    }
+
+    pub fn days(self) -> u32 {
+        self.0.get()
+    }
 }
 
 /// A key or token; never printed.
@@ -396,6 +428,10 @@ impl Config {
                 .parse()
                 .map_err(|problem| ConfigError::new(LOG_FORMAT.variable, problem))?,
             trusted_proxy_hops: read.number(&TRUSTED_PROXY_HOPS)? as usize,
+            raw_visits_retention: RetentionDays::new(
+                u32::try_from(read.number(&RAW_VISITS_RETENTION_DAYS)?)
+                    .expect("checked by the rule"),
+            ),
             figment,
         })
     }
@@ -639,6 +675,7 @@ mod tests {
         assert_eq!(config.health_fail_exit_after, Duration::from_secs(30));
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.trusted_proxy_hops, 0);
+        assert_eq!(config.raw_visits_retention, RetentionDays::new(90));
         assert!(config.visitor_secret.is_none());
         assert!(config.admin_token.is_none());
         assert!(!config.instance_name.is_empty());
@@ -666,6 +703,7 @@ mod tests {
             ("MIGRATE_ON_START", "false"),
             ("DB_STARTUP_TIMEOUT", "5"),
             ("TRUSTED_PROXY_HOPS", "1"),
+            ("RAW_VISITS_RETENTION_DAYS", "0"),
             ("ROCKET_IP_HEADER", "X-Real-IP"),
         ]);
         let Ok(config) = config else {
@@ -681,6 +719,10 @@ mod tests {
         assert!(!config.migrate_on_start);
         assert_eq!(config.db_startup_timeout, Duration::from_secs(5));
         assert_eq!(config.trusted_proxy_hops, 1);
+        assert_eq!(
+            config.raw_visits_retention, None,
+            "0 keeps raw visits forever"
+        );
         let rocket: rocket::Config = config.figment().extract().unwrap();
         assert_eq!(
             rocket.ip_header.as_ref().map(|h| h.as_str()),
@@ -714,6 +756,8 @@ mod tests {
             ("DB_STARTUP_TIMEOUT", "0"),
             ("STATS_CACHE_MS", "-1"),
             ("TRUSTED_PROXY_HOPS", "99"),
+            ("RAW_VISITS_RETENTION_DAYS", "-1"),
+            ("RAW_VISITS_RETENTION_DAYS", "36501"),
             ("USER_URL", "javascript:alert(1)"),
             ("VISITOR_SECRET", "short"),
             ("ADMIN_TOKEN", "short"),

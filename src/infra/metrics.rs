@@ -141,6 +141,14 @@ impl Metrics {
         }
     }
 
+    /// Exports every reason a hit can be dropped for from the start, at 0,
+    /// so that a rate over them exists before the first drop.
+    pub fn declare_hit_drop_reasons(&self, reasons: &[&'static str]) {
+        for reason in reasons {
+            self.hits_dropped.with_label_values(&[reason]);
+        }
+    }
+
     /// A site's hit that was not counted; `reason` is one of a fixed set.
     pub fn hit_dropped(&self, reason: &'static str) {
         self.hits_dropped.with_label_values(&[reason]).inc();

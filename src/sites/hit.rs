@@ -60,6 +60,15 @@ pub enum Dropped {
 }
 
 impl Dropped {
+    pub const ALL: [Dropped; 6] = [
+        Self::UnknownSite,
+        Self::RemovedSite,
+        Self::ForeignHost,
+        Self::BadPath,
+        Self::BadSignature,
+        Self::Unavailable,
+    ];
+
     pub fn reason(self) -> &'static str {
         match self {
             Self::UnknownSite => "unknown_site",

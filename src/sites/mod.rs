@@ -20,7 +20,9 @@ mod pixel;
 
 use rocket::{fairing::AdHoc, routes};
 
-use crate::infra::config::Config;
+use crate::infra::{config::Config, metrics::Metrics};
+
+use self::hit::Dropped;
 
 pub use self::{api::NoReferrer, directory::SiteDirectory, links::SiteLinks};
 
@@ -30,6 +32,9 @@ pub fn stage(config: &Config) -> AdHoc {
         public_url: config.public_url.clone(),
     };
     AdHoc::on_ignite("Sites", |rocket| async {
+        if let Some(metrics) = rocket.state::<Metrics>() {
+            metrics.declare_hit_drop_reasons(&Dropped::ALL.map(Dropped::reason));
+        }
         rocket
             .manage(SiteDirectory::default())
             .manage(links)

@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard
+.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard bench-pixel
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -50,6 +50,10 @@ test-browser:
 bench:
 	bench/stack.sh
 
-## bench-dashboard: dashboard latency at 10 thousand and 10 million visits
+## bench-dashboard: a site's dashboard latency at 10 thousand and 10 million visits over 100 sites
 bench-dashboard:
 	bench/dashboard.sh
+
+## bench-pixel: the pixel next to GET / through nginx, saturated and at a fixed rate of half the maximum
+bench-pixel:
+	bench/pixel.sh

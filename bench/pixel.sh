@@ -11,9 +11,9 @@
 #     pixel's requests through the same nginx configuration in front of an
 #     nginx that answers at once;
 #   - then the pixel and GET / again at a fixed offered rate of half the
-#     maximum just measured for each (autocannon's overallRate, through
-#     bench/rate/fixed_rate.js; wrk can only saturate), for p50 and p99 at
-#     a load the stack is meant to carry.
+#     maximum just measured for each (bench/fixed_rate.js, an open-loop
+#     sender in Node: wrk can only saturate), for p50 and p99 at a load the
+#     stack is meant to carry.
 # Checks first that the pixel counts (ten hits, ten visitors of the site).
 # Writes the table into REPORT (docs/performance.md). Targets 127.0.0.1
 # only; about 2 minutes at the default 15 s per run.
@@ -35,14 +35,8 @@ referer="https://$site/x"
 # nginx and dnsmasq live in sbin, which a non-login shell may not search.
 export PATH="$PATH:/usr/sbin:/sbin"
 ensure_postgres_binaries
-ensure_apt_tools wrk:wrk nginx:nginx-light dnsmasq:dnsmasq-base node:nodejs npm:npm
+ensure_apt_tools wrk:wrk nginx:nginx-light dnsmasq:dnsmasq-base node:nodejs
 build_app
-modules=bench/rate/node_modules
-if ! cmp -s bench/rate/package-lock.json "$modules/.package-lock.json.installed"; then
-    echo "--- installing bench/rate/package-lock.json"
-    (cd bench/rate && npm ci --no-audit --no-fund --loglevel=error)
-    cp bench/rate/package-lock.json "$modules/.package-lock.json.installed"
-fi
 
 mapfile -t pg_options < <(python3 -c '
 import json, re
@@ -117,7 +111,7 @@ fixed_rate() {
     local scenario=$1 url=$2 rate summary
     rate=$(python3 -c 'import sys; print(max(1, round(float(sys.argv[1]) / 2)))' "$3")
     echo "--- $scenario, $rate requests/s offered"
-    summary=$(node bench/rate/fixed_rate.js "$url" "$rate" "$seconds" "$connections" "$run-rate-${scenario//[^a-z]/}" "${4:-}")
+    summary=$(node bench/fixed_rate.js "$url" "$rate" "$seconds" "$connections" "$run-rate-${scenario//[^a-z]/}" "${4:-}")
     record "{\"kind\": \"fixed_rate\", \"scenario\": \"$scenario\", \"result\": $summary}"
 }
 fixed_rate "pixel" "$lb$pixel" "$pixel_max" "$referer"

@@ -33,17 +33,18 @@ def pixel_table(rows):
         f"limit raised to `NGINX_RATE_LIMIT={settings['rate_limit']}`, "
         f"`NGINX_RATE_BURST={settings['rate_burst']}`.",
         "",
-        "| scenario | load | offered /s | requests/s | p50 ms | p99 ms | max ms | errors |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | load | offered /s | requests/s | p50 ms | p99 ms | max ms | errors | sender late p99 ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, r in saturated.items():
         lines.append(
             f"| {ROUTES.get(scenario, scenario)} | wrk, saturated | – | {r['rps']:.0f} | {r['p50']:.2f} | "
-            f"{r['p99']:.2f} | {r['max']:.2f} | {errors(r)} |")
+            f"{r['p99']:.2f} | {r['max']:.2f} | {errors(r)} | – |")
     for scenario, r in fixed.items():
         lines.append(
-            f"| {ROUTES.get(scenario, scenario)} | autocannon, fixed rate | {r['offered_rps']} | "
-            f"{r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} | {errors(r)} |")
+            f"| {ROUTES.get(scenario, scenario)} | fixed rate (open loop) | {r['offered_rps']} | "
+            f"{r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.2f} | {errors(r)} | "
+            f"{r['late_ms_p99']:.1f} |")
     pixel, page, proxy = (saturated[name]["rps"] for name in ("pixel", "GET /", "proxy ceiling"))
     ratio = pixel / page
     lines += [
@@ -59,8 +60,8 @@ def pixel_table(rows):
             held = r["rps"] / r["offered_rps"]
             lines.append(
                 f"- {ROUTES[scenario]} at {r['offered_rps']}/s offered (half its maximum): "
-                f"p50 **{r['p50']:.2f} ms**, p99 **{r['p99']:.2f} ms**, {held:.0%} of the rate held, "
-                f"{errors(r)} errors")
+                f"p50 **{r['p50']:.2f} ms**, p99 **{r['p99']:.2f} ms**, {held:.0%} of the rate achieved, "
+                f"{errors(r)} errors, the sender's own lateness p99 {r['late_ms_p99']:.1f} ms")
     if counted is not None:
         lines.append(f"- Visitors of site-1.example counted by the run: {counted:,} "
                      "(every pixel request a new visitor; ten counted hits checked before the load)")

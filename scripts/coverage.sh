@@ -48,7 +48,7 @@ grep -q "GET / new visitors | nginx" "$smoke_report"
 echo "--- bench/pixel.sh, 1 s per run, on the instrumented debug build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \
     bench/pixel.sh 1 "$smoke_report" >/dev/null
-grep -q "GET /pixel/site-1.example.gif?p=/x. new visitors | autocannon, fixed rate" "$smoke_report"
+grep -q "GET /pixel/site-1.example.gif?p=/x. new visitors | fixed rate (open loop)" "$smoke_report"
 
 echo "--- the dashboard in real Chromium, on the same build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" scripts/browser-test.sh

@@ -118,5 +118,7 @@ fixed_rate "pixel" "$lb$pixel" "$pixel_max" "$referer"
 fixed_rate "GET /" "$lb/" "$page_max"
 
 record "{\"kind\": \"counted\", \"site_visitors\": $(site_visitors)}"
+mkdir -p target/bench
+cp "$results" target/bench/pixel.jsonl
 python3 bench/pixel_report.py "$results" "$report"
 echo "--- $report updated"

@@ -16,7 +16,7 @@
 #     stack is meant to carry.
 # Checks first that the pixel counts (ten hits, ten visitors of the site).
 # Writes the table into REPORT (docs/performance.md). Targets 127.0.0.1
-# only; about 2 minutes at the default 15 s per run.
+# only; about 3 minutes at the default 15 s per run.
 #   bench/pixel.sh [SECONDS_PER_RUN] [REPORT]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard bench-prune
+.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard bench-prune bench-pixel
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -59,10 +59,14 @@ restore:
 bench:
 	bench/stack.sh
 
-## bench-dashboard: dashboard latency at 10 thousand and 10 million visits
+## bench-dashboard: a site's dashboard latency at 10 thousand and 10 million visits over 100 sites
 bench-dashboard:
 	bench/dashboard.sh
 
 ## bench-prune: time to prune a million raw visits past RAW_VISITS_RETENTION_DAYS (visitors prune)
 bench-prune:
 	bench/prune.sh
+
+## bench-pixel: the pixel next to GET / through nginx, saturated and at a fixed rate of half the maximum
+bench-pixel:
+	bench/pixel.sh

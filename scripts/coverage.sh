@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The test suite, run once, instrumented by cargo-llvm-cov (`make coverage`,
 # and the core of `make test`): every Rust test against a real PostgreSQL,
-# then the stack benchmark for one second per scenario on the same
-# instrumented debug build (it proves the benchmark runs, not how fast, and
-# its processes add to the coverage), and the browser test
+# then the stack benchmark and the pixel benchmark for one second per
+# scenario on the same instrumented debug build (it proves the benchmarks
+# run, not how fast, and their processes add to the coverage), and the browser test
 # (scripts/browser-test.sh) on that build too. Writes target/coverage/cobertura.xml
 # (GitLab's coverage report), a summary, and a "Line coverage: N%" line for
 # the pipeline's `coverage:` regex; fails below 80 % of lines.
@@ -44,6 +44,11 @@ cp docs/performance.md "$smoke_report"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \
     bench/stack.sh 1 "$smoke_report" >/dev/null
 grep -q "GET / new visitors | nginx" "$smoke_report"
+
+echo "--- bench/pixel.sh, 1 s per run, on the instrumented debug build"
+VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \
+    bench/pixel.sh 1 "$smoke_report" >/dev/null
+grep -q "GET /pixel/site-1.example.gif?p=/x. new visitors | fixed rate (open loop)" "$smoke_report"
 
 echo "--- the dashboard in real Chromium, on the same build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" scripts/browser-test.sh

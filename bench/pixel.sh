@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The pixel next to the page, through nginx in front of three replicas, in
+# one run (docs/performance.md, "The pixel next to the page"):
+#   - the stack as bench/stack.sh starts it (PostgreSQL tuned as
+#     docker-compose.yml tunes it, three replicas of the binary on
+#     127.0.0.1-3 behind one name in dnsmasq, the project's nginx template
+#     with its rate limit raised), and one public site, site-1.example;
+#   - wrk at saturation, 100 connections: GET /pixel/site-1.example.gif?p=/x
+#     as new visitors (bench/pixel.lua, with a Referer of the site's page),
+#     GET / as new visitors (bench/visitors.lua), and the proxy ceiling: the
+#     pixel's requests through the same nginx configuration in front of an
+#     nginx that answers at once;
+#   - then the pixel and GET / again at a fixed offered rate of half the
+#     maximum just measured for each (bench/fixed_rate.js, an open-loop
+#     sender in Node: wrk can only saturate), for p50 and p99 at a load the
+#     stack is meant to carry.
+# Checks first that the pixel counts (ten hits, ten visitors of the site).
+# Writes the table into REPORT (docs/performance.md). Targets 127.0.0.1
+# only; about 3 minutes at the default 15 s per run.
+#   bench/pixel.sh [SECONDS_PER_RUN] [REPORT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+source bench/lib.sh
+seconds=${1:-15}
+report=${2:-docs/performance.md}
+warmup=${BENCH_WARMUP:-2}
+connections=100
+rate_limit=100000r/s
+rate_burst=100000
+site="site-1.example"
+pixel="/pixel/$site.gif?p=/x"
+referer="https://$site/x"
+
+# nginx and dnsmasq live in sbin, which a non-login shell may not search.
+export PATH="$PATH:/usr/sbin:/sbin"
+ensure_postgres_binaries
+ensure_apt_tools wrk:wrk nginx:nginx-light dnsmasq:dnsmasq-base node:nodejs
+build_app
+
+mapfile -t pg_options < <(python3 -c '
+import json, re
+compose = open("docker-compose.yml").read()
+command = json.loads(re.search(r"^\s*command: (\[\"postgres\".*\])$", compose, re.M).group(1))
+print("\n".join(command[1:]))')
+start_throwaway_cluster pixel "${pg_options[@]}"
+work=$CLUSTER_DIR
+pg=(-h 127.0.0.1 -p "$CLUSTER_PORT" -U postgres)
+as_cluster_owner "$PG_BINDIR/psql" -X -q "${pg[@]}" -c "CREATE DATABASE visitors"
+url="postgres://postgres@127.0.0.1:$CLUSTER_PORT/visitors"
+env -i PATH="$PATH" ${LLVM_PROFILE_FILE:+LLVM_PROFILE_FILE="$LLVM_PROFILE_FILE"} DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
+psql_visitors() { as_cluster_owner "$PG_BINDIR/psql" -X -q -tA "${pg[@]}" -d visitors "$@"; }
+psql_visitors -c "INSERT INTO sites (domain, visibility, share_token) VALUES ('$site', 'public', sha256('bench-pixel'::bytea))"
+
+replica_env=(ROCKET_IP_HEADER=X-Real-IP VISITOR_SECRET=a-benchmark-secret-of-some-length)
+app_port=0
+for replica in 1 2 3; do
+    start_app "127.0.0.$replica" "$app_port" "$url" "${replica_env[@]}" INSTANCE_NAME="app-$replica"
+    app_port=$APP_PORT
+done
+
+start_topology "$work/network" --host app=127.0.0.1 --host app=127.0.0.2 --host app=127.0.0.3 \
+    --host constant=127.0.0.1 --constant constant --proxy "lb=app:$app_port" --proxy ceiling=@constant \
+    --rate "$rate_limit" --burst "$rate_burst"
+lb=http://127.0.0.1:$(topology_port lb)
+ceiling=http://127.0.0.1:$(topology_port ceiling)
+for base in "$lb" "$ceiling"; do
+    wait_for_url "$base/version"
+done
+
+# site_visitors: the site's unique visitors so far, as its counters hold them.
+site_visitors() {
+    psql_visitors -c "SELECT coalesce(sum(t.unique_visitors), 0) FROM visit_totals t JOIN sites s ON s.id = t.site_id WHERE s.domain = '$site'"
+}
+for n in $(seq 1 10); do
+    curl -fsS -o /dev/null -e "$referer" "$lb$pixel" \
+        -A "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36 visitor/check-$n"
+done
+counted=$(site_visitors)
+if [[ $counted != 10 ]]; then
+    echo "ten pixel hits through nginx counted $counted visitors of $site" >&2
+    exit 1
+fi
+
+results=$work/results.jsonl
+record() { echo "$1" >>"$results"; }
+record "{\"kind\": \"settings\", \"seconds\": $seconds, \"connections\": $connections, \"rate_limit\": \"$rate_limit\", \"rate_burst\": $rate_burst, \"postgres\": \"${pg_options[*]}\"}"
+
+# saturate SCENARIO URL [wrk args]: a warm-up, then the measured run; its
+# requests/s go to SATURATED_RPS.
+SATURATED_RPS=
+saturate() {
+    local scenario=$1 url=$2 summary
+    shift 2
+    echo "--- $scenario, saturated"
+    measure "$url" "$warmup" "$connections" "$@" >/dev/null
+    summary=$(measure "$url" "$seconds" "$connections" "$@")
+    record "{\"kind\": \"saturated\", \"scenario\": \"$scenario\", \"result\": $summary}"
+    SATURATED_RPS=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["rps"])' "$summary")
+}
+run=$(date +%s)
+saturate "pixel" "$lb$pixel" -s bench/pixel.lua -- "$run" "$pixel" "$referer"
+pixel_max=$SATURATED_RPS
+saturate "GET /" "$lb/" -s bench/visitors.lua -- new "pixel-$run"
+page_max=$SATURATED_RPS
+saturate "proxy ceiling" "$ceiling$pixel" -s bench/pixel.lua -- "$run-ceiling" "$pixel" "$referer"
+
+# fixed_rate SCENARIO URL MAXIMUM [REFERER]: half of MAXIMUM requests/s,
+# offered for the same time as a saturated run.
+fixed_rate() {
+    local scenario=$1 url=$2 rate summary
+    rate=$(python3 -c 'import sys; print(max(1, round(float(sys.argv[1]) / 2)))' "$3")
+    echo "--- $scenario, $rate requests/s offered"
+    summary=$(node bench/fixed_rate.js "$url" "$rate" "$seconds" "$connections" "$run-rate-${scenario//[^a-z]/}" "${4:-}")
+    record "{\"kind\": \"fixed_rate\", \"scenario\": \"$scenario\", \"result\": $summary}"
+}
+fixed_rate "pixel" "$lb$pixel" "$pixel_max" "$referer"
+fixed_rate "GET /" "$lb/" "$page_max"
+
+record "{\"kind\": \"counted\", \"site_visitors\": $(site_visitors)}"
+mkdir -p target/bench
+cp "$results" target/bench/pixel.jsonl
+python3 bench/pixel_report.py "$results" "$report"
+echo "--- $report updated"

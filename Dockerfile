@@ -12,7 +12,7 @@
 # version.txt's version, for the OCI label (a label cannot read a file). The
 # builder stage fails when the two differ, so the label always says what
 # /version says: this, plus "+BUILD_NUMBER" when a build number is given.
-ARG VERSION=0.1.0
+ARG VERSION=0.2.0
 
 # rust-version in Cargo.toml is 1.91.
 FROM rust:1.91-slim-bookworm AS builder

@@ -3,14 +3,12 @@ thousand and 10 million visits) into docs/performance.md, between
 <!-- dashboard:start --> and <!-- dashboard:end -->, with the ratios
 10 million / 10 thousand.
     python3 bench/dashboard_report.py RESULTS.jsonl docs/performance.md"""
-import json
 import os
-import re
 import sys
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import machine  # noqa: E402
+from report import report  # noqa: E402
 
 
 def dashboard_table(rows):
@@ -51,19 +49,7 @@ def dashboard_table(rows):
 
 
 def main():
-    results_path, doc_path = sys.argv[1:3]
-    with open(results_path) as results:
-        rows = [json.loads(line) for line in results if line.strip()]
-    body = f"Measured {machine()}.\n\n" + dashboard_table(rows)
-    start, end = "<!-- dashboard:start -->", "<!-- dashboard:end -->"
-    with open(doc_path) as doc:
-        text = doc.read()
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    if not pattern.search(text):
-        sys.exit(f"{doc_path} has no {start} … {end} section")
-    text = pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
-    with open(doc_path, "w") as doc:
-        doc.write(text)
+    report("dashboard", dashboard_table, *sys.argv[1:3])
 
 
 if __name__ == "__main__":

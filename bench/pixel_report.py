@@ -3,14 +3,12 @@
 the pixel and GET / as new visitors at saturation, the proxy ceiling, the
 ratios, and p50/p99 at a fixed offered rate of half of each maximum.
     python3 bench/pixel_report.py RESULTS.jsonl docs/performance.md"""
-import json
 import os
-import re
 import sys
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import machine  # noqa: E402
+from report import report  # noqa: E402
 
 ROUTES = {
     "pixel": "`GET /pixel/site-1.example.gif?p=/x` new visitors",
@@ -73,19 +71,7 @@ def pixel_table(rows):
 
 
 def main():
-    results_path, doc_path = sys.argv[1:3]
-    with open(results_path) as results:
-        rows = [json.loads(line) for line in results if line.strip()]
-    body = f"Measured {machine()}.\n\n" + pixel_table(rows)
-    start, end = "<!-- pixel:start -->", "<!-- pixel:end -->"
-    with open(doc_path) as doc:
-        text = doc.read()
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    if not pattern.search(text):
-        sys.exit(f"{doc_path} has no {start} … {end} section")
-    text = pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
-    with open(doc_path, "w") as doc:
-        doc.write(text)
+    report("pixel", pixel_table, *sys.argv[1:3])
 
 
 if __name__ == "__main__":

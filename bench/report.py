@@ -1,6 +1,6 @@
 """Writes a benchmark's results into docs/performance.md, between the
 markers of its section, with the machine and the date.
-    python3 bench/report.py dashboard|stack|prune RESULTS.jsonl docs/performance.md"""
+    python3 bench/report.py stack|prune RESULTS.jsonl docs/performance.md"""
 import datetime
 import json
 import os
@@ -21,36 +21,6 @@ def machine():
     today = datetime.date.today().isoformat()
     return (f"{today}, {os.cpu_count()} cores ({model}), {memory_kib // 1024 // 1024} GiB, "
             f"{platform.system()} {platform.release()}")
-
-
-def dashboard_table(rows):
-    lines = [
-        "| visits stored | stats cache | request | requests/s | p50 ms | p99 ms | non-2xx |",
-        "|---:|---|---|---:|---:|---:|---:|",
-    ]
-    for row in rows:
-        r = row["result"]
-        cache = f"{row['cache_ms']} ms" if row["cache_ms"] else "off"
-        lines.append(
-            f"| {row['events']:,} | {cache} | `GET {row['target']}` | {r['rps']:.0f} | "
-            f"{r['p50']:.2f} | {r['p99']:.2f} | {r['non_2xx'] + r['socket_errors']} |")
-    by_key = {(row["events"], row["cache_ms"], row["target"]): row["result"] for row in rows}
-    lines.append("")
-    for cache_ms in (1000, 0):
-        small = by_key.get((10000, cache_ms, "/api/stats?range=30d"))
-        large = by_key.get((10000000, cache_ms, "/api/stats?range=30d"))
-        if small and large:
-            ratio = large["p50"] / small["p50"]
-            cache = f"cache {cache_ms} ms" if cache_ms else "cache off"
-            verdict = "met" if ratio <= 2 and large["p50"] < 50 else "NOT met"
-            lines.append(
-                f"- `/api/stats?range=30d`, {cache}: p50 at 10 million / p50 at 10 thousand = "
-                f"**{ratio:.2f}×**, p50 at 10 million = **{large['p50']:.2f} ms** "
-                f"(target ≤ 2× and < 50 ms: {verdict})")
-    loads = sorted({(row["events"], row["load_seconds"]) for row in rows})
-    lines.append("- Loading (generate + rebuild rollups + vacuum): " +
-                 ", ".join(f"{events:,} visits in {seconds} s" for events, seconds in loads))
-    return "\n".join(lines)
 
 
 def target(ok):
@@ -149,12 +119,8 @@ def prune_table(rows):
     return "\n".join(lines)
 
 
-def main():
-    section, results_path, doc_path = sys.argv[1:4]
-    with open(results_path) as results:
-        rows = [json.loads(line) for line in results if line.strip()]
-    body = f"Measured {machine()}.\n\n" + {"dashboard": dashboard_table, "stack": stack_table,
-                                          "prune": prune_table}[section](rows)
+def write_section(doc_path, section, body):
+    """Replaces the text between <!-- SECTION:start --> and <!-- SECTION:end -->."""
     start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
     with open(doc_path) as doc:
         text = doc.read()
@@ -164,6 +130,18 @@ def main():
     text = pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
     with open(doc_path, "w") as doc:
         doc.write(text)
+
+
+def report(section, table, results_path, doc_path):
+    """Writes the table of a benchmark's results, with the machine, into its section."""
+    with open(results_path) as results:
+        rows = [json.loads(line) for line in results if line.strip()]
+    write_section(doc_path, section, f"Measured {machine()}.\n\n" + table(rows))
+
+
+def main():
+    section, results_path, doc_path = sys.argv[1:4]
+    report(section, {"stack": stack_table, "prune": prune_table}[section], results_path, doc_path)
 
 
 if __name__ == "__main__":

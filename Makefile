@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-dashboard bench-prune bench-pixel
+.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-sitting bench-dashboard bench-prune bench-pixel
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -58,6 +58,10 @@ restore:
 ## bench: the whole stack (PostgreSQL, 3 replicas, nginx) under load, next to its ceilings
 bench:
 	bench/stack.sh
+
+## bench-sitting: bench/stack.sh for several builds in one sitting, compared in docs/performance.md (BINARIES="before=PATH after=PATH")
+bench-sitting:
+	bench/sitting.sh 15 docs/performance.md $(BINARIES)
 
 ## bench-dashboard: a site's dashboard latency at 10 thousand and 10 million visits over 100 sites
 bench-dashboard:

@@ -16,7 +16,8 @@
 #   - the ceilings: the same nginx configuration in front of an nginx that
 #     answers at once, and pgbench running one visitor upsert per transaction
 #     (bench/pgbench/upsert.sql), then the app's own per-visit statement.
-# Writes the table into REPORT (docs/performance.md). Targets 127.0.0.1 only;
+# Writes the table into REPORT (docs/performance.md) and keeps the results in
+# target/bench/stack.jsonl. Targets 127.0.0.1 only;
 # about 5 minutes at the default 15 s per run.
 #   bench/stack.sh [SECONDS_PER_RUN] [REPORT]
 set -euo pipefail
@@ -159,5 +160,7 @@ started=$(date +%s%N)
 start_app 127.0.0.3 "$app_port" "$url" "${replica_env[@]}"
 record "{\"kind\": \"startup\", \"seconds\": $((($(date +%s%N) - started) / 1000000))e-3}"
 
+mkdir -p target/bench
+cp "$results" target/bench/stack.jsonl
 python3 bench/report.py stack "$results" "$report"
 echo "--- $report updated"

@@ -44,6 +44,9 @@ cp docs/performance.md "$smoke_report"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \
     bench/stack.sh 1 "$smoke_report" >/dev/null
 grep -q "GET / new visitors | nginx" "$smoke_report"
+# bench/sitting.sh's comparison, over that run's results under two labels.
+python3 bench/sitting_report.py "$smoke_report" one=target/bench/stack.jsonl other=target/bench/stack.jsonl
+grep -q "one visitor ≥ 80 % of new-visitor requests/s, nginx | .* | .* |" "$smoke_report"
 
 echo "--- bench/pixel.sh, 1 s per run, on the instrumented debug build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \

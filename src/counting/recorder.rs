@@ -101,11 +101,12 @@ const EARLY_BATCH_FROM: usize = 32;
 /// since bigger batches spread the statement's fixed cost (planning,
 /// constraint checks, the commit) over more visits, and a third of the
 /// connections per replica seldom puts 32 visits behind a batch. Measured
-/// in one sitting on 2 cores (docs/performance.md, "Batches in flight"):
-/// from 32 waiting beat one in flight by 17 to 24 % for new visitors direct
-/// to one replica in every round; from 64 never started a second batch;
-/// from 16 made smaller batches; three in flight lost. Through nginx the
-/// differences stayed within the machine's noise.
+/// on 2 cores (docs/performance.md, "Batches in flight"): on a loaded
+/// machine from 32 waiting beat one in flight by 17 to 24 % for new
+/// visitors direct to one replica in every round, from 64 never started a
+/// second batch, from 16 made smaller batches and three in flight lost; on
+/// a quiet one from 32 had the best mean direct, and no rule differed from
+/// another beyond the noise, through nginx either.
 ///
 /// A batch in flight holds its visitors (`InFlight`): their later visits
 /// wait for it to commit, since two concurrent statements of one visitor

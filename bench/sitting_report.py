@@ -1,0 +1,118 @@
+"""Writes a sitting of bench/stack.sh (bench/sitting.sh: several binaries,
+each run twice, in one order and then the reverse) into docs/performance.md,
+between <!-- sitting:start --> and <!-- sitting:end -->: per scenario the
+requests/s, p99 and commits per visit of every binary in both of its runs,
+the CPU split of the new-visitor runs, and the write path's targets.
+    python3 bench/sitting_report.py docs/performance.md LABEL=RESULTS.jsonl..."""
+import json
+import os
+import statistics
+import sys
+
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import CPU_GROUPS, commits_per_visit, machine, target, write_section  # noqa: E402
+
+WRITES = ("GET / new visitors", "GET / returning visitors", "GET / one visitor")
+SCENARIOS = [(s, "direct") for s in WRITES] + [(s, "nginx") for s in WRITES] + [
+    ("GET /version", "nginx"),
+    ("GET /version", "proxy ceiling"),
+    ("app statement, 30 per transaction", "pgbench"),
+]
+
+
+def loads(path):
+    """{(scenario, route): record} of one run."""
+    with open(path) as results:
+        rows = [json.loads(line) for line in results if line.strip()]
+    found = {}
+    for row in rows:
+        if row["kind"] == "load":
+            row["result"]["rps"] *= row.get("visits", 1)
+            found[(row["scenario"], row["route"])] = row
+    return found
+
+
+def cells(runs, value):
+    return " · ".join(value(run) for run in runs)
+
+
+def spread(values):
+    """How far a binary's runs differ: (max - min) / mean."""
+    return (max(values) - min(values)) / statistics.mean(values)
+
+
+def sitting_table(runs):
+    labels = list(dict.fromkeys(label for label, _ in runs))
+    by_label = {label: [run for name, run in runs if name == label] for label in labels}
+    header = (["scenario", "via"] + [f"{label} req/s" for label in labels]
+              + [f"{label} p99 ms" for label in labels] + [f"{label} commits per visit" for label in labels])
+    lines = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (3 * len(labels))]
+    for key in SCENARIOS:
+        row = [key[0], key[1]]
+        row += [cells(by_label[label], lambda run: f"{run[key]['result']['rps']:.0f}") for label in labels]
+        row += [cells(by_label[label], lambda run: f"{run[key]['result']['p99']:.1f}") for label in labels]
+        row += [cells(by_label[label], lambda run: commits_per_visit(run[key])
+                      if key[1] != "proxy ceiling" and key[0] != "GET /version" else "–") for label in labels]
+        lines.append("| " + " | ".join(row) + " |")
+
+    lines += ["", "CPU split of the new-visitor runs (" + " / ".join(CPU_GROUPS) + "), both runs:", ""]
+    for route in ("direct", "nginx"):
+        for label in labels:
+            splits = [" / ".join(f"{run[('GET / new visitors', route)]['cpu'][g]:.0%}" for g in CPU_GROUPS)
+                      for run in by_label[label]]
+            lines.append(f"- {route}, {label}: " + " · ".join(splits))
+
+    def rps(run, scenario, route):
+        return run[(scenario, route)]["result"]["rps"]
+
+    def p99(run, scenario, route):
+        return run[(scenario, route)]["result"]["p99"]
+
+    lines += ["", "| target (same run) | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+    targets = []
+    for route in ("direct", "nginx"):
+        targets.append((f"one visitor ≥ 80 % of new-visitor requests/s, {route}", lambda run, r=route: (
+            f"{rps(run, 'GET / one visitor', r) / rps(run, 'GET / new visitors', r):.0%}",
+            rps(run, "GET / one visitor", r) >= 0.8 * rps(run, "GET / new visitors", r))))
+        targets.append((f"one-visitor p99 ≤ 2× new-visitor p99, {route}", lambda run, r=route: (
+            f"{p99(run, 'GET / one visitor', r) / p99(run, 'GET / new visitors', r):.1f}×",
+            p99(run, "GET / one visitor", r) <= 2 * p99(run, "GET / new visitors", r))))
+    targets.append(("new visitors direct ≥ 35 % of the app statement, 30 per transaction", lambda run: (
+        f"{rps(run, 'GET / new visitors', 'direct') / rps(run, 'app statement, 30 per transaction', 'pgbench'):.0%}",
+        rps(run, "GET / new visitors", "direct") >= 0.35 * rps(run, "app statement, 30 per transaction", "pgbench"))))
+    for name, measure in targets:
+        row = [name]
+        for label in labels:
+            shown = [measure(run) for run in by_label[label]]
+            row.append(" · ".join(text for text, _ in shown) + " ("
+                       + ", ".join(target(ok) for _, ok in shown) + ")")
+        lines.append("| " + " | ".join(row) + " |")
+
+    # Through nginx: the new-visitor rate of each binary as a share of the
+    # proxy ceiling measured in the same run, which takes out most of what
+    # the machine's load does to both; "beyond noise" is a difference of the
+    # means larger than the runs of either binary differ from each other.
+    first, last = labels[0], labels[-1]
+    shares = {label: [rps(run, "GET / new visitors", "nginx") / rps(run, "GET /version", "proxy ceiling")
+                      for run in by_label[label]] for label in labels}
+    change = statistics.mean(shares[last]) / statistics.mean(shares[first]) - 1
+    noise = max(spread(shares[first]), spread(shares[last]))
+    lines += [
+        "",
+        "- New visitors through nginx as a share of the same run's proxy ceiling: "
+        + "; ".join(f"{label} " + " · ".join(f"{s:.1%}" for s in shares[label]) for label in labels)
+        + f". {last} against {first}: {change:+.0%}, the runs of one binary differ by up to {noise:.0%} "
+        f"(target, no worse beyond noise: {target(change >= -noise)})",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    doc_path, *pairs = sys.argv[1:]
+    runs = [(label, loads(path)) for label, path in (pair.split("=", 1) for pair in pairs)]
+    write_section(doc_path, "sitting", f"Measured {machine()}.\n\n" + sitting_table(runs))
+
+
+if __name__ == "__main__":
+    main()

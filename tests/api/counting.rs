@@ -208,29 +208,6 @@ async fn automated_clients_are_bots_and_browsers_are_visitors() {
     );
 }
 
-/// What the rollups hold, per granularity: human visits and net unique
-/// visitors (arrivals − departures, which does not depend on where bucket
-/// boundaries fall), and the net breakdown counts per dimension and value.
-async fn rollup_summary(
-    app: &TestApp,
-) -> (Vec<(String, i64, i64)>, Vec<(String, String, String, i64)>) {
-    let rollups = sqlx::query_as(
-        "SELECT granularity, sum(visits)::bigint, sum(arrivals - departures)::bigint \
-         FROM visit_rollups GROUP BY granularity ORDER BY granularity",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    let breakdowns = sqlx::query_as(
-        "SELECT granularity, dimension, value, sum(arrivals - departures)::bigint \
-         FROM visitor_breakdowns GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    (rollups, breakdowns)
-}
-
 /// `GET /` as one visitor who came from `referer`.
 async fn visit_from<'a>(
     app: &'a TestApp,
@@ -280,7 +257,7 @@ async fn three_hundred_concurrent_hits_of_one_visitor_equal_three_hundred_in_a_r
     }
     assert_eq!(concurrent.totals().await, (300, 0, 1));
     assert_eq!(concurrent.totals().await, sequential.totals().await);
-    let (rollups, breakdowns) = rollup_summary(&concurrent).await;
+    let (rollups, breakdowns) = concurrent.rollup_summary().await;
     assert_eq!(
         rollups.len(),
         3,
@@ -289,7 +266,7 @@ async fn three_hundred_concurrent_hits_of_one_visitor_equal_three_hundred_in_a_r
     assert!(rollups
         .iter()
         .all(|(_, visits, unique)| (*visits, *unique) == (300, 1)));
-    assert_eq!((rollups, breakdowns), rollup_summary(&sequential).await);
+    assert_eq!((rollups, breakdowns), sequential.rollup_summary().await);
 }
 
 /// One visitor's repeated hits in the same batches as other visitors' first

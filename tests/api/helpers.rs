@@ -148,7 +148,33 @@ impl TestApp {
         .await
         .expect("read totals")
     }
+
+    /// What the rollups hold, per granularity: human visits and net unique
+    /// visitors (arrivals − departures, which does not depend on where
+    /// bucket boundaries fall), and the net breakdown counts per dimension
+    /// and value.
+    pub async fn rollup_summary(&self) -> RollupSummary {
+        let rollups = sqlx::query_as(
+            "SELECT granularity, sum(visits)::bigint, sum(arrivals - departures)::bigint \
+             FROM visit_rollups GROUP BY granularity ORDER BY granularity",
+        )
+        .fetch_all(&self.db)
+        .await
+        .expect("read rollups");
+        let breakdowns = sqlx::query_as(
+            "SELECT granularity, dimension, value, sum(arrivals - departures)::bigint \
+             FROM visitor_breakdowns GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        )
+        .fetch_all(&self.db)
+        .await
+        .expect("read breakdowns");
+        (rollups, breakdowns)
+    }
 }
+
+/// Rollups (granularity, visits, net unique visitors) and breakdowns
+/// (granularity, dimension, value, net unique visitors).
+pub type RollupSummary = (Vec<(String, i64, i64)>, Vec<(String, String, String, i64)>);
 
 /// The number in the element `id="{id}"` of a page (`<dd id=…>12</dd>`).
 pub fn page_number(html: &str, id: &str) -> i64 {

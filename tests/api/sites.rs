@@ -96,6 +96,75 @@ fn page_count(stats: &Value, path: &str) -> Option<i64> {
         .and_then(|page| page["unique_visitors"].as_i64())
 }
 
+/// Hit `i` of one visitor of blog.example (one address, one browser): two
+/// pixel hits of `/post` to every badge that counts (`count=1`), as a page
+/// with the pixel and a badge makes them.
+async fn one_visitors_hit(app: &TestApp, i: usize) -> Status {
+    const VISITOR: &str = "198.51.100.7";
+    if i % 3 == 2 {
+        app.client
+            .get("/badge/blog.example.svg?count=1&metric=visits")
+            .remote(SocketAddr::new(VISITOR.parse().unwrap(), 40000))
+            .header(Header::new("User-Agent", FIREFOX))
+            .dispatch()
+            .await
+            .status()
+    } else {
+        pixel(
+            app,
+            "blog.example.gif?p=/post",
+            VISITOR,
+            Some("https://blog.example/post"),
+        )
+        .await
+    }
+}
+
+/// 300 concurrent pixel and badge hits of one visitor of a site are merged
+/// into few batches, and leave what the same hits one after the other
+/// leave: the numbers the site's API shows, the rollups and breakdowns.
+#[rocket::async_test]
+async fn a_site_visitors_concurrent_hits_equal_the_same_hits_in_a_row() {
+    let concurrent = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    add_site(&concurrent, BLOG, Visibility::Public, false, false).await;
+    let statuses = join_all((0..300).map(|i| one_visitors_hit(&concurrent, i))).await;
+    assert!(statuses.iter().all(|s| *s == Status::Ok), "{statuses:?}");
+
+    let sequential = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    add_site(&sequential, BLOG, Visibility::Public, false, false).await;
+    for i in 0..300 {
+        assert_eq!(one_visitors_hit(&sequential, i).await, Status::Ok);
+    }
+
+    assert_eq!(concurrent.totals().await, (300, 0, 1));
+    assert_eq!(concurrent.totals().await, sequential.totals().await);
+    let (_, stats) = site_stats(&concurrent, BLOG, "range=24h").await;
+    let (_, in_a_row) = site_stats(&sequential, BLOG, "range=24h").await;
+    assert_eq!(
+        (&stats["unique_visitors"], &stats["visits"]),
+        (&json!(1), &json!(300))
+    );
+    assert_eq!(page_count(&stats, "/post"), Some(1));
+    for shown in [
+        "unique_visitors",
+        "visits",
+        "browsers",
+        "os",
+        "devices",
+        "pages",
+    ] {
+        assert_eq!(stats[shown], in_a_row[shown], "{shown}");
+    }
+    let (rollups, breakdowns) = concurrent.rollup_summary().await;
+    assert!(
+        rollups
+            .iter()
+            .all(|(_, visits, unique)| (*visits, *unique) == (300, 1)),
+        "{rollups:?}"
+    );
+    assert_eq!((rollups, breakdowns), sequential.rollup_summary().await);
+}
+
 #[rocket::async_test]
 async fn three_hundred_concurrent_first_visits_of_a_site_count_exactly() {
     let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;

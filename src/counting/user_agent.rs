@@ -198,8 +198,8 @@ impl FirstMatch {
         }
         let (candidates, atoms) = models.build();
         let atoms = AhoCorasick::builder()
-            // As regex-filtered builds its own prefilter: its atoms are
-            // lower case.
+            // As regex-filtered builds its own prefilter: the atoms of a
+            // case-insensitive pattern are found in any case.
             .ascii_case_insensitive(true)
             .build(atoms)
             .expect("the atoms build a matcher");

@@ -14,8 +14,13 @@ seconds=${1:?seconds per run}
 report=${2:?report}
 shift 2
 (($# >= 2)) || { echo "usage: $0 SECONDS REPORT LABEL=BINARY LABEL=BINARY..." >&2; exit 2; }
+# Labels name files and columns: a word each, each once.
+declare -A seen=()
 for pair in "$@"; do
-    [[ $pair == *=* && -x ${pair#*=} ]] || { echo "$0: $pair is not LABEL=EXECUTABLE" >&2; exit 2; }
+    label=${pair%%=*}
+    [[ $pair == *=* && $label =~ ^[A-Za-z0-9_-]+$ && -x ${pair#*=} && -z ${seen[$label]:-} ]] ||
+        { echo "$0: $pair is not LABEL=EXECUTABLE with a new one-word label" >&2; exit 2; }
+    seen[$label]=1
 done
 
 out=target/bench/sitting

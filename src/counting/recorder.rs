@@ -105,8 +105,8 @@ const EARLY_BATCH_FROM: usize = 32;
 /// machine from 32 waiting beat one in flight by 17 to 24 % for new
 /// visitors direct to one replica in every round, from 64 never started a
 /// second batch, from 16 made smaller batches and three in flight lost; on
-/// a quiet one from 32 had the best mean direct, and no rule differed from
-/// another beyond the noise, through nginx either.
+/// a quiet one no rule differed from another beyond the noise, in either
+/// topology, and from 32 had the best mean direct in two sittings of three.
 ///
 /// A batch in flight holds its visitors (`InFlight`): their later visits
 /// wait for it to commit, since two concurrent statements of one visitor

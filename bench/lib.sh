@@ -11,6 +11,23 @@ build_app() {
     fi
 }
 
+# start_bench_database NAME: a throwaway PostgreSQL cluster with the server
+# options of docker-compose.yml's db command, and in it the database
+# "visitors", migrated by VISITORS_BIN. Sets pg_options (those options), pg
+# (psql's connection options), url (the database's URL) and CLUSTER_DIR.
+start_bench_database() {
+    mapfile -t pg_options < <(python3 -c '
+import json, re
+compose = open("docker-compose.yml").read()
+command = json.loads(re.search(r"^\s*command: (\[\"postgres\".*\])$", compose, re.M).group(1))
+print("\n".join(command[1:]))')
+    start_throwaway_cluster "$1" "${pg_options[@]}"
+    pg=(-h 127.0.0.1 -p "$CLUSTER_PORT" -U postgres)
+    as_cluster_owner "$PG_BINDIR/psql" -X -q "${pg[@]}" -c "CREATE DATABASE visitors"
+    url="postgres://postgres@127.0.0.1:$CLUSTER_PORT/visitors"
+    env -i PATH="$PATH" ${LLVM_PROFILE_FILE:+LLVM_PROFILE_FILE="$LLVM_PROFILE_FILE"} DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
+}
+
 # start_app ADDRESS PORT DATABASE_URL [VAR=value ...]: the app in the
 # background, stopped when the script exits; returns once it is ready. Port 0
 # lets the app pick one, read from its log. Its pid is in APP_PID, its port

@@ -37,18 +37,8 @@ ensure_postgres_binaries
 ensure_apt_tools wrk:wrk nginx:nginx-light dnsmasq:dnsmasq-base
 build_app
 
-# The database server's options are read from the compose file's db command.
-mapfile -t pg_options < <(python3 -c '
-import json, re
-compose = open("docker-compose.yml").read()
-command = json.loads(re.search(r"^\s*command: (\[\"postgres\".*\])$", compose, re.M).group(1))
-print("\n".join(command[1:]))')
-start_throwaway_cluster stack "${pg_options[@]}"
+start_bench_database stack
 work=$CLUSTER_DIR
-pg=(-h 127.0.0.1 -p "$CLUSTER_PORT" -U postgres)
-as_cluster_owner "$PG_BINDIR/psql" -X -q "${pg[@]}" -c "CREATE DATABASE visitors"
-url="postgres://postgres@127.0.0.1:$CLUSTER_PORT/visitors"
-env -i PATH="$PATH" ${LLVM_PROFILE_FILE:+LLVM_PROFILE_FILE="$LLVM_PROFILE_FILE"} DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
 
 # As docker-compose.yml sets them (the rest are the app's defaults); the
 # fixed secret spares a lookup. The first replica picks a free port, the

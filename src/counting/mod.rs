@@ -27,10 +27,12 @@ use rocket::{
 use rocket_db_pools::Database;
 use serde::Serialize;
 
-use crate::infra::{config::Config, database::Db};
+use crate::infra::{config::Config, database::Db, metrics::Metrics};
 
 use self::{
-    recorder::VisitRecorder, user_agent::UserAgentClassifier, visit::ClientAddressRule,
+    recorder::{RecorderDatabase, RecorderMetrics, VisitRecorder},
+    user_agent::UserAgentClassifier,
+    visit::ClientAddressRule,
     visitor_key::VisitorIdentities,
 };
 
@@ -44,6 +46,7 @@ pub fn stage(config: &Config) -> AdHoc {
         hops: config.trusted_proxy_hops,
     };
     let retention = config.raw_visits_retention;
+    let database_url = config.database_url.clone();
     AdHoc::on_ignite("Counting", move |rocket| async move {
         // Compiling the rules takes tens of milliseconds of CPU: keep it
         // off the async workers, and out of the request path.
@@ -56,17 +59,29 @@ pub fn stage(config: &Config) -> AdHoc {
             .manage(rule)
             .mount("/", routes![whoami])
             .attach(maintenance::job(retention))
-            .attach(AdHoc::try_on_ignite("Visit recorder", |rocket| async {
-                let Some(db) = Db::fetch(&rocket) else {
-                    return Err(rocket);
-                };
-                let pool = sqlx::PgPool::clone(db);
-                let identities = rocket.state::<VisitorIdentities>().expect("managed above");
-                if let Err(error) = identities.load(&pool).await.map(drop) {
-                    rocket::warn!("the visitor secret is not readable yet ({error}): retrying");
-                }
-                Ok(rocket.manage(VisitRecorder::start(pool)))
-            }))
+            .attach(AdHoc::try_on_ignite(
+                "Visit recorder",
+                |rocket| async move {
+                    let (Some(db), Some(metrics)) = (Db::fetch(&rocket), rocket.state::<Metrics>())
+                    else {
+                        return Err(rocket);
+                    };
+                    let pool = sqlx::PgPool::clone(db);
+                    let writer = match RecorderDatabase::connect_lazy(&database_url) {
+                        Ok(writer) => writer,
+                        Err(error) => {
+                            rocket::error!("the visit recorder's pool: {error}");
+                            return Err(rocket);
+                        }
+                    };
+                    let recorder = VisitRecorder::start(writer, RecorderMetrics::register(metrics));
+                    let identities = rocket.state::<VisitorIdentities>().expect("managed above");
+                    if let Err(error) = identities.load(&pool).await.map(drop) {
+                        rocket::warn!("the visitor secret is not readable yet ({error}): retrying");
+                    }
+                    Ok(rocket.manage(recorder))
+                },
+            ))
             .attach(AdHoc::on_liftoff("Visitor secret", |rocket| {
                 Box::pin(async move {
                     let (Some(identities), Some(db)) =

@@ -4,21 +4,37 @@
 //! waits for the commit of its own visit, so a page is only answered once its
 //! visit is durable. Under light load a batch is a single visit and nothing
 //! waits for company.
+//!
+//! A visit is recorded once or not at all, and its request learns which:
+//! it waits at most `RECORD_DEADLINE`; a batch commits only if its
+//! statement finished before the earliest deadline of its visits, and is
+//! rolled back otherwise. Only a batch whose COMMIT was already sent when a
+//! request gave up may count a visit whose request was answered 503
+//! (`visitors_visits_committed_unanswered_total` says how many did).
 
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
+    panic::AssertUnwindSafe,
+    str::FromStr,
     sync::Arc,
+    time::Duration,
 };
 
+use futures::{future::BoxFuture, FutureExt};
+use prometheus::{IntCounter, IntCounterVec};
 use rocket::tokio::{
     self,
     sync::{
         mpsc::{self, error::TryRecvError},
         oneshot,
     },
-    task::JoinSet,
+    task::{self, JoinSet},
+    time::Instant,
 };
-use sqlx::PgPool;
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool,
+};
 
 use crate::{
     counting::{
@@ -27,7 +43,7 @@ use crate::{
         visit::IncomingVisit,
         visitor_key::VisitorKey,
     },
-    infra::error::AppError,
+    infra::{error::AppError, metrics::Metrics},
 };
 
 /// Bounds one statement's size and how long it holds its row locks.
@@ -35,15 +51,42 @@ const MAX_BATCH: usize = 256;
 /// Visits waiting for a batch; past this, requests wait to be queued.
 const QUEUE_CAPACITY: usize = 4096;
 
+/// How long a request waits for its visit to be recorded before it is
+/// answered 503. The proxy in front must wait longer (nginx's
+/// `proxy_read_timeout`, checked by a test), or it would give up first and
+/// the client would not learn whether the visit counted.
+pub const RECORD_DEADLINE: Duration = Duration::from_secs(5);
+
 /// Why a visit was not recorded.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RecordError {
     /// A batch fails as a whole, so every visit in it shares the error.
     #[error("recording the visit failed: {0}")]
     Database(Arc<sqlx::Error>),
+    /// The database did not record it within `RECORD_DEADLINE`.
+    #[error("the database did not record the visit in time")]
+    DeadlinePassed,
+    /// The batch failed in the recorder itself (a panic, answers that do
+    /// not match its visits); nothing of it was committed.
+    #[error("recording the visit failed: {0}")]
+    Failed(&'static str),
     /// The server is shutting down.
     #[error("the visit recorder has stopped")]
     Stopped,
+}
+
+impl RecordError {
+    /// The label of `visitors_visits_failed_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Database(_) => "database",
+            Self::DeadlinePassed => "deadline",
+            Self::Failed(_) => "batch_failed",
+            Self::Stopped => "stopped",
+        }
+    }
+
+    pub const REASONS: [&'static str; 4] = ["database", "deadline", "batch_failed", "stopped"];
 }
 
 pub type RecordResult = Result<VisitCounts, RecordError>;
@@ -52,7 +95,56 @@ impl From<RecordError> for AppError {
     fn from(error: RecordError) -> Self {
         match error {
             RecordError::Database(error) => AppError::Database(error),
+            RecordError::DeadlinePassed => {
+                AppError::Unavailable("the database did not record the visit in time")
+            }
+            RecordError::Failed(_) => AppError::Unavailable("recording the visit failed"),
             RecordError::Stopped => AppError::Unavailable("the visit recorder has stopped"),
+        }
+    }
+}
+
+/// What the recorder reports to the metrics.
+#[derive(Clone)]
+pub struct RecorderMetrics {
+    /// Visits recorded and answered, by kind (`human`, `bot`).
+    pub recorded: IntCounterVec,
+    /// Human visitors seen for the first time.
+    pub new_visitors: IntCounter,
+    /// Visits answered with an error, by `RecordError::reason`.
+    pub failed: IntCounterVec,
+    /// Visits committed after their request stopped waiting.
+    pub committed_unanswered: IntCounter,
+}
+
+impl RecorderMetrics {
+    pub fn register(metrics: &Metrics) -> Self {
+        let recorded = metrics.counter_vec(
+            "visitors_visits_recorded_total",
+            "Visits recorded, by kind (human or bot)",
+            &["kind"],
+        );
+        let failed = metrics.counter_vec(
+            "visitors_visits_failed_total",
+            "Visits answered with an error (503) and not recorded, by reason: database, deadline \
+             (RECORD_DEADLINE passed), batch_failed, stopped",
+            &["reason"],
+        );
+        for reason in RecordError::REASONS {
+            failed.with_label_values(&[reason]);
+        }
+        Self {
+            recorded,
+            new_visitors: metrics.counter(
+                "visitors_new_unique_visitors_total",
+                "Human visitors seen for the first time",
+            ),
+            failed,
+            committed_unanswered: metrics.counter(
+                "visitors_visits_committed_unanswered_total",
+                "Visits committed after their request stopped waiting (its deadline passed while \
+                 the COMMIT was under way, or its client left): counted, though not answered 200",
+            ),
         }
     }
 }
@@ -60,29 +152,149 @@ impl From<RecordError> for AppError {
 struct Pending {
     visit: IncomingVisit,
     reply: oneshot::Sender<RecordResult>,
+    /// When its request stops waiting.
+    deadline: Instant,
 }
 
 pub struct VisitRecorder {
     queue: mpsc::Sender<Pending>,
+    metrics: RecorderMetrics,
+}
+
+/// Commits one batch of visits: the database, or in tests a writer that
+/// fails one batch on purpose. It must leave nothing behind when it errs.
+pub trait BatchWriter: Send + Sync + 'static {
+    fn write<'a>(
+        &'a self,
+        visits: &'a [NewVisit<'a>],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<Vec<VisitCounts>, RecordError>>;
+}
+
+/// The recorder's own connections: at most one per batch in flight (and
+/// one spare), never taken by a dashboard's reads. PostgreSQL gives up a
+/// lock wait or a statement that outlives the deadline itself, so that no
+/// connection stays stuck behind a stalled lock once its batch is gone.
+pub struct RecorderDatabase(PgPool);
+
+impl RecorderDatabase {
+    /// Connects lazily to `database_url`, which the configuration checked.
+    pub fn connect_lazy(database_url: &str) -> Result<Self, sqlx::Error> {
+        let limit = format!("{}ms", RECORD_DEADLINE.as_millis());
+        let options = PgConnectOptions::from_str(database_url)?.options([
+            ("lock_timeout", limit.as_str()),
+            ("statement_timeout", limit.as_str()),
+            ("idle_in_transaction_session_timeout", limit.as_str()),
+        ]);
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_IN_FLIGHT as u32 + 1)
+            .acquire_timeout(RECORD_DEADLINE)
+            .connect_lazy_with(options);
+        Ok(Self(pool))
+    }
+}
+
+impl BatchWriter for RecorderDatabase {
+    fn write<'a>(
+        &'a self,
+        visits: &'a [NewVisit<'a>],
+        deadline: Instant,
+    ) -> BoxFuture<'a, Result<Vec<VisitCounts>, RecordError>> {
+        let database = |error| RecordError::Database(Arc::new(error));
+        Box::pin(async move {
+            // Dropped at the deadline before its COMMIT, the transaction is
+            // rolled back: none of the batch counts.
+            let statement = async {
+                let mut transaction = self.0.begin().await?;
+                let counts = store::record_visits(&mut *transaction, visits).await?;
+                Ok((transaction, counts))
+            };
+            let (transaction, counts) = tokio::time::timeout_at(deadline, statement)
+                .await
+                .map_err(|_| RecordError::DeadlinePassed)?
+                .map_err(database)?;
+            let counts = match answers_for(counts, visits.len()) {
+                Ok(counts) => counts,
+                Err(error) => {
+                    transaction.rollback().await.map_err(database)?;
+                    return Err(error);
+                }
+            };
+            // Once sent, a COMMIT's outcome is waited for: it decides
+            // whether the visits count.
+            transaction.commit().await.map_err(database)?;
+            Ok(counts)
+        })
+    }
+}
+
+/// The batch's answers, one per visit in order; any other number is an
+/// error that fails the batch, not an answer silently dropped.
+fn answers_for(counts: Vec<VisitCounts>, visits: usize) -> Result<Vec<VisitCounts>, RecordError> {
+    if counts.len() == visits {
+        Ok(counts)
+    } else {
+        Err(RecordError::Failed(
+            "the batch's answers do not match its visits",
+        ))
+    }
 }
 
 impl VisitRecorder {
-    /// Starts the task that commits batches on `pool`; it ends with the
+    /// Starts the task that commits batches with `writer`; it ends with the
     /// recorder.
-    pub fn start(pool: PgPool) -> Self {
+    pub fn start(writer: impl BatchWriter, metrics: RecorderMetrics) -> Self {
         let (queue, incoming) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(commit_batches(pool, incoming));
-        Self { queue }
+        tokio::spawn(commit_batches(
+            Arc::new(writer),
+            incoming,
+            metrics.committed_unanswered.clone(),
+        ));
+        Self { queue, metrics }
     }
 
-    /// Records the visit and returns its counts once it is committed.
+    /// Records the visit and returns its counts once it is committed, or
+    /// an error within `RECORD_DEADLINE`.
     pub async fn record(&self, visit: IncomingVisit) -> RecordResult {
+        let is_bot = visit.client.is_bot();
+        let deadline = Instant::now() + RECORD_DEADLINE;
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Pending { visit, reply })
-            .await
-            .map_err(|_| RecordError::Stopped)?;
-        answer.await.map_err(|_| RecordError::Stopped)?
+        let recorded = tokio::time::timeout_at(deadline, async {
+            self.queue
+                .send(Pending {
+                    visit,
+                    reply,
+                    deadline,
+                })
+                .await
+                .map_err(|_| RecordError::Stopped)?;
+            // A batch that panicked drops its replies.
+            answer
+                .await
+                .unwrap_or(Err(RecordError::Failed("the batch was lost")))
+        })
+        .await
+        .unwrap_or(Err(RecordError::DeadlinePassed));
+        match &recorded {
+            Ok(counts) => {
+                let kind = if is_bot { "bot" } else { "human" };
+                self.metrics.recorded.with_label_values(&[kind]).inc();
+                if counts.is_new && !is_bot {
+                    self.metrics.new_visitors.inc();
+                }
+            }
+            Err(error) => self
+                .metrics
+                .failed
+                .with_label_values(&[error.reason()])
+                .inc(),
+        }
+        recorded
+    }
+
+    /// Whether visits can be recorded: the task that commits them runs.
+    pub fn is_running(&self) -> bool {
+        !self.queue.is_closed()
     }
 }
 
@@ -111,8 +323,12 @@ const EARLY_BATCH_FROM: usize = 32;
 /// A batch in flight holds its visitors (`InFlight`): their later visits
 /// wait for it to commit, since two concurrent statements of one visitor
 /// may commit in either order and the answers would not follow arrival
-/// order.
-async fn commit_batches(pool: PgPool, mut incoming: mpsc::Receiver<Pending>) {
+/// order. A visit whose request stopped waiting is dropped unrecorded.
+async fn commit_batches(
+    writer: Arc<dyn BatchWriter>,
+    mut incoming: mpsc::Receiver<Pending>,
+    unanswered: IntCounter,
+) {
     let mut waiting = VecDeque::new();
     let mut in_flight = InFlight::default();
     let mut open = true;
@@ -124,9 +340,10 @@ async fn commit_batches(pool: PgPool, mut incoming: mpsc::Receiver<Pending>) {
                 Err(TryRecvError::Disconnected) => open = false,
             }
         }
+        waiting.retain(|pending: &Pending| !pending.reply.is_closed());
         while in_flight.may_start(&waiting) {
             let batch = next_batch(&mut waiting, |pending| in_flight.is_free(pending));
-            in_flight.start(&pool, batch);
+            in_flight.start(&writer, batch, &unanswered);
         }
         // Nothing in flight means nothing waits either: `may_start` would
         // have started it.
@@ -151,10 +368,11 @@ fn visitor_of(pending: &Pending) -> SiteVisitor {
     (pending.visit.site, pending.visit.visitor)
 }
 
-/// The batches being committed, and the visitors they hold.
+/// The batches being committed, and the visitors each holds.
 #[derive(Default)]
 struct InFlight {
-    batches: JoinSet<Vec<SiteVisitor>>,
+    batches: JoinSet<()>,
+    held: HashMap<task::Id, Vec<SiteVisitor>>,
     visitors: HashSet<SiteVisitor>,
 }
 
@@ -178,31 +396,36 @@ impl InFlight {
         }
     }
 
-    fn start(&mut self, pool: &PgPool, batch: Vec<Pending>) {
+    fn start(
+        &mut self,
+        writer: &Arc<dyn BatchWriter>,
+        batch: Vec<Pending>,
+        unanswered: &IntCounter,
+    ) {
         let held: Vec<SiteVisitor> = batch
             .iter()
             .map(visitor_of)
             .filter(|visitor| self.visitors.insert(*visitor))
             .collect();
-        let pool = pool.clone();
-        self.batches.spawn(async move {
-            commit(&pool, batch).await;
-            held
-        });
+        let (writer, unanswered) = (Arc::clone(writer), unanswered.clone());
+        let task = self
+            .batches
+            .spawn(async move { commit(&*writer, batch, &unanswered).await });
+        self.held.insert(task.id(), held);
     }
 
-    /// Waits for a batch to be committed and frees its visitors.
+    /// Waits for a batch to end, committed or not, and frees its visitors.
     async fn finish_one(&mut self) {
-        match self.batches.join_next().await {
-            Some(Ok(held)) => {
-                for visitor in held {
-                    self.visitors.remove(&visitor);
-                }
-            }
-            // A batch that panicked stops the recorder, as it did when the
-            // recorder committed batches itself.
-            Some(Err(error)) => std::panic::resume_unwind(error.into_panic()),
-            None => {}
+        let id = match self.batches.join_next_with_id().await {
+            Some(Ok((id, ()))) => id,
+            // `commit` catches the batch's own panics; should anything else
+            // in its task panic, its replies are dropped (its requests get a
+            // 503) and the recorder goes on.
+            Some(Err(error)) => error.id(),
+            None => return,
+        };
+        for visitor in self.held.remove(&id).unwrap_or_default() {
+            self.visitors.remove(&visitor);
         }
     }
 }
@@ -225,20 +448,28 @@ fn next_batch(waiting: &mut VecDeque<Pending>, is_free: impl Fn(&Pending) -> boo
     batch
 }
 
-async fn commit(pool: &PgPool, batch: Vec<Pending>) {
+/// Writes the batch and answers each of its visits. A request that went
+/// away meanwhile (its deadline passed, or its client left) finds its visit
+/// recorded all the same once the COMMIT was sent: `unanswered` counts them.
+async fn commit(writer: &dyn BatchWriter, batch: Vec<Pending>, unanswered: &IntCounter) {
+    let Some(deadline) = batch.iter().map(|pending| pending.deadline).min() else {
+        return;
+    };
     let visits: Vec<NewVisit<'_>> = batch.iter().map(|p| p.visit.as_new_visit()).collect();
-    let result = store::record_visits(pool, &visits).await;
+    let result = AssertUnwindSafe(writer.write(&visits, deadline))
+        .catch_unwind()
+        .await
+        .unwrap_or(Err(RecordError::Failed("the batch panicked")));
     drop(visits);
-    // A request that went away meanwhile drops its receiver; its visit is
-    // recorded all the same.
     match result {
         Ok(counts) => {
             for (pending, counts) in batch.into_iter().zip(counts) {
-                let _ = pending.reply.send(Ok(counts));
+                if pending.reply.send(Ok(counts)).is_err() {
+                    unanswered.inc();
+                }
             }
         }
         Err(error) => {
-            let error = RecordError::Database(Arc::new(error));
             for pending in batch {
                 let _ = pending.reply.send(Err(error.clone()));
             }
@@ -248,9 +479,10 @@ async fn commit(pool: &PgPool, batch: Vec<Pending>) {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
-    use sqlx::{postgres::PgPoolOptions, Connection, PgConnection};
+    use prometheus::Opts;
+    use sqlx::{Connection, PgConnection};
 
     use super::*;
     use crate::{
@@ -258,9 +490,11 @@ mod tests {
         infra::database::MIGRATOR,
     };
 
-    fn pending_of(visitor: [u8; 32]) -> (Pending, oneshot::Receiver<RecordResult>) {
-        let (reply, answer) = oneshot::channel();
-        let visit = IncomingVisit {
+    /// Tests that hold row locks wait longer than a request would.
+    const PATIENT: Duration = Duration::from_secs(60);
+
+    fn visit_of(visitor: [u8; 32]) -> IncomingVisit {
+        IncomingVisit {
             site: SiteId::INSTANCE,
             visitor: VisitorKey::from_bytes(visitor),
             client: Arc::new(ClientInfo {
@@ -270,8 +504,17 @@ mod tests {
             }),
             path: "/".into(),
             referrer_host: None,
+        }
+    }
+
+    fn pending_of(visitor: [u8; 32]) -> (Pending, oneshot::Receiver<RecordResult>) {
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            visit: visit_of(visitor),
+            reply,
+            deadline: Instant::now() + PATIENT,
         };
-        (Pending { visit, reply }, answer)
+        (pending, answer)
     }
 
     fn pending(visitor: u8) -> Pending {
@@ -287,6 +530,15 @@ mod tests {
 
     fn queue(visitors: impl IntoIterator<Item = u8>) -> VecDeque<Pending> {
         visitors.into_iter().map(pending).collect()
+    }
+
+    fn metrics() -> RecorderMetrics {
+        RecorderMetrics {
+            recorded: IntCounterVec::new(Opts::new("recorded", "recorded"), &["kind"]).unwrap(),
+            new_visitors: IntCounter::new("new", "new").unwrap(),
+            failed: IntCounterVec::new(Opts::new("failed", "failed"), &["reason"]).unwrap(),
+            committed_unanswered: IntCounter::new("unanswered", "unanswered").unwrap(),
+        }
     }
 
     #[test]
@@ -333,26 +585,61 @@ mod tests {
         assert!(!in_flight.may_start(&queue(1..=enough)));
     }
 
-    /// A fresh database with the schema on the tests' server, and its name.
-    async fn fresh_database() -> (PgPool, String, String) {
-        let server = std::env::var("DATABASE_URL").expect(
-            "DATABASE_URL must point at a PostgreSQL server: run the tests with `make test`",
-        );
-        let name = format!("visitors_recorder_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&server).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        let mut url = url::Url::parse(&server).unwrap();
-        url.set_path(&name);
-        let pool = PgPoolOptions::new()
-            .max_connections(8)
-            .connect(url.as_str())
-            .await
-            .unwrap();
-        MIGRATOR.run(&pool).await.unwrap();
-        (pool, server, name)
+    /// A database with the schema on the tests' server; dropped by `drop`.
+    struct TestDatabase {
+        pool: PgPool,
+        url: String,
+        server: String,
+        name: String,
+    }
+
+    impl TestDatabase {
+        async fn create() -> Self {
+            let server = std::env::var("DATABASE_URL").expect(
+                "DATABASE_URL must point at a PostgreSQL server: run the tests with `make test`",
+            );
+            let name = format!("visitors_recorder_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(&server).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let mut url = url::Url::parse(&server).unwrap();
+            url.set_path(&name);
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .connect(url.as_str())
+                .await
+                .unwrap();
+            MIGRATOR.run(&pool).await.unwrap();
+            Self {
+                pool,
+                url: url.to_string(),
+                server,
+                name,
+            }
+        }
+
+        fn writer(&self) -> RecorderDatabase {
+            RecorderDatabase::connect_lazy(&self.url).unwrap()
+        }
+
+        async fn visits_of(&self, visitor: [u8; 32]) -> Option<i64> {
+            sqlx::query_scalar("SELECT visits FROM visitors WHERE visitor_key = $1")
+                .bind(&visitor[..])
+                .fetch_optional(&self.pool)
+                .await
+                .unwrap()
+        }
+
+        async fn drop(self) {
+            self.pool.close().await;
+            let mut admin = PgConnection::connect(&self.server).await.unwrap();
+            sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+        }
     }
 
     /// Visitor X's row is locked by the test, so the first batch, which
@@ -362,22 +649,16 @@ mod tests {
     /// counted before the earlier ones.
     #[rocket::async_test]
     async fn batches_in_flight_keep_a_visitors_visits_in_arrival_order() {
-        let (pool, server, name) = fresh_database().await;
+        let db = TestDatabase::create().await;
+        let pool = db.pool.clone();
         let (x, a) = ([0; 32], [1; 32]);
         let other = |i: usize| {
             let mut key = [0x80; 32];
             key[..8].copy_from_slice(&(i as u64 | 1 << 63).to_be_bytes());
             key
         };
-        let first = VisitRecorder::start(pool.clone());
-        assert_eq!(
-            first
-                .record(pending_of(x).0.visit)
-                .await
-                .unwrap()
-                .your_visits,
-            1
-        );
+        let first = VisitRecorder::start(db.writer(), metrics());
+        assert_eq!(first.record(visit_of(x)).await.unwrap().your_visits, 1);
         let mut lock = pool.begin().await.unwrap();
         sqlx::query("SELECT 1 FROM visitors WHERE visitor_key = $1 FOR UPDATE")
             .bind(&x[..])
@@ -398,7 +679,11 @@ mod tests {
         drop(queue);
         // The second batch needs enough of the others, and room to start.
         const { assert!(EARLY_BATCH_FROM <= MAX_BATCH / 2 && MAX_IN_FLIGHT >= 2) };
-        let recorder = tokio::spawn(commit_batches(pool.clone(), incoming));
+        let recorder = tokio::spawn(commit_batches(
+            Arc::new(db.writer()),
+            incoming,
+            metrics().committed_unanswered,
+        ));
 
         // The first batch takes X and the next MAX_BATCH - 1 visits, half of
         // them A's; this other visitor is in the second, which commits
@@ -408,7 +693,7 @@ mod tests {
             .position(|(key, _)| *key == other(MAX_BATCH / 2))
             .unwrap();
         let (_, answer) = answers.remove(second);
-        let counts = tokio::time::timeout(Duration::from_secs(60), answer)
+        let counts = tokio::time::timeout(PATIENT, answer)
             .await
             .expect("the second batch commits while the first waits")
             .unwrap()
@@ -437,12 +722,125 @@ mod tests {
             (events, unique),
             (2 + 2 * MAX_BATCH as i64, 2 + MAX_BATCH as i64)
         );
+        drop(first);
+        db.drop().await;
+    }
 
-        drop((first, pool));
-        let mut admin = PgConnection::connect(&server).await.unwrap();
-        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&mut admin)
+    /// The database's writer, but the first batch it is given panics.
+    struct PanicsOnce {
+        writer: RecorderDatabase,
+        panicked: AtomicBool,
+    }
+
+    impl BatchWriter for PanicsOnce {
+        fn write<'a>(
+            &'a self,
+            visits: &'a [NewVisit<'a>],
+            deadline: Instant,
+        ) -> BoxFuture<'a, Result<Vec<VisitCounts>, RecordError>> {
+            if !self.panicked.swap(true, Ordering::SeqCst) {
+                panic!("a failure injected into the first batch");
+            }
+            self.writer.write(visits, deadline)
+        }
+    }
+
+    #[rocket::async_test]
+    async fn a_batch_that_panics_fails_its_visits_and_the_recorder_goes_on() {
+        let db = TestDatabase::create().await;
+        let metrics = metrics();
+        let recorder = VisitRecorder::start(
+            PanicsOnce {
+                writer: db.writer(),
+                panicked: AtomicBool::new(false),
+            },
+            metrics.clone(),
+        );
+        let failed = recorder.record(visit_of([1; 32])).await.unwrap_err();
+        assert!(
+            matches!(failed, RecordError::Failed(_)),
+            "{failed:?}: a 503, not a recorder that stopped"
+        );
+        assert!(recorder.is_running(), "readiness stays true");
+        let counts = recorder.record(visit_of([2; 32])).await.unwrap();
+        assert_eq!((counts.your_visits, counts.total_visits), (1, 1));
+        assert_eq!(
+            db.visits_of([1; 32]).await,
+            None,
+            "nothing of it was stored"
+        );
+        assert_eq!(metrics.failed.with_label_values(&["batch_failed"]).get(), 1);
+        drop(recorder);
+        db.drop().await;
+    }
+
+    #[test]
+    fn answers_that_do_not_match_the_batch_fail_it() {
+        let counts = VisitCounts {
+            your_visits: 1,
+            is_new: true,
+            unique_visitors: 1,
+            total_visits: 1,
+        };
+        assert!(answers_for(vec![counts; 2], 2).is_ok());
+        for (answers, visits) in [(1, 2), (3, 2), (0, 1)] {
+            assert!(matches!(
+                answers_for(vec![counts; answers], visits),
+                Err(RecordError::Failed(_))
+            ));
+        }
+    }
+
+    /// A visit whose statement cannot finish by its deadline (its row is
+    /// locked) is answered `DeadlinePassed` in time and is not committed
+    /// once the lock goes.
+    #[rocket::async_test]
+    async fn a_visit_past_its_deadline_is_refused_and_not_recorded() {
+        let db = TestDatabase::create().await;
+        let x = [7; 32];
+        let recorder = VisitRecorder::start(db.writer(), metrics());
+        recorder.record(visit_of(x)).await.unwrap();
+        let mut lock = db.pool.begin().await.unwrap();
+        sqlx::query("SELECT 1 FROM visitors WHERE visitor_key = $1 FOR UPDATE")
+            .bind(&x[..])
+            .execute(&mut *lock)
             .await
             .unwrap();
+        let started = Instant::now();
+        let refused = recorder.record(visit_of(x)).await.unwrap_err();
+        assert!(
+            matches!(refused, RecordError::DeadlinePassed),
+            "{refused:?}"
+        );
+        assert!(started.elapsed() < RECORD_DEADLINE + Duration::from_secs(1));
+        lock.commit().await.unwrap();
+        // The next visit of X waits for the stalled statement's rollback.
+        assert_eq!(recorder.record(visit_of(x)).await.unwrap().your_visits, 2);
+        assert_eq!(db.visits_of(x).await, Some(2));
+        drop(recorder);
+        db.drop().await;
+    }
+
+    /// A visit whose request went away before its batch started is dropped.
+    #[rocket::async_test]
+    async fn a_visit_nobody_waits_for_is_not_recorded() {
+        let db = TestDatabase::create().await;
+        let (queue, incoming) = mpsc::channel(QUEUE_CAPACITY);
+        let (abandoned, answer) = pending_of([3; 32]);
+        drop(answer);
+        let (kept, answer) = pending_of([4; 32]);
+        queue.try_send(abandoned).unwrap_or_else(|_| panic!("room"));
+        queue.try_send(kept).unwrap_or_else(|_| panic!("room"));
+        drop(queue);
+        commit_batches(
+            Arc::new(db.writer()),
+            incoming,
+            metrics().committed_unanswered,
+        )
+        .await;
+        assert_eq!(answer.await.unwrap().unwrap().your_visits, 1);
+        assert_eq!(db.visits_of([3; 32]).await, None);
+        assert_eq!(db.visits_of([4; 32]).await, Some(1));
+        db.drop().await;
     }
 }

@@ -1,7 +1,7 @@
 //! The SQL of the write path: recording a batch of visits in one statement.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 use crate::counting::{site_id::SiteId, visitor_key::VisitorKey};
 
@@ -64,7 +64,7 @@ pub struct VisitCounts {
 /// one visitor (of one site) are applied in their order in `visits` and must share one
 /// `visited_at` (live visits all have `None`: the statement's time).
 pub async fn record_visits<'a>(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     visits: &[NewVisit<'a>],
 ) -> Result<Vec<VisitCounts>, sqlx::Error> {
     let Some(first) = visits.first() else {
@@ -92,6 +92,6 @@ pub async fn record_visits<'a>(
         &times[..] as &[Option<DateTime<Utc>>],
         &sites[..],
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }

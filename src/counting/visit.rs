@@ -37,11 +37,9 @@ impl ClientAddressRule {
     /// when the header does not parse; so does the forwarded rule.
     pub fn client_address(&self, request: &Request<'_>) -> Option<IpAddr> {
         if self.hops > 0 {
-            return request
-                .headers()
-                .get("X-Forwarded-For")
-                .last()
-                .and_then(|header| forwarded_client(header, self.hops))
+            // Several header lines are one comma-separated list (RFC 9110).
+            let lines: Vec<&str> = request.headers().get("X-Forwarded-For").collect();
+            return forwarded_client(&lines.join(","), self.hops)
                 .or_else(|| request.remote().map(|peer| peer.ip()));
         }
         request.client_ip()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use moka::sync::Cache;
-use rocket::{fairing::AdHoc, get, http::ContentType, routes, State};
+use rocket::{fairing::AdHoc, get, head, http::ContentType, routes, State};
 
 use crate::{
     counting::{
@@ -16,18 +16,15 @@ use crate::{
         visit::IncomingVisit,
     },
     infra::{
-        admin::Admin,
-        database::{database_now, Db},
+        database::{database_now, within_deadline, Db},
         error::AppError,
-        metrics::Metrics,
-        page::{CrossSiteImage, Layout, Page},
+        page::{CrossSiteImage, Layout, NoReferrer, Page},
     },
     sites::{
-        access::{Audience, ReadableSite},
+        access::{Audience, SiteAccess},
         store::{self as site_store, ListedSite},
-        NoReferrer, SiteDirectory,
     },
-    stats::{range::Granularity, Stats, StatsCache, StatsRange},
+    stats::{range::Granularity, Stats, StatsRange, StatsReader},
 };
 
 use self::chart::{BarChart, ChartLayout};
@@ -39,6 +36,7 @@ pub fn stage() -> AdHoc {
             "/",
             routes![
                 dashboard,
+                dashboard_head,
                 chart_svg,
                 site_dashboard,
                 site_chart_svg,
@@ -120,9 +118,14 @@ struct DashboardLinks {
 
 impl DashboardLinks {
     fn href(&self, base: &str, range: StatsRange) -> String {
+        format!("{}range={range}", self.query_prefix(base))
+    }
+
+    /// `base` with what every link keeps, ready for one more parameter.
+    fn query_prefix(&self, base: &str) -> String {
         match &self.token {
-            Some(token) => format!("{base}?range={range}&token={token}"),
-            None => format!("{base}?range={range}"),
+            Some(token) => format!("{base}?token={token}&"),
+            None => format!("{base}?"),
         }
     }
 }
@@ -191,23 +194,19 @@ pub struct DashboardTemplate<'a> {
 
 /// The range is checked before anything is recorded: a bad link is a 400
 /// page, not a visit.
-#[allow(clippy::too_many_arguments)]
 #[get("/?<range>")]
 async fn dashboard<'a>(
     range: Option<&str>,
     visit: IncomingVisit,
     recorder: &State<VisitRecorder>,
-    db: &Db,
-    cache: &State<StatsCache>,
+    stats: StatsReader<'_>,
     charts: &State<ChartCache>,
-    metrics: &State<Metrics>,
     layout: &'a State<Layout>,
 ) -> Result<Page<DashboardTemplate<'a>>, AppError> {
     let range = StatsRange::parse(range)?;
     let client = Arc::clone(&visit.client);
     let counts = recorder.record(visit).await?;
-    metrics.visit_recorded(client.is_bot(), counts.is_new);
-    let stats = cache.get(db, SiteId::INSTANCE, range).await?;
+    let stats = stats.get(SiteId::INSTANCE, range).await?;
     let drawn = charts.charts(SiteId::INSTANCE, &stats);
     let links = DashboardLinks {
         page: "/".into(),
@@ -223,6 +222,14 @@ async fn dashboard<'a>(
     }))
 }
 
+/// `HEAD /` (an uptime monitor, a link checker) is answered as `GET /`
+/// would be, without the page, and records nothing.
+#[head("/?<range>")]
+fn dashboard_head(range: Option<&str>) -> Result<(ContentType, ()), AppError> {
+    StatsRange::parse(range)?;
+    Ok((ContentType::HTML, ()))
+}
+
 /// A chart, usable as an `<img>` on other sites; always fresh.
 fn svg_image(svg: &str) -> CrossSiteImage<String> {
     CrossSiteImage::new(svg.to_owned(), ContentType::SVG, "no-cache")
@@ -232,12 +239,11 @@ fn svg_image(svg: &str) -> CrossSiteImage<String> {
 #[get("/chart.svg?<range>")]
 async fn chart_svg(
     range: Option<&str>,
-    db: &Db,
-    cache: &State<StatsCache>,
+    stats: StatsReader<'_>,
     charts: &State<ChartCache>,
 ) -> Result<CrossSiteImage<String>, AppError> {
     let range = StatsRange::parse(range)?;
-    let stats = cache.get(db, SiteId::INSTANCE, range).await?;
+    let stats = stats.get(SiteId::INSTANCE, range).await?;
     Ok(svg_image(&charts.charts(SiteId::INSTANCE, &stats).wide))
 }
 
@@ -252,33 +258,30 @@ pub struct SiteTemplate<'a> {
 
 /// A site's dashboard; reading it records nothing. A private site is a 404
 /// without its token (or the admin token), like a site that does not exist.
-#[allow(clippy::too_many_arguments)]
 #[get("/sites/<domain>?<range>&<token>")]
 async fn site_dashboard<'a>(
     domain: &str,
     range: Option<&str>,
     token: Option<&str>,
-    admin: Option<Admin>,
-    db: &Db,
-    directory: &State<SiteDirectory>,
-    cache: &State<StatsCache>,
+    access: SiteAccess<'_>,
+    stats: StatsReader<'_>,
     charts: &State<ChartCache>,
     layout: &'a State<Layout>,
 ) -> Result<NoReferrer<Page<SiteTemplate<'a>>>, AppError> {
-    let readable =
-        ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
+    let readable = access.open(domain, token, Audience::Dashboard).await?;
     let site = &readable.site;
     let name = site.name().to_owned();
     let page = format!("/sites/{name}");
-    let range = StatsRange::parse(range).map_err(|invalid| invalid.on_page(page.clone()))?;
-    let stats = cache.get(db, site.id, range).await?;
-    let drawn = charts.charts(site.id, &stats);
     let links = DashboardLinks {
         chart: format!("{page}/chart.svg"),
         json: format!("/api/sites/{name}/stats"),
         page,
         token: readable.token.clone(),
     };
+    let range = StatsRange::parse(range)
+        .map_err(|invalid| invalid.on_page(links.query_prefix(&links.page)))?;
+    let stats = stats.get(site.id, range).await?;
+    let drawn = charts.charts(site.id, &stats);
     Ok(NoReferrer::new(Page::ok(SiteTemplate {
         public: site.is_public(),
         domain: name,
@@ -287,22 +290,18 @@ async fn site_dashboard<'a>(
     })))
 }
 
-#[allow(clippy::too_many_arguments)]
 #[get("/sites/<domain>/chart.svg?<range>&<token>")]
 async fn site_chart_svg(
     domain: &str,
     range: Option<&str>,
     token: Option<&str>,
-    admin: Option<Admin>,
-    db: &Db,
-    directory: &State<SiteDirectory>,
-    cache: &State<StatsCache>,
+    access: SiteAccess<'_>,
+    stats: StatsReader<'_>,
     charts: &State<ChartCache>,
 ) -> Result<NoReferrer<CrossSiteImage<String>>, AppError> {
-    let readable =
-        ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
+    let readable = access.open(domain, token, Audience::Dashboard).await?;
     let range = StatsRange::parse(range)?;
-    let stats = cache.get(db, readable.site.id, range).await?;
+    let stats = stats.get(readable.site.id, range).await?;
     Ok(NoReferrer::new(svg_image(
         &charts.charts(readable.site.id, &stats).wide,
     )))
@@ -321,12 +320,12 @@ async fn site_list<'a>(
     db: &Db,
     layout: &'a State<Layout>,
 ) -> Result<Page<SitesTemplate<'a>>, AppError> {
-    let now = database_now(db).await?;
+    let now = within_deadline(database_now(&**db)).await?;
     let from = StatsRange::LastMonth
         .first_bucket(now)
         .unwrap_or_else(|| Granularity::Day.truncate(now));
     Ok(Page::ok(SitesTemplate {
-        sites: site_store::public_sites(db, from).await?,
+        sites: within_deadline(site_store::public_sites(db, from)).await?,
         layout: Some(layout),
     }))
 }

@@ -11,7 +11,7 @@ use rocket::{fairing::AdHoc, get, http::Status, post, routes, serde::json::Json,
 use serde_json::{json, Value};
 
 use crate::{
-    counting::visitor_key::VisitorIdentities,
+    counting::{recorder::VisitRecorder, visitor_key::VisitorIdentities},
     infra::{
         admin::Admin,
         config::Config,
@@ -32,6 +32,7 @@ pub fn stage(config: &Config) -> AdHoc {
     AdHoc::on_ignite("Health", move |rocket| async move {
         let rocket = rocket
             .manage(switch)
+            .manage(Readiness::default())
             .attach(HealthSwitch::watchdog())
             .mount("/", routes![healthz, readyz]);
         if admin {
@@ -57,31 +58,66 @@ fn healthz(switch: &State<HealthSwitch>) -> (Status, Json<Value>) {
     }
 }
 
+/// Why this replica is not ready, as `/readyz` says it.
+type NotReady = &'static str;
+
+/// The last readiness check, reused for `READINESS_REUSE`: probes from
+/// every load balancer and nginx's retries over the replicas then cost the
+/// database a few round trips a second, not a few per probe.
+struct Readiness {
+    last: moka::future::Cache<(), Result<(), NotReady>>,
+}
+
+/// How long one readiness answer is reused.
+const READINESS_REUSE: Duration = Duration::from_secs(1);
+
+impl Default for Readiness {
+    fn default() -> Self {
+        Self {
+            last: moka::future::Cache::builder()
+                .time_to_live(READINESS_REUSE)
+                .build(),
+        }
+    }
+}
+
 /// Ready means this replica can serve visits: the database answers in time,
-/// its schema is the one this binary expects, and the visitor secret is
-/// loaded (the probe loads it when a late migration made it readable).
+/// its schema is the one this binary expects, the visitor secret is loaded
+/// (the probe loads it when a late migration made it readable), and the
+/// visit recorder runs.
 #[get("/readyz")]
-async fn readyz(db: &Db, identities: &State<VisitorIdentities>) -> (Status, Json<Value>) {
-    let unavailable = |reason: &str| {
-        (
+async fn readyz(
+    readiness: &State<Readiness>,
+    db: &Db,
+    identities: &State<VisitorIdentities>,
+    recorder: &State<VisitRecorder>,
+) -> (Status, Json<Value>) {
+    let check = async {
+        if !recorder.is_running() {
+            return Err("the visit recorder has stopped");
+        }
+        let database = async {
+            if !database::migrations_applied(db).await? {
+                return Ok(false);
+            }
+            identities.load(db).await.map(|_| true)
+        };
+        match tokio::time::timeout(READINESS_TIMEOUT, database).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err("database migrations are not all applied"),
+            Ok(Err(error)) => {
+                rocket::warn!("readiness check failed: {error}");
+                Err("database error")
+            }
+            Err(_) => Err("database did not answer within 1 s"),
+        }
+    };
+    match readiness.last.get_with((), check).await {
+        Ok(()) => (Status::Ok, Json(json!({ "status": "ready" }))),
+        Err(reason) => (
             Status::ServiceUnavailable,
             Json(json!({ "status": "unavailable", "reason": reason })),
-        )
-    };
-    let check = async {
-        if !database::migrations_applied(db).await? {
-            return Ok(false);
-        }
-        identities.load(db).await.map(|_| true)
-    };
-    match tokio::time::timeout(READINESS_TIMEOUT, check).await {
-        Ok(Ok(true)) => (Status::Ok, Json(json!({ "status": "ready" }))),
-        Ok(Ok(false)) => unavailable("database migrations are not all applied"),
-        Ok(Err(error)) => {
-            rocket::warn!("readiness check failed: {error}");
-            unavailable("database error")
-        }
-        Err(_) => unavailable("database did not answer within 1 s"),
+        ),
     }
 }
 

@@ -41,7 +41,7 @@ impl<'r> FromRequest<'r> for Admin {
         let presented = request
             .headers()
             .get_one("Authorization")
-            .and_then(|value| value.strip_prefix("Bearer "))
+            .and_then(bearer_token)
             .unwrap_or("");
         // Constant time over digests of equal length, so the comparison
         // leaks neither how much matched nor how long the token is.
@@ -52,4 +52,13 @@ impl<'r> FromRequest<'r> for Admin {
             Outcome::Error((Status::Unauthorized, ()))
         }
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme's name
+/// is case-insensitive (RFC 9110, 11.1).
+fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start_matches(' '))
 }

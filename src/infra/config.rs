@@ -7,13 +7,14 @@
 //! `Rocket.toml` if there is one (or `ROCKET_CONFIG`), `ROCKET_*` variables,
 //! then the app's own plain variables (`DATABASE_URL`, `USER_NAME`, …).
 
-use std::{fmt, net::IpAddr, str::FromStr, time::Duration};
+use std::{fmt, net::IpAddr, str::FromStr, sync::Arc, time::Duration};
 
 use figment::{
     providers::{Env, Format, Serialized, Toml},
     value::{Dict, Value},
     Figment, Profile,
 };
+use secrecy::{ExposeSecret, SecretSlice};
 use sqlx::postgres::PgConnectOptions;
 
 use crate::infra::logging::LogFormat;
@@ -126,8 +127,10 @@ pub const DATABASE_URL: Setting = Setting::app("DATABASE_URL", None, Rule::Postg
     "(required)",
     "`postgres://user:password@host:port/database`",
 );
-pub const USER_NAME: Setting =
-    Setting::app("USER_NAME", Some("n/a"), Rule::Text).doc("", "name shown in the footer");
+pub const USER_NAME: Setting = Setting::app("USER_NAME", None, Rule::Text).doc(
+    "(unset)",
+    "who runs this instance, shown in the footer as \"Made by …\"; unset, the footer names nobody",
+);
 pub const USER_URL: Setting = Setting::app("USER_URL", Some("#"), Rule::LinkOrHash)
     .doc("", "link of that name; `http(s)://…` or `#`");
 pub const PUBLIC_URL: Setting =
@@ -266,7 +269,8 @@ pub const SETTINGS: &[Setting] = &[
 pub struct Config {
     figment: Figment,
     pub database_url: String,
-    pub user_name: String,
+    /// Who runs the instance, for the footer; `None` names nobody.
+    pub user_name: Option<String>,
     pub user_url: String,
     /// Where people reach this instance; links printed for them start here.
     pub public_url: String,
@@ -302,17 +306,18 @@ impl RetentionDays {
     }
 }
 
-/// A key or token; never printed.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
+/// A key or token: never printed (its `Debug` is redacted), wiped from
+/// memory when the last clone goes.
+#[derive(Clone)]
+pub struct Secret(Arc<SecretSlice<u8>>);
 
 impl Secret {
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
+        Self(Arc::new(SecretSlice::from(bytes)))
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -337,8 +342,11 @@ pub fn figment() -> Figment {
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(non_empty(
             Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global(),
+            |text| text.parse().expect("parsing a value is infallible"),
         ))
-        // Plain variables must be global, or a `[release]` table would beat them.
+        // Plain variables must be global, or a `[release]` table would beat
+        // them. They are kept as written: each rule checks the text, and a
+        // secret such as `"abc…"` or `[abc,…]` is not TOML to be parsed.
         .merge(non_empty(
             Env::raw()
                 .filter_map(|name| {
@@ -348,6 +356,7 @@ pub fn figment() -> Figment {
                         .map(|s| s.key().into())
                 })
                 .global(),
+            |text| Value::from(text.to_owned()),
         ))
         .select(Profile::from_env_or(
             "ROCKET_PROFILE",
@@ -355,15 +364,13 @@ pub fn figment() -> Figment {
         ))
 }
 
-/// The variables of `env` without the empty ones, which mean "unset".
-fn non_empty(env: Env) -> Serialized<Dict> {
+/// The variables of `env` without the empty ones, which mean "unset", each
+/// read into a value by `read`.
+fn non_empty(env: Env, read: fn(&str) -> Value) -> Serialized<Dict> {
     let mut values = Dict::new();
     for (key, value) in env.iter() {
         if !value.trim().is_empty() {
-            let value = value
-                .parse::<Value>()
-                .expect("parsing a value is infallible");
-            insert_dotted(&mut values, key.as_str(), value);
+            insert_dotted(&mut values, key.as_str(), read(&value));
         }
     }
     Serialized::globals(values)
@@ -413,7 +420,7 @@ impl Config {
         check(&INSTANCE_NAME, &instance_name)?;
         Ok(Self {
             database_url,
-            user_name: read.required(&USER_NAME)?,
+            user_name: read.optional(&USER_NAME)?,
             user_url: read.required(&USER_URL)?,
             public_url: read.required(&PUBLIC_URL)?,
             instance_name,
@@ -667,7 +674,7 @@ mod tests {
             panic!("the defaults are valid")
         };
         assert_eq!(config.database_url, URL);
-        assert_eq!(config.user_name, "n/a");
+        assert_eq!(config.user_name, None);
         assert_eq!(config.user_url, "#");
         assert!(config.migrate_on_start);
         assert_eq!(config.db_startup_timeout, Duration::from_secs(30));
@@ -709,7 +716,7 @@ mod tests {
         let Ok(config) = config else {
             panic!("all values are valid")
         };
-        assert_eq!(config.user_name, "Ada");
+        assert_eq!(config.user_name.as_deref(), Some("Ada"));
         assert_eq!(config.user_url, "https://example.org/ada");
         assert_eq!(config.instance_name, "replica-7");
         assert_eq!(
@@ -742,7 +749,7 @@ mod tests {
         ]) else {
             panic!("empty values take the defaults")
         };
-        assert_eq!(config.user_name, "n/a");
+        assert_eq!(config.user_name, None);
         assert!(config.migrate_on_start);
         assert_eq!(config.stats_cache_ttl, Duration::from_secs(1));
         assert!(config.admin_token.is_none());
@@ -792,6 +799,31 @@ mod tests {
         assert_eq!(forwarded_client(spoofed, 3), None);
         assert_eq!(forwarded_client(spoofed, 0), None);
         assert_eq!(forwarded_client("not-an-address", 1), None);
+    }
+
+    /// Secrets and texts arrive as written: quotes and brackets are part of
+    /// them, not TOML.
+    #[test]
+    fn secret_and_text_settings_are_read_as_written() {
+        let quoted = "\"quoted-admin-token\"";
+        let listed = "[abc,def,ghi,jkl,mno]";
+        let Ok(config) = config_with(&[
+            ("DATABASE_URL", URL),
+            ("ADMIN_TOKEN", quoted),
+            ("VISITOR_SECRET", listed),
+            ("USER_NAME", "'Ada' & [co]"),
+        ]) else {
+            panic!("these are valid values")
+        };
+        assert_eq!(
+            config.admin_token.as_ref().map(Secret::as_bytes),
+            Some(quoted.as_bytes())
+        );
+        assert_eq!(
+            config.visitor_secret.as_ref().map(Secret::as_bytes),
+            Some(listed.as_bytes())
+        );
+        assert_eq!(config.user_name.as_deref(), Some("'Ada' & [co]"));
     }
 
     #[test]

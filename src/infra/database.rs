@@ -2,13 +2,15 @@
 //! for PostgreSQL at start, and the database's clock. Features keep their own
 //! SQL; this is only what all of them share.
 
-use std::{collections::HashSet, str::FromStr, time::Duration};
+use std::{collections::HashSet, future::Future, str::FromStr, time::Duration};
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 use rocket::fairing::AdHoc;
 use rocket_db_pools::Database;
-use sqlx::{migrate::Migrator, postgres::PgConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::{
+    migrate::Migrator, postgres::PgConnectOptions, Connection, PgConnection, PgExecutor, PgPool,
+};
 
 /// The pool rocket_db_pools builds from `databases.visitors` (`DATABASE_URL`).
 #[derive(Database)]
@@ -67,9 +69,33 @@ pub async fn migrations_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
     Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
 }
 
+/// How long a request waits for one read from the database before it gives
+/// up and answers 503. With `RECORD_DEADLINE` it stays under the proxy's
+/// read timeout (a test checks nginx's), so the proxy never gives up first.
+pub const READ_DEADLINE: Duration = Duration::from_secs(5);
+
+/// `read`, or a timed-out I/O error once `READ_DEADLINE` has passed: a
+/// database that stops answering (a frozen server, a lost network) would
+/// otherwise keep the request waiting for ever.
+pub async fn within_deadline<T>(
+    read: impl Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    tokio::time::timeout(READ_DEADLINE, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the database did not answer within {} s",
+                    READ_DEADLINE.as_secs()
+                ),
+            )))
+        })
+}
+
 /// The database's clock: every bucket is cut by it, so reads use it too.
-pub async fn database_now(pool: &PgPool) -> Result<DateTime<Utc>, sqlx::Error> {
-    sqlx::query_scalar("SELECT now()").fetch_one(pool).await
+pub async fn database_now(db: impl PgExecutor<'_>) -> Result<DateTime<Utc>, sqlx::Error> {
+    sqlx::query_scalar("SELECT now()").fetch_one(db).await
 }
 
 /// The pool, then migrations (unless turned off); runs before the server

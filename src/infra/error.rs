@@ -24,8 +24,9 @@ use crate::infra::{
 pub struct InvalidChoice {
     pub parameter: &'static str,
     pub value: String,
-    /// The page the choices link to.
-    pub link_base: String,
+    /// Each choice links to this followed by `parameter=value`: the page and
+    /// what its links keep (`/sites/x?token=…&`, or `/?`).
+    pub link_prefix: String,
     /// (value, label) of each valid choice.
     pub choices: Vec<(&'static str, &'static str)>,
 }
@@ -37,7 +38,8 @@ pub enum AppError {
     /// waiting for it.
     #[error("database unavailable: {0}")]
     Database(Arc<sqlx::Error>),
-    /// The server cannot serve yet or any more (still starting, shutting down).
+    /// The server cannot serve this right now; the text names the cause
+    /// ("the visit recorder has stopped") and is shown on the 503 page.
     #[error("{0}")]
     Unavailable(&'static str),
     #[error("unknown {} {:?}", .0.parameter, .0.value)]
@@ -51,6 +53,9 @@ pub enum AppError {
     /// A thing that exists already cannot be created again.
     #[error("{0}")]
     Conflict(String),
+    /// The body is not of the type the route reads; the text says which.
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
 }
 
 impl From<sqlx::Error> for AppError {
@@ -71,9 +76,10 @@ impl From<InvalidChoice> for AppError {
     }
 }
 
-/// API callers get JSON errors, everyone else an HTML page.
+/// API and admin callers get JSON errors, everyone else an HTML page.
 fn wants_json(request: &Request<'_>) -> bool {
-    request.uri().path().starts_with("/api/")
+    let path = request.uri().path();
+    path.starts_with("/api/") || path.starts_with("/admin/")
 }
 
 impl<'r> Responder<'r, 'static> for AppError {
@@ -97,24 +103,24 @@ impl AppError {
                 {
                     metrics.database_error();
                 }
-                let mut response = if wants_json(request) {
-                    let body = json!({ "error": "the database is unavailable, retry shortly" });
-                    (Status::ServiceUnavailable, Json(body)).respond_to(request)?
-                } else {
-                    error_page(Status::ServiceUnavailable, request).respond_to(request)?
+                let cause = match &self {
+                    Self::Unavailable(cause) => cause,
+                    _ => "the database cannot be reached",
                 };
+                let mut response = explained(
+                    Status::ServiceUnavailable,
+                    format!("{}. Please try again in a few seconds.", capitalised(cause)),
+                    request,
+                )?;
                 response.set_header(Header::new("Retry-After", "5"));
                 Ok(response)
             }
             Self::BadRequest(message) => explained(Status::BadRequest, message, request),
             Self::Conflict(message) => explained(Status::Conflict, message, request),
-            Self::NotFound => {
-                if wants_json(request) {
-                    let body = json!({ "error": "not found" });
-                    return (Status::NotFound, Json(body)).respond_to(request);
-                }
-                error_page(Status::NotFound, request).respond_to(request)
+            Self::UnsupportedMediaType(message) => {
+                explained(Status::UnsupportedMediaType, message.into(), request)
             }
+            Self::NotFound => caught(Status::NotFound, request),
             Self::InvalidChoice(invalid) => {
                 let valid: Vec<&str> = invalid.choices.iter().map(|(value, _)| *value).collect();
                 if wants_json(request) {
@@ -137,7 +143,7 @@ impl AppError {
                     .choices
                     .iter()
                     .map(|(value, label)| Choice {
-                        href: format!("{}?{}={value}", invalid.link_base, invalid.parameter),
+                        href: format!("{}{}={value}", invalid.link_prefix, invalid.parameter),
                         value,
                         label,
                     })
@@ -148,6 +154,14 @@ impl AppError {
     }
 }
 
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// A refusal with its reason, as JSON or as a page.
 fn explained(status: Status, message: String, request: &Request<'_>) -> response::Result<'static> {
     if wants_json(request) {
@@ -156,6 +170,21 @@ fn explained(status: Status, message: String, request: &Request<'_>) -> response
     let mut page = error_page(status, request);
     page.template_mut().message = message.into();
     page.respond_to(request)
+}
+
+/// An error with no more to say than its status: the status's own page,
+/// or `{"error": …}` for the API. A 401 names the scheme it wants.
+fn caught(status: Status, request: &Request<'_>) -> response::Result<'static> {
+    let mut response = if wants_json(request) {
+        let reason = status.reason_lossy().to_ascii_lowercase();
+        (status, Json(json!({ "error": reason }))).respond_to(request)?
+    } else {
+        error_page(status, request).respond_to(request)?
+    };
+    if status == Status::Unauthorized {
+        response.set_header(Header::new("WWW-Authenticate", "Bearer"));
+    }
+    Ok(response)
 }
 
 /// A link the error page offers instead.
@@ -179,13 +208,21 @@ fn error_page<'a>(status: Status, request: &'a Request<'_>) -> Page<ErrorTemplat
     let (title, message) = match status.code {
         404 => ("Page not found", "There is nothing at this address."),
         400 | 422 => ("Bad request", "The request could not be understood."),
+        401 => ("Unauthorized", "This needs the admin token."),
+        415 => (
+            "Unsupported media type",
+            "The request's body is not of a type this address reads.",
+        ),
         503 => (
             "Temporarily unavailable",
-            "The visitor counter cannot reach its database right now. Please try again in a few seconds.",
+            "The visitor counter cannot answer right now. Please try again in a few seconds.",
         ),
         409 => ("Conflict", "This exists already."),
         code if code < 500 => ("Request refused", "The request could not be served."),
-        _ => ("Something went wrong", "The server could not answer this request."),
+        _ => (
+            "Something went wrong",
+            "The server could not answer this request.",
+        ),
     };
     Page::with_status(
         status,
@@ -199,9 +236,19 @@ fn error_page<'a>(status: Status, request: &'a Request<'_>) -> Page<ErrorTemplat
     )
 }
 
+/// What Rocket could not route or a guard refused (a 404, a 401 of the
+/// admin token, a 422 of a malformed body): the same answers as `AppError`.
+struct Caught(Status);
+
+impl<'r> Responder<'r, 'static> for Caught {
+    fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
+        caught(self.0, request)
+    }
+}
+
 #[catch(default)]
-fn any_error<'r>(status: Status, request: &'r Request<'_>) -> Page<ErrorTemplate<'r>> {
-    error_page(status, request)
+fn any_error(status: Status, _: &Request<'_>) -> Caught {
+    Caught(status)
 }
 
 pub fn catchers() -> Vec<Catcher> {

@@ -35,8 +35,6 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     request_seconds: HistogramVec,
-    visits: IntCounterVec,
-    new_visitors: IntCounter,
     hits_dropped: IntCounterVec,
     database_errors: IntCounter,
     pool_connections: IntGauge,
@@ -64,19 +62,6 @@ impl Metrics {
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
             ]),
             &["route", "method", "status"],
-            registry
-        )
-        .expect("valid metric");
-        let visits = register_int_counter_vec_with_registry!(
-            "visitors_visits_recorded_total",
-            "Visits recorded, by kind (human or bot)",
-            &["kind"],
-            registry
-        )
-        .expect("valid metric");
-        let new_visitors = register_int_counter_with_registry!(
-            "visitors_new_unique_visitors_total",
-            "Human visitors seen for the first time",
             registry
         )
         .expect("valid metric");
@@ -123,8 +108,6 @@ impl Metrics {
             registry,
             requests,
             request_seconds,
-            visits,
-            new_visitors,
             hits_dropped,
             database_errors,
             pool_connections,
@@ -132,13 +115,16 @@ impl Metrics {
         }
     }
 
-    pub fn visit_recorded(&self, is_bot: bool, first_visit: bool) {
-        self.visits
-            .with_label_values(&[if is_bot { "bot" } else { "human" }])
-            .inc();
-        if first_visit && !is_bot {
-            self.new_visitors.inc();
-        }
+    /// A counter of a feature's own, in this registry. Names are constant,
+    /// so a clash is a programming error.
+    pub fn counter(&self, name: &str, help: &str) -> IntCounter {
+        register_int_counter_with_registry!(name, help, self.registry).expect("valid metric")
+    }
+
+    /// The same with labels, whose values must come from a fixed set.
+    pub fn counter_vec(&self, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+        register_int_counter_vec_with_registry!(name, help, labels, self.registry)
+            .expect("valid metric")
     }
 
     /// Exports every reason a hit can be dropped for from the start, at 0,

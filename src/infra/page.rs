@@ -14,7 +14,8 @@ use crate::infra::{build_info::BuildInfo, config::Config};
 /// answered, and which version it runs.
 #[derive(Debug, Clone)]
 pub struct Layout {
-    pub user_name: String,
+    /// Who runs the instance; the footer names nobody without it.
+    pub user_name: Option<String>,
     pub user_url: String,
     pub instance_name: String,
     pub version: String,
@@ -82,6 +83,23 @@ impl<T> CrossSiteImage<T> {
             content_type,
             cache_control: Header::new("Cache-Control", cache_control),
             resource_policy: Header::new("Cross-Origin-Resource-Policy", "cross-origin"),
+        }
+    }
+}
+
+/// A response that must not pass its address (which may hold a private
+/// site's share token) on to anywhere it links or loads.
+#[derive(rocket::Responder)]
+pub struct NoReferrer<T> {
+    pub body: T,
+    pub referrer_policy: Header<'static>,
+}
+
+impl<T> NoReferrer<T> {
+    pub fn new(body: T) -> Self {
+        Self {
+            body,
+            referrer_policy: Header::new("Referrer-Policy", "no-referrer"),
         }
     }
 }

@@ -5,10 +5,16 @@
 
 use std::sync::Arc;
 
+use rocket::{
+    http::Status,
+    request::{FromRequest, Outcome},
+    Request,
+};
+use rocket_db_pools::Database;
 use sqlx::PgPool;
 
 use crate::{
-    infra::{admin::Admin, error::AppError},
+    infra::{admin::Admin, database::Db, error::AppError},
     sites::{directory::SiteDirectory, domain::Domain, model::Site},
 };
 
@@ -30,23 +36,61 @@ pub struct ReadableSite {
     pub sees_dashboard: bool,
 }
 
-impl ReadableSite {
+/// A request's way to the sites it may read: where they are looked up, and
+/// whether it carries the admin token.
+pub struct SiteAccess<'r> {
+    directory: &'r SiteDirectory,
+    pool: &'r PgPool,
+    admin: bool,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for SiteAccess<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let rocket = request.rocket();
+        let (Some(db), Some(directory)) = (Db::fetch(rocket), rocket.state::<SiteDirectory>())
+        else {
+            // A stage is missing: a mistake in assembling the server.
+            return Outcome::Error((Status::InternalServerError, ()));
+        };
+        let admin = request.guard::<Admin>().await.is_success();
+        Outcome::Success(Self {
+            directory,
+            pool: db,
+            admin,
+        })
+    }
+}
+
+impl SiteAccess<'_> {
     /// The site named `domain`, if this caller may read it.
     pub async fn open(
-        directory: &SiteDirectory,
-        pool: &PgPool,
+        &self,
         domain: &str,
         token: Option<&str>,
-        admin: Option<Admin>,
         audience: Audience,
-    ) -> Result<Self, AppError> {
+    ) -> Result<ReadableSite, AppError> {
         let domain = Domain::parse(domain).map_err(|_| AppError::NotFound)?;
-        let site = directory
-            .find(pool, &domain)
+        let site = self
+            .directory
+            .find(self.pool, &domain)
             .await?
             .ok_or(AppError::NotFound)?;
+        ReadableSite::new(site, token, self.admin, audience)
+    }
+}
+
+impl ReadableSite {
+    fn new(
+        site: Arc<Site>,
+        token: Option<&str>,
+        admin: bool,
+        audience: Audience,
+    ) -> Result<Self, AppError> {
         let by_token = token.is_some_and(|token| site.share_token.matches(token));
-        let sees_dashboard = admin.is_some() || (site.active && (site.is_public() || by_token));
+        let sees_dashboard = admin || (site.active && (site.is_public() || by_token));
         let shown_anyway = audience == Audience::Badge && site.active && site.badge;
         if !(sees_dashboard || shown_anyway) {
             return Err(AppError::NotFound);

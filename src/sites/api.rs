@@ -6,25 +6,25 @@ use std::sync::Arc;
 
 use rocket::{
     delete, get,
-    http::{Header, Status},
+    http::Status,
     post,
     response::status::Created,
     routes,
     serde::json::{self, Json},
-    Responder, Route, State,
+    Route, State,
 };
 
 use crate::{
-    infra::{admin::Admin, database::Db, error::AppError},
+    infra::{admin::Admin, database::Db, error::AppError, page::NoReferrer},
     sites::{
-        access::{Audience, ReadableSite},
+        access::{Audience, SiteAccess},
         directory::SiteDirectory,
         domain::Domain,
         links::SiteLinks,
         manage::{SiteRequest, SiteSummary},
         store,
     },
-    stats::{Stats, StatsCache, StatsRange},
+    stats::{Stats, StatsRange, StatsReader},
 };
 
 #[get("/api/sites")]
@@ -58,6 +58,13 @@ async fn add(
     Ok(Created::new(location).body(Json(summary)))
 }
 
+/// A site sent as anything but JSON (a form, say): the route above did not
+/// match its content type.
+#[post("/api/sites", rank = 2)]
+fn add_not_json(_admin: Admin) -> AppError {
+    AppError::UnsupportedMediaType("a site is sent as application/json")
+}
+
 #[delete("/api/sites/<domain>?<purge>")]
 async fn remove(
     _admin: Admin,
@@ -74,41 +81,20 @@ async fn remove(
     Ok(Status::NoContent)
 }
 
-/// A response that must not pass its address (which may hold the share
-/// token) on to anywhere it links or loads.
-#[derive(Responder)]
-pub struct NoReferrer<T> {
-    pub body: T,
-    pub referrer_policy: Header<'static>,
-}
-
-impl<T> NoReferrer<T> {
-    pub fn new(body: T) -> Self {
-        Self {
-            body,
-            referrer_policy: Header::new("Referrer-Policy", "no-referrer"),
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
 #[get("/api/sites/<domain>/stats?<range>&<token>")]
 async fn stats(
     domain: &str,
     range: Option<&str>,
     token: Option<&str>,
-    admin: Option<Admin>,
-    db: &Db,
-    directory: &State<SiteDirectory>,
-    cache: &State<StatsCache>,
+    access: SiteAccess<'_>,
+    stats: StatsReader<'_>,
 ) -> Result<NoReferrer<Json<Arc<Stats>>>, AppError> {
-    let readable =
-        ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
+    let readable = access.open(domain, token, Audience::Dashboard).await?;
     let range = StatsRange::parse(range)?;
-    let stats = cache.get(db, readable.site.id, range).await?;
+    let stats = stats.get(readable.site.id, range).await?;
     Ok(NoReferrer::new(Json(stats)))
 }
 
 pub fn routes() -> Vec<Route> {
-    routes![list, add, remove, stats]
+    routes![list, add, add_not_json, remove, stats]
 }

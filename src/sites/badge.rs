@@ -4,22 +4,20 @@
 
 use askama::Template;
 use num_format::{Locale, ToFormattedString};
-use rocket::{get, http::ContentType, FromForm, State};
+use rocket::{get, head, http::ContentType, FromForm};
 
 use crate::{
     counting::visit::RequestVisitor,
     infra::{
-        admin::Admin,
-        database::{database_now, Db},
+        database::{database_now, within_deadline},
         error::AppError,
         page::CrossSiteImage,
     },
     sites::{
-        access::{Audience, ReadableSite},
-        directory::SiteDirectory,
-        hit::{canonical_page, HitCounter, HitRequest, HitSource},
+        access::{Audience, SiteAccess},
+        hit::{canonical_page, Dropped, HitCounter, HitRequest, HitSource},
     },
-    stats::{store, StatsCache, StatsRange},
+    stats::{store, StatsRange, StatsReader},
 };
 
 const MAX_LABEL_CHARS: usize = 32;
@@ -182,23 +180,56 @@ fn text_width(text: &str) -> u32 {
     tenths.div_ceil(10).max(1)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A badge; with `count=1` it counts the hit too, and answers 503 when the
+/// hit could not be recorded right now (its number would not include it).
 #[get("/badge/<file>?<query..>")]
 pub async fn badge(
     file: &str,
     query: BadgeQuery<'_>,
-    admin: Option<Admin>,
+    access: SiteAccess<'_>,
+    stats: StatsReader<'_>,
     source: HitSource,
     visitor: Option<RequestVisitor<'_>>,
     counter: HitCounter<'_>,
-    db: &Db,
-    directory: &State<SiteDirectory>,
-    stats: &State<StatsCache>,
+) -> Result<CrossSiteImage<String>, AppError> {
+    let hit = Hit {
+        source,
+        visitor,
+        counter,
+    };
+    draw(file, &query, &access, &stats, Some(hit)).await
+}
+
+/// `HEAD` of a badge (a README renderer's proxy checking it) counts nothing,
+/// whatever its `count` says.
+#[head("/badge/<file>?<query..>")]
+pub async fn badge_head(
+    file: &str,
+    query: BadgeQuery<'_>,
+    access: SiteAccess<'_>,
+    stats: StatsReader<'_>,
+) -> Result<CrossSiteImage<String>, AppError> {
+    draw(file, &query, &access, &stats, None).await
+}
+
+/// What counting a badge's hit needs.
+struct Hit<'r> {
+    source: HitSource,
+    visitor: Option<RequestVisitor<'r>>,
+    counter: HitCounter<'r>,
+}
+
+/// The badge, counting `hit` first when one is given and `count=1` asks.
+async fn draw(
+    file: &str,
+    query: &BadgeQuery<'_>,
+    access: &SiteAccess<'_>,
+    stats: &StatsReader<'_>,
+    hit: Option<Hit<'_>>,
 ) -> Result<CrossSiteImage<String>, AppError> {
     let domain = file.strip_suffix(".svg").ok_or(AppError::NotFound)?;
-    let readable =
-        ReadableSite::open(directory, db, domain, query.token, admin, Audience::Badge).await?;
-    let request = BadgeRequest::parse(&query)?;
+    let readable = access.open(domain, query.token, Audience::Badge).await?;
+    let request = BadgeRequest::parse(query)?;
     let site = &readable.site;
 
     // A private site's badge shown to everyone tells its own totals, not
@@ -207,15 +238,22 @@ pub async fn badge(
         return Err(AppError::NotFound);
     }
 
-    let counted = if request.count {
-        let hit = HitRequest {
-            domain,
-            path: query.p,
-            signature: query.s,
-        };
-        counter.count(&hit, &source, visitor).await.ok()
-    } else {
-        None
+    let counted = match hit.filter(|_| request.count) {
+        Some(hit) => {
+            let request = HitRequest {
+                domain,
+                path: query.p,
+                signature: query.s,
+            };
+            match hit.counter.count(&request, &hit.source, hit.visitor).await {
+                Ok(counts) => Some(counts),
+                Err(Dropped::Unavailable) => {
+                    return Err(AppError::Unavailable("the hit could not be recorded"))
+                }
+                Err(_) => None,
+            }
+        }
+        None => None,
     };
 
     let metric = request.metric;
@@ -225,16 +263,25 @@ pub async fn badge(
             metric.of(counts.unique_visitors, counts.total_visits)
         }
         (None, _) => {
-            let stats = stats.get(db, site.id, request.range).await?;
+            let stats = stats.get(site.id, request.range).await?;
             metric.of(stats.unique_visitors, stats.visits)
         }
         (Some(path), _) => {
             let path = canonical_page(path)
                 .ok_or_else(|| AppError::BadRequest("p must be a path, like /about".into()))?;
-            let now = database_now(db).await?;
-            let first = request.range.first_bucket(now);
-            let counts =
-                store::page_counts(db, site.id, request.range.granularity(), first, &path).await?;
+            let counts = within_deadline(async {
+                let now = database_now(stats.pool()).await?;
+                let first = request.range.first_bucket(now);
+                store::page_counts(
+                    stats.pool(),
+                    site.id,
+                    request.range.granularity(),
+                    first,
+                    &path,
+                )
+                .await
+            })
+            .await?;
             metric.of(counts.unique_visitors, counts.visits)
         }
     };

@@ -9,7 +9,10 @@ use std::{sync::Arc, time::Duration};
 use moka::future::Cache;
 use sqlx::PgPool;
 
-use crate::sites::{domain::Domain, model::Site, store};
+use crate::{
+    infra::database::within_deadline,
+    sites::{domain::Domain, model::Site, store},
+};
 
 const FRESH_FOR: Duration = Duration::from_secs(5);
 /// Unknown domains are remembered too (as `None`), so that hits for sites
@@ -40,7 +43,7 @@ impl SiteDirectory {
     ) -> Result<Option<Arc<Site>>, Arc<sqlx::Error>> {
         self.sites
             .try_get_with_by_ref(domain, async {
-                store::find(pool, domain)
+                within_deadline(store::find(pool, domain))
                     .await
                     .map(|site| site.map(Arc::new))
             })

@@ -220,17 +220,13 @@ impl HitCounter<'_> {
             self.identities.hasher().map(PathSigner::new)
         })?;
         let visitor = visitor.ok_or(Dropped::Unavailable)?;
-        let is_bot = visitor.client.is_bot();
         // No referrer: a hit's Referer is the site's own page, and where the
         // visitor came from before is not known without JavaScript (which
         // is why a site's dashboard has no Referrers table).
-        let counts = self
-            .recorder
+        self.recorder
             .record(visitor.visit(site.id, &path, None))
             .await
-            .map_err(|_| Dropped::Unavailable)?;
-        self.metrics.visit_recorded(is_bot, counts.is_new);
-        Ok(counts)
+            .map_err(|_| Dropped::Unavailable)
     }
 }
 

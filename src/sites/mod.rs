@@ -24,7 +24,7 @@ use crate::infra::{config::Config, metrics::Metrics};
 
 use self::hit::Dropped;
 
-pub use self::{api::NoReferrer, directory::SiteDirectory, links::SiteLinks};
+pub use self::{directory::SiteDirectory, links::SiteLinks};
 
 /// The site directory, the links, the pixel, the badge and `/api/sites`.
 pub fn stage(config: &Config) -> AdHoc {
@@ -38,7 +38,15 @@ pub fn stage(config: &Config) -> AdHoc {
         rocket
             .manage(SiteDirectory::default())
             .manage(links)
-            .mount("/", routes![pixel::pixel, badge::badge])
+            .mount(
+                "/",
+                routes![
+                    pixel::pixel,
+                    pixel::pixel_head,
+                    badge::badge,
+                    badge::badge_head
+                ],
+            )
             .mount("/", api::routes())
     })
 }

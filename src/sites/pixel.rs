@@ -1,20 +1,30 @@
 //! `GET /pixel/DOMAIN.gif?p=/path`: the one-line, JavaScript-free way to
 //! count a page. It answers the same transparent GIF whatever happens, so a
-//! page never shows a broken image; whether the hit counted is the
+//! page never shows a broken image; why a hit did not count is the
 //! metrics' business, not the page's.
 
-use rocket::get;
+use rocket::{
+    get, head,
+    http::{ContentType, Status},
+};
 
 use crate::{
     counting::visit::RequestVisitor,
     infra::page::CrossSiteImage,
-    sites::hit::{HitCounter, HitRequest, HitSource},
+    sites::hit::{Dropped, HitCounter, HitRequest, HitSource},
 };
 
 /// A 1×1 transparent GIF (43 bytes).
 const TRANSPARENT_GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff\
 !\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
 
+fn transparent_gif() -> CrossSiteImage<&'static [u8]> {
+    CrossSiteImage::new(TRANSPARENT_GIF, ContentType::GIF, "no-store")
+}
+
+/// The image whatever happens; a 503 (with the image all the same) when the
+/// hit could not be recorded right now, so that the answer never says a
+/// hit counted that did not.
 #[get("/pixel/<file>?<p>&<s>")]
 pub async fn pixel(
     file: &str,
@@ -23,18 +33,22 @@ pub async fn pixel(
     source: HitSource,
     visitor: Option<RequestVisitor<'_>>,
     counter: HitCounter<'_>,
-) -> Option<CrossSiteImage<&'static [u8]>> {
+) -> Option<(Status, CrossSiteImage<&'static [u8]>)> {
     let domain = file.strip_suffix(".gif")?;
     let hit = HitRequest {
         domain,
         path: p,
         signature: s,
     };
-    // Counted or not, the page gets its image.
-    let _ = counter.count(&hit, &source, visitor).await;
-    Some(CrossSiteImage::new(
-        TRANSPARENT_GIF,
-        rocket::http::ContentType::GIF,
-        "no-store",
-    ))
+    let status = match counter.count(&hit, &source, visitor).await {
+        Err(Dropped::Unavailable) => Status::ServiceUnavailable,
+        Ok(_) | Err(_) => Status::Ok,
+    };
+    Some((status, transparent_gif()))
+}
+
+/// `HEAD` of a pixel (a link checker, a proxy probing it) counts nothing.
+#[head("/pixel/<file>")]
+pub fn pixel_head(file: &str) -> Option<CrossSiteImage<&'static [u8]>> {
+    file.strip_suffix(".gif").map(|_| transparent_gif())
 }

@@ -3,22 +3,18 @@
 
 use std::sync::Arc;
 
-use rocket::{get, routes, serde::json::Json, Route, State};
+use rocket::{get, routes, serde::json::Json, Route};
 
 use crate::{
     counting::site_id::SiteId,
-    infra::{database::Db, error::AppError},
-    stats::{Stats, StatsCache, StatsRange},
+    infra::error::AppError,
+    stats::{Stats, StatsRange, StatsReader},
 };
 
 #[get("/api/stats?<range>")]
-async fn stats(
-    range: Option<&str>,
-    db: &Db,
-    cache: &State<StatsCache>,
-) -> Result<Json<Arc<Stats>>, AppError> {
+async fn stats(range: Option<&str>, stats: StatsReader<'_>) -> Result<Json<Arc<Stats>>, AppError> {
     let range = StatsRange::parse(range)?;
-    Ok(Json(cache.get(db, SiteId::INSTANCE, range).await?))
+    Ok(Json(stats.get(SiteId::INSTANCE, range).await?))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -5,10 +5,20 @@
 use std::{sync::Arc, time::Duration};
 
 use moka::future::Cache;
+use rocket::{
+    http::Status,
+    request::{FromRequest, Outcome},
+    Request,
+};
+use rocket_db_pools::Database;
 use sqlx::PgPool;
 
 use crate::{
     counting::site_id::SiteId,
+    infra::{
+        database::{within_deadline, Db},
+        error::AppError,
+    },
     stats::{
         model::{load_stats, Stats},
         range::StatsRange,
@@ -45,10 +55,44 @@ impl StatsCache {
         site: SiteId,
         range: StatsRange,
     ) -> Result<Arc<Stats>, Arc<sqlx::Error>> {
-        let load = async { load_stats(pool, site, range).await.map(Arc::new) };
+        let load = async {
+            within_deadline(load_stats(pool, site, range))
+                .await
+                .map(Arc::new)
+        };
         match &self.cache {
             None => load.await.map_err(Arc::new),
             Some(cache) => cache.try_get_with((site, range), load).await,
+        }
+    }
+}
+
+/// A request's way to the numbers: the pool and this replica's cache.
+pub struct StatsReader<'r> {
+    pool: &'r PgPool,
+    cache: &'r StatsCache,
+}
+
+impl StatsReader<'_> {
+    pub async fn get(&self, site: SiteId, range: StatsRange) -> Result<Arc<Stats>, AppError> {
+        Ok(self.cache.get(self.pool, site, range).await?)
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        self.pool
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for StatsReader<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let rocket = request.rocket();
+        match (Db::fetch(rocket), rocket.state::<StatsCache>()) {
+            (Some(db), Some(cache)) => Outcome::Success(Self { pool: db, cache }),
+            // A stage is missing: a mistake in assembling the server.
+            _ => Outcome::Error((Status::InternalServerError, ())),
         }
     }
 }

@@ -12,7 +12,11 @@ use rocket::fairing::AdHoc;
 
 use crate::infra::config::Config;
 
-pub use self::{cache::StatsCache, model::Stats, range::StatsRange};
+pub use self::{
+    cache::{StatsCache, StatsReader},
+    model::Stats,
+    range::StatsRange,
+};
 
 /// The stats cache and `/api/stats`.
 pub fn stage(config: &Config) -> AdHoc {

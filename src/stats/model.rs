@@ -74,18 +74,25 @@ impl Stats {
     }
 }
 
-/// Reads the site's numbers of `range` as of the database's clock.
+/// Reads the site's numbers of `range` as of the database's clock, all from
+/// one snapshot: the totals, the series and the breakdowns agree with each
+/// other even while visits are being recorded.
 pub async fn load_stats(
     pool: &PgPool,
     site: SiteId,
     range: StatsRange,
 ) -> Result<Stats, sqlx::Error> {
-    let now = database_now(pool).await?;
+    let mut snapshot = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *snapshot)
+        .await?;
+    let db = &mut *snapshot;
+    let now = database_now(&mut *db).await?;
     let granularity = range.granularity();
     let first_bucket = range.first_bucket(now);
-    let rows = store::buckets(pool, site, granularity, first_bucket).await?;
+    let rows = store::buckets(&mut *db, site, granularity, first_bucket).await?;
     let imported = match granularity {
-        Granularity::Day => store::imported_days(pool, site, first_bucket).await?,
+        Granularity::Day => store::imported_days(&mut *db, site, first_bucket).await?,
         Granularity::Minute | Granularity::Hour => Vec::new(),
     };
     // All time starts at the first day counted here or imported.
@@ -98,13 +105,14 @@ pub async fn load_stats(
         .unwrap_or_else(|| granularity.truncate(now));
 
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
-    let current_visitors = store::visitors_since(pool, site, since_minute).await?;
+    let current_visitors = store::visitors_since(&mut *db, site, since_minute).await?;
     let breakdowns = match granularity {
-        Granularity::Minute => store::breakdowns_since(pool, site, from).await?,
+        Granularity::Minute => store::breakdowns_since(&mut *db, site, from).await?,
         Granularity::Hour | Granularity::Day => {
-            store::breakdowns(pool, site, granularity, first_bucket).await?
+            store::breakdowns(&mut *db, site, granularity, first_bucket).await?
         }
     };
+    snapshot.commit().await?;
 
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
     let mut by_dimension = split_by_dimension(breakdowns, unique_visitors);

@@ -142,12 +142,13 @@ impl Granularity {
 }
 
 impl InvalidRange {
-    /// The 400 of the page at `link_base`, offering the valid ranges there.
-    pub fn on_page(self, link_base: String) -> AppError {
+    /// The 400 of a page, offering the valid ranges there: each links to
+    /// `link_prefix` and `range=…` (see `InvalidChoice`).
+    pub fn on_page(self, link_prefix: String) -> AppError {
         AppError::InvalidChoice(InvalidChoice {
             parameter: "range",
             value: self.0,
-            link_base,
+            link_prefix,
             choices: StatsRange::ALL
                 .iter()
                 .map(|range| (range.as_str(), range.label()))
@@ -159,7 +160,7 @@ impl InvalidRange {
 /// A bad `?range=` is a 400 that offers the valid ranges on the dashboard.
 impl From<InvalidRange> for AppError {
     fn from(invalid: InvalidRange) -> Self {
-        invalid.on_page("/".to_owned())
+        invalid.on_page("/?".to_owned())
     }
 }
 

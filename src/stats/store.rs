@@ -3,7 +3,7 @@
 //! buckets and values, not of visits.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::PgExecutor;
 
 use crate::{counting::site_id::SiteId, stats::range::Granularity};
 
@@ -32,7 +32,7 @@ pub struct BreakdownRow {
 /// The site's buckets of `granularity` from `from` on; all of them when
 /// `from` is `None`.
 pub async fn buckets(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     site: SiteId,
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
@@ -49,13 +49,13 @@ pub async fn buckets(
         from,
         site.0,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
 /// The site's exact unique visitors over the minute buckets from `from` on.
 pub async fn visitors_since(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     site: SiteId,
     from: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
@@ -66,7 +66,7 @@ pub async fn visitors_since(
         from,
         site.0,
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }
 
@@ -74,7 +74,7 @@ pub async fn visitors_since(
 /// hour or day buckets (minute buckets have none) from `from` on (all of
 /// them when `None`), from the rollups.
 pub async fn breakdowns(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     site: SiteId,
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
@@ -89,14 +89,14 @@ pub async fn breakdowns(
         from,
         site.0,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
 /// The same breakdowns from the visits since `from`: for the last hour, whose
 /// visits are bounded by an hour of traffic, not by history.
 pub async fn breakdowns_since(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     site: SiteId,
     from: DateTime<Utc>,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
@@ -113,7 +113,7 @@ pub async fn breakdowns_since(
         from,
         site.0,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }
 
@@ -127,7 +127,7 @@ pub struct PageCounts {
 /// The unique visitors and visits (page views) of one page of the site over
 /// the hour or day buckets from `from` on, for a page's badge.
 pub async fn page_counts(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     site: SiteId,
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
@@ -145,7 +145,7 @@ pub async fn page_counts(
         from,
         path,
     )
-    .fetch_one(pool)
+    .fetch_one(db)
     .await
 }
 
@@ -160,7 +160,7 @@ pub struct ImportedDay {
 
 /// The site's imported days from `from` on (all of them when `None`).
 pub async fn imported_days(
-    pool: &PgPool,
+    db: impl PgExecutor<'_>,
     site: SiteId,
     from: Option<DateTime<Utc>>,
 ) -> Result<Vec<ImportedDay>, sqlx::Error> {
@@ -173,6 +173,6 @@ pub async fn imported_days(
         site.0,
         from,
     )
-    .fetch_all(pool)
+    .fetch_all(db)
     .await
 }

@@ -6,15 +6,15 @@ use rocket::{
     get,
     http::{ContentType, Header},
     response::stream::TextStream,
-    Responder, State,
+    Responder,
 };
 
 use crate::{
-    infra::{admin::Admin, database::Db, error::AppError},
-    sites::{
-        access::{Audience, ReadableSite},
-        SiteDirectory,
+    infra::{
+        database::{within_deadline, Db},
+        error::AppError,
     },
+    sites::access::{Audience, SiteAccess},
     transfer::{format::header_line, store, ExportRequest},
 };
 
@@ -29,21 +29,18 @@ pub struct CsvDownload<T> {
 /// The header, then one line per row as the database returns it. A database
 /// error mid-way ends the file early (the status went out with the first
 /// line), and is logged.
-#[allow(clippy::too_many_arguments)]
 #[get("/api/sites/<domain>/export.csv?<range>&<granularity>&<token>")]
 pub async fn export(
     domain: &str,
     range: Option<&str>,
     granularity: Option<&str>,
     token: Option<&str>,
-    admin: Option<Admin>,
+    access: SiteAccess<'_>,
     db: &Db,
-    directory: &State<SiteDirectory>,
 ) -> Result<CsvDownload<TextStream![String]>, AppError> {
-    let readable =
-        ReadableSite::open(directory, db, domain, token, admin, Audience::Dashboard).await?;
+    let readable = access.open(domain, token, Audience::Dashboard).await?;
     let request = ExportRequest::parse(range, granularity)?;
-    let from = request.first_bucket(db).await?;
+    let from = within_deadline(request.first_bucket(db)).await?;
     let pool = sqlx::PgPool::clone(db);
     let site = readable.site.id;
     let body = TextStream! {

@@ -14,6 +14,8 @@
 
 use chrono::{DateTime, Timelike, Utc};
 
+use crate::stats::range::Granularity;
+
 pub const HEADER: [&str; 6] = [
     "time",
     "granularity",
@@ -104,8 +106,10 @@ pub struct InvalidFile {
 }
 
 /// Reads the daily rows of a file, checking every one; the first problem
-/// refuses the whole file. Days after `today` cannot have been counted.
-pub fn read_daily_rows(text: &[u8], today: DateTime<Utc>) -> Result<Vec<CountRow>, InvalidFile> {
+/// refuses the whole file. Only days before `now`'s (UTC) can be imported:
+/// today is still being counted here, and later days cannot have been.
+pub fn read_daily_rows(text: &[u8], now: DateTime<Utc>) -> Result<Vec<CountRow>, InvalidFile> {
+    let today = Granularity::Day.truncate(now);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -138,9 +142,9 @@ pub fn read_daily_rows(text: &[u8], today: DateTime<Utc>) -> Result<Vec<CountRow
                 &record[0]
             )));
         }
-        if time < earliest_day() || time > today {
+        if time < earliest_day() || time >= today {
             return Err(refuse(format!(
-                "{:?} is before 1990 or after today",
+                "{:?} is before 1990, or not before today (UTC)",
                 &record[0]
             )));
         }
@@ -242,6 +246,22 @@ mod tests {
     }
 
     #[test]
+    fn today_cannot_be_imported_only_the_days_before() {
+        let now = DateTime::parse_from_rfc3339("2026-12-04T15:30:00Z")
+            .unwrap()
+            .to_utc();
+        let file = |day: &str| format!("{}{day},day,total,,2,3\r\n", header_line());
+        let today = read_daily_rows(file("2026-12-04T00:00:00Z").as_bytes(), now).unwrap_err();
+        assert!(today.reason.contains("not before today"), "{today}");
+        assert_eq!(
+            read_daily_rows(file("2026-12-03T00:00:00Z").as_bytes(), now)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
     fn a_bad_line_refuses_the_file_with_its_number() {
         let file = |body: &str| format!("{}{body}", header_line());
         let err = |body: &str| read_daily_rows(file(body).as_bytes(), Utc::now()).unwrap_err();
@@ -272,7 +292,7 @@ mod tests {
             .contains("1990"));
         assert!(err("2999-01-01T00:00:00Z,day,total,,1,1\r\n")
             .reason
-            .contains("after today"));
+            .contains("not before today"));
         assert!(err("2026-11-30T00:00:00Z,day,total,,5,4\r\n")
             .reason
             .contains("more unique"));

@@ -2,7 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use rocket::http::{Header, Status};
+use rocket::{
+    http::{ContentType, Header, Status},
+    local::asynchronous::LocalResponse,
+};
 
 use crate::helpers::{fresh_database, http, AppProcess, TestApp};
 
@@ -52,7 +55,8 @@ async fn only_the_right_token_fails_health() {
             Status::Ok
         );
     }
-    let response = attempt(Some(format!("Bearer {TOKEN}"))).await;
+    // The scheme is case-insensitive (RFC 9110, 11.1), the token is not.
+    let response = attempt(Some(format!("bearer {TOKEN}"))).await;
     assert_eq!(response.status(), Status::Ok);
     let healthz = app.client.get("/healthz").dispatch().await;
     assert_eq!(healthz.status(), Status::ServiceUnavailable);
@@ -65,6 +69,67 @@ async fn only_the_right_token_fails_health() {
         Status::Ok,
         "readiness is about the database"
     );
+}
+
+/// The API's errors are JSON, whatever refused the request: a guard, the
+/// router or the handler; a 401 says which scheme it wants.
+#[rocket::async_test]
+async fn api_errors_answer_json_and_a_401_names_its_scheme() {
+    let app = TestApp::spawn_with(&[("admin_token", TOKEN)]).await;
+
+    let unauthorized = app.client.get("/api/sites").dispatch().await;
+    assert_eq!(unauthorized.status(), Status::Unauthorized);
+    assert_eq!(
+        unauthorized.headers().get_one("WWW-Authenticate"),
+        Some("Bearer")
+    );
+    assert_eq!(json_error(unauthorized).await, "unauthorized");
+    let wrong = app
+        .client
+        .post("/admin/fail-health")
+        .header(Header::new("Authorization", "Bearer wrong"))
+        .dispatch()
+        .await;
+    assert_eq!(wrong.status(), Status::Unauthorized);
+    assert_eq!(wrong.headers().get_one("WWW-Authenticate"), Some("Bearer"));
+
+    let missing = app.client.get("/api/nothing-here").dispatch().await;
+    assert_eq!(missing.status(), Status::NotFound);
+    assert_eq!(json_error(missing).await, "not found");
+
+    let form = app
+        .client
+        .post("/api/sites")
+        .header(Header::new("Authorization", format!("Bearer {TOKEN}")))
+        .header(ContentType::Form)
+        .body("domain=blog.example")
+        .dispatch()
+        .await;
+    assert_eq!(form.status(), Status::UnsupportedMediaType);
+    assert!(json_error(form).await.contains("application/json"));
+    assert_eq!(
+        app.client
+            .get("/api/sites")
+            .header(Header::new("Authorization", format!("Bearer {TOKEN}")))
+            .dispatch()
+            .await
+            .into_string()
+            .await
+            .unwrap(),
+        "[]",
+        "nothing of the refused request was stored"
+    );
+
+    // Pages keep their HTML error pages.
+    let page = app.client.get("/nothing-here").dispatch().await;
+    assert_eq!(page.content_type(), Some(ContentType::HTML));
+}
+
+/// The `error` text of a JSON error answer.
+async fn json_error(response: LocalResponse<'_>) -> String {
+    assert_eq!(response.content_type(), Some(ContentType::JSON));
+    let body: serde_json::Value = response.into_json().await.expect("a JSON body");
+    body["error"].as_str().expect("an error text").to_owned()
 }
 
 #[test]

@@ -297,3 +297,55 @@ async fn a_visitors_repeated_hits_mixed_with_first_visits_stay_exact() {
     assert_eq!(repeated, (1..=150).collect::<BTreeSet<_>>());
     assert_eq!(app.totals().await, (300, 0, 151));
 }
+
+/// The numbers of one answer come from one snapshot, however many visits
+/// are recorded while it is read: each visitor has one browser, so the
+/// browsers' unique visitors add up to the range's, and the visitors right
+/// now are some of the last hour's.
+#[rocket::async_test]
+async fn every_answer_reads_its_numbers_from_one_snapshot() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    let app = &app;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    // Visits one after the other, each its own commit, while the numbers
+    // are read again and again.
+    let writes = async {
+        for i in 0..300 {
+            let ip = format!("10.2.{}.{}", i / 250, i % 250 + 1);
+            assert_eq!(app.visit(&ip, FIREFOX).await.status(), Status::Ok);
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    let reads = async {
+        let mut read = Vec::new();
+        for range in ["1h", "24h", "all"].into_iter().cycle() {
+            if done.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            let response = app
+                .client
+                .get(format!("/api/stats?range={range}"))
+                .dispatch()
+                .await;
+            read.push(response.into_json::<serde_json::Value>().await.unwrap());
+        }
+        read
+    };
+    let ((), read) = futures::join!(writes, reads);
+    assert!(read.len() > 10, "read while visits were recorded");
+    for stats in read {
+        let unique = stats["unique_visitors"].as_i64().unwrap();
+        let browsers: i64 = stats["browsers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["unique_visitors"].as_i64().unwrap())
+            .sum();
+        assert_eq!(browsers, unique, "{stats}");
+        assert!(
+            stats["current_visitors"].as_i64().unwrap() <= unique,
+            "{stats}"
+        );
+        assert!(stats["visits"].as_i64().unwrap() >= unique, "{stats}");
+    }
+}

@@ -171,3 +171,24 @@ async fn behind_one_proxy_the_rightmost_forwarded_address_counts() {
         "one visitor, whatever the left entries said"
     );
 }
+
+/// A header sent as several lines is one list (RFC 9110, 5.3): behind two
+/// proxies where the outer one started a line of its own, the client is still
+/// the second entry from the right of all of them, not of the last line.
+#[rocket::async_test]
+async fn forwarded_for_on_several_lines_is_read_as_one_list() {
+    let app = TestApp::spawn_with(&[("trusted_proxy_hops", "2")]).await;
+    let seen: Value = app
+        .client
+        .get("/api/whoami")
+        .remote("10.0.0.2:40000".parse().unwrap())
+        .header(Header::new("X-Forwarded-For", "6.6.6.6, 198.51.100.9"))
+        .header(Header::new("X-Forwarded-For", "10.1.1.1"))
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(seen["client_address"], "198.51.100.9");
+    assert_eq!(seen["from_header"], true);
+}

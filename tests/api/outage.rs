@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use rocket::http::Status;
+use rocket::http::{ContentType, Header, Status};
+use visitors::sites::{manage::SiteRequest, model::Visibility, store};
 
 use crate::helpers::{fresh_database_on, PrivateCluster, TestApp, FIREFOX};
 
@@ -13,6 +14,23 @@ async fn an_outage_gives_503_pages_and_the_app_recovers_by_itself() {
     let database_url = database.url.clone();
     let app = TestApp::spawn_on(&database_url, &[]).await;
     assert_eq!(app.visit("192.0.2.1", FIREFOX).await.status(), Status::Ok);
+    let site = SiteRequest {
+        domain: "blog.example".into(),
+        hosts: Vec::new(),
+        visibility: Visibility::Public,
+        signed: false,
+        badge: false,
+    };
+    store::add(&app.db, &site.validate().unwrap())
+        .await
+        .unwrap();
+    let pixel = || {
+        app.client
+            .get("/pixel/blog.example.gif?p=/")
+            .header(Header::new("User-Agent", FIREFOX))
+            .dispatch()
+    };
+    assert_eq!(pixel().await.status(), Status::Ok);
     app.db.close().await;
 
     cluster.stop();
@@ -24,16 +42,24 @@ async fn an_outage_gives_503_pages_and_the_app_recovers_by_itself() {
     assert_eq!(response.headers().get_one("Retry-After"), Some("5"));
     let html = response.into_string().await.unwrap();
     assert!(html.contains("Temporarily unavailable"), "a friendly page");
+    assert!(html.contains("database"), "that names the cause: {html}");
     eprintln!("503 after {:?}", started.elapsed());
+    // The pixel still gives its image (the site is known to this replica
+    // for a few seconds), but says the hit was not recorded.
+    let refused = pixel().await;
+    assert_eq!(refused.status(), Status::ServiceUnavailable);
+    assert_eq!(refused.content_type(), Some(ContentType::GIF));
     assert_eq!(
         app.client.get("/healthz").dispatch().await.status(),
         Status::Ok,
         "still alive"
     );
-    assert_eq!(
-        app.client.get("/readyz").dispatch().await.status(),
-        Status::ServiceUnavailable
-    );
+    let not_ready = Instant::now() + Duration::from_secs(10);
+    // Readiness answers are reused for a second.
+    while app.client.get("/readyz").dispatch().await.status() != Status::ServiceUnavailable {
+        assert!(Instant::now() < not_ready, "still ready without a database");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     cluster.pg_ctl_start();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -53,8 +79,9 @@ async fn an_outage_gives_503_pages_and_the_app_recovers_by_itself() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(
-        app.client.get("/readyz").dispatch().await.status(),
-        Status::Ok
-    );
+    let ready = Instant::now() + Duration::from_secs(10);
+    while app.client.get("/readyz").dispatch().await.status() != Status::Ok {
+        assert!(Instant::now() < ready, "not ready again after the outage");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -114,6 +114,7 @@ async fn every_text_is_escaped_and_reading_it_records_nothing() {
         html.contains(r#"href="/privacy""#),
         "the footer links the page"
     );
+    assert!(html.contains(r#"Made by <a href="https://example.org/?a=1&#38;b=&#34;2&#34;">"#));
     assert_eq!(
         app.totals().await,
         (0, 0, 0),
@@ -125,11 +126,12 @@ async fn every_text_is_escaped_and_reading_it_records_nothing() {
 async fn every_footer_links_the_privacy_page() {
     let app = TestApp::spawn().await;
     let dashboard = app.visit("192.0.2.1", FIREFOX).await;
-    assert!(dashboard
-        .into_string()
-        .await
-        .unwrap()
-        .contains(r#"<a href="/privacy" class="privacy-link">"#));
+    let html = dashboard.into_string().await.unwrap();
+    assert!(html.contains(r#"<a href="/privacy" class="privacy-link">"#));
+    assert!(
+        !html.contains("Made by"),
+        "with USER_NAME unset the footer names nobody"
+    );
     let missing = app.client.get("/?range=2w").dispatch().await;
     assert_eq!(missing.status(), Status::BadRequest);
     assert!(missing

@@ -343,8 +343,20 @@ async fn a_private_site_is_a_404_without_its_token() {
     );
     let html = page.into_string().await.unwrap();
     // Its own links keep the token, so the range selector still works.
-    assert!(html.contains(&format!("/sites/blog.example?range=30d&#38;token={token}")));
+    assert!(html.contains(&format!("/sites/blog.example?token={token}&#38;range=30d")));
     assert!(html.contains("Pages"));
+    // So do the links of its error page.
+    let refused = app
+        .client
+        .get(format!("/sites/blog.example?range=forever&token={token}"))
+        .dispatch()
+        .await;
+    assert_eq!(refused.status(), Status::BadRequest);
+    let html = refused.into_string().await.unwrap();
+    assert!(
+        html.contains(&format!("/sites/blog.example?token={token}&#38;range=7d")),
+        "{html}"
+    );
     assert_eq!(
         site_stats(&app, BLOG, &format!("token={token}")).await.0,
         Status::Ok
@@ -701,4 +713,38 @@ fn the_command_line_manages_sites() {
     assert_eq!(code, 0);
     let (_, list, _) = run_command(&["sites", "list"], &env);
     assert!(list.is_empty(), "{list}");
+}
+
+/// `HEAD` is what monitors and link checkers send: it is answered as `GET`
+/// would be, with no body, and records no visit on any counting address.
+#[rocket::async_test]
+async fn head_requests_count_nothing() {
+    let app = TestApp::spawn().await;
+    add_site(&app, BLOG, Visibility::Public, false, false).await;
+    for (path, content_type) in [
+        ("/", ContentType::HTML),
+        ("/?range=7d", ContentType::HTML),
+        ("/pixel/blog.example.gif?p=/about", ContentType::GIF),
+        ("/badge/blog.example.svg?count=1", ContentType::SVG),
+    ] {
+        let response = app
+            .client
+            .head(path)
+            .header(Header::new("User-Agent", FIREFOX))
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::Ok, "{path}");
+        assert_eq!(response.content_type(), Some(content_type), "{path}");
+        assert!(response.into_bytes().await.unwrap_or_default().is_empty());
+    }
+    assert_eq!(
+        app.client.head("/?range=2w").dispatch().await.status(),
+        Status::BadRequest
+    );
+    assert_eq!(app.totals().await, (0, 0, 0), "no visit of any site");
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM visit_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(events, 0);
 }

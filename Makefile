@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test test-compose lint lint-ops coverage build image deploy screenshot bench bench-sitting bench-dashboard bench-prune bench-pixel
+.PHONY: run test test-compose test-faults lint lint-ops coverage build image deploy screenshot bench bench-sitting bench-dashboard bench-prune bench-pixel
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -12,6 +12,10 @@ test:
 ## test-compose: the stack in real containers (Docker engine, stand-in images when offline), checks 1-12
 test-compose:
 	scripts/test-compose.sh
+
+## test-faults: PostgreSQL frozen and restarted, replicas killed, batches failed, under load through nginx; the table goes into docs/operations.md
+test-faults:
+	scripts/test-faults.sh
 
 ## build: the release binary
 build:

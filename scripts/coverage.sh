@@ -3,7 +3,8 @@
 # and the core of `make test`): every Rust test against a real PostgreSQL,
 # then the stack benchmark and the pixel benchmark for one second per
 # scenario on the same instrumented debug build (it proves the benchmarks
-# run, not how fast, and their processes add to the coverage), and the browser test
+# run, not how fast, and their processes add to the coverage), the fault
+# suite (scripts/test-faults.sh) and the browser test
 # (scripts/browser-test.sh) on that build too. Writes target/coverage/cobertura.xml
 # (GitLab's coverage report), a summary, and a "Line coverage: N%" line for
 # the pipeline's `coverage:` regex; fails below 80 % of lines.
@@ -52,6 +53,11 @@ echo "--- bench/pixel.sh, 1 s per run, on the instrumented debug build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \
     bench/pixel.sh 1 "$smoke_report" >/dev/null
 grep -q "GET /pixel/site-1.example.gif?p=/x. new visitors | fixed rate (open loop)" "$smoke_report"
+
+echo "--- the fault suite (scripts/test-faults.sh), on the same build"
+VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" REPORT="$smoke_report" \
+    scripts/test-faults.sh
+grep -q "| a replica SIGTERMed |" "$smoke_report"
 
 echo "--- the dashboard in real Chromium, on the same build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" scripts/browser-test.sh

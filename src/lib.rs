@@ -20,8 +20,12 @@ pub mod version;
 use rocket::{Build, Rocket};
 
 use crate::infra::{
-    admin, build_info::BuildInfo, config::Config, database, error, headers, logging, metrics,
-    page::Layout, telemetry::RequestTelemetry,
+    admin,
+    build_info::BuildInfo,
+    config::Config,
+    database, error, headers, logging, metrics,
+    page::Layout,
+    telemetry::{self, RequestTelemetry},
 };
 
 /// The application, ready to ignite.
@@ -35,6 +39,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(RequestTelemetry {
             instance: config.instance_name.clone(),
         })
+        .attach(telemetry::drain_on_shutdown())
         .attach(headers::stage(&config.instance_name))
         .attach(logging::startup_report(
             config.instance_name.clone(),

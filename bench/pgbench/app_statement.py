@@ -26,6 +26,9 @@ def script(batch):
         9: column("NULL", "timestamptz"),
         # The instance's own site.
         10: column("0", "int"),
+        # No request ids, as for the benchmark's requests direct to a replica
+        # (only nginx names them).
+        11: column("NULL", "bytea"),
     }
     with open(STATEMENT) as statement:
         sql = statement.read().strip()

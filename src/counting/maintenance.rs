@@ -34,6 +34,19 @@ pub async fn maintain_counters(pool: &PgPool) -> Result<(), sqlx::Error> {
         .map(drop)
 }
 
+/// How long a recorded request's id is kept: far longer than a proxy takes
+/// to send a request to the next replica (seconds).
+const REQUEST_IDS_KEPT: &str = "10 minutes";
+
+/// Forgets the ids of requests recorded more than `REQUEST_IDS_KEPT` ago.
+pub async fn forget_old_request_ids(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM recorded_requests WHERE recorded_at < now() - $1::interval")
+        .bind(REQUEST_IDS_KEPT)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
 /// What one prune did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pruned {
@@ -99,9 +112,11 @@ pub async fn prune_raw_visits_before(
     Ok(pruned)
 }
 
-/// One round of upkeep: the counters, then the raw visits past retention.
+/// One round of upkeep: the counters and the request ids, then the raw
+/// visits past retention.
 pub async fn maintain(pool: &PgPool, retention: Option<RetentionDays>) -> Result<(), sqlx::Error> {
     maintain_counters(pool).await?;
+    forget_old_request_ids(pool).await?;
     if let Some(retention) = retention {
         let pruned = prune_raw_visits(pool, retention).await?;
         if pruned.visits > 0 {

@@ -1,7 +1,18 @@
-WITH incoming AS (
+WITH requested AS (
     SELECT * FROM unnest($10::int[], $1::bytea[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $9::timestamptz[]) WITH ORDINALITY
-        AS i (site_id, visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, n)
+                         $7::text[], $9::timestamptz[], $11::bytea[]) WITH ORDINALITY
+        AS i (site_id, visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, request_id, n)
+), claimed AS (
+    -- A request the proxy sent again (its first replica failed after it
+    -- was sent there) is recorded once: the first to claim its id wins.
+    INSERT INTO recorded_requests (request_id)
+    SELECT request_id FROM requested WHERE request_id IS NOT NULL
+    ORDER BY request_id
+    ON CONFLICT DO NOTHING
+    RETURNING request_id
+), incoming AS (
+    SELECT * FROM requested
+    WHERE request_id IS NULL OR request_id IN (SELECT request_id FROM claimed)
 ), grouped AS (
     -- One row per visitor of a site: its k visits of this batch share one time.
     SELECT site_id, visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at
@@ -125,11 +136,20 @@ WITH incoming AS (
     -- not visible to it).
     SELECT site_id, sum(visits) AS visits, sum(unique_visitors) AS unique_visitors
     FROM visit_totals
-    WHERE site_id IN (SELECT site_id FROM batch)
+    WHERE site_id IN (SELECT site_id FROM requested)
     GROUP BY site_id
+), answer AS (
+    SELECT visit.n, visit.visits, visit.previous IS NULL AS is_new, visit.site_id
+    FROM visit
+    UNION ALL
+    -- A request recorded already is answered as it stands, adding nothing.
+    SELECT r.n, coalesce(v.visits, 0), false, r.site_id
+    FROM requested r LEFT JOIN visitors v USING (site_id, visitor_key)
+    WHERE r.n NOT IN (SELECT n FROM incoming)
 )
-SELECT visit.visits AS "your_visits!", visit.previous IS NULL AS "is_new!",
-       (coalesce(earlier.visits, 0) + batch.visits)::bigint AS "total_visits!",
-       (coalesce(earlier.unique_visitors, 0) + batch.unique_visitors)::bigint AS "unique_visitors!"
-FROM visit JOIN batch USING (site_id) LEFT JOIN earlier USING (site_id)
-ORDER BY visit.n
+SELECT answer.visits AS "your_visits!", answer.is_new AS "is_new!",
+       (coalesce(earlier.visits, 0) + coalesce(batch.visits, 0))::bigint AS "total_visits!",
+       (coalesce(earlier.unique_visitors, 0) + coalesce(batch.unique_visitors, 0))::bigint
+           AS "unique_visitors!"
+FROM answer LEFT JOIN batch USING (site_id) LEFT JOIN earlier USING (site_id)
+ORDER BY answer.n

@@ -17,7 +17,6 @@ use std::{
     panic::AssertUnwindSafe,
     str::FromStr,
     sync::Arc,
-    time::Duration,
 };
 
 use futures::{future::BoxFuture, FutureExt};
@@ -43,19 +42,13 @@ use crate::{
         visit::IncomingVisit,
         visitor_key::VisitorKey,
     },
-    infra::{error::AppError, metrics::Metrics},
+    infra::{database::RECORD_DEADLINE, error::AppError, metrics::Metrics},
 };
 
 /// Bounds one statement's size and how long it holds its row locks.
 const MAX_BATCH: usize = 256;
 /// Visits waiting for a batch; past this, requests wait to be queued.
 const QUEUE_CAPACITY: usize = 4096;
-
-/// How long a request waits for its visit to be recorded before it is
-/// answered 503. The proxy in front must wait longer (nginx's
-/// `proxy_read_timeout`, checked by a test), or it would give up first and
-/// the client would not learn whether the visit counted.
-pub const RECORD_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Why a visit was not recorded.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -479,7 +472,10 @@ async fn commit(writer: &dyn BatchWriter, batch: Vec<Pending>, unanswered: &IntC
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::{
+        sync::atomic::{AtomicBool, Ordering},
+        time::Duration,
+    };
 
     use prometheus::Opts;
     use sqlx::{Connection, PgConnection};
@@ -504,6 +500,7 @@ mod tests {
             }),
             path: "/".into(),
             referrer_host: None,
+            request: None,
         }
     }
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::counting::{site_id::SiteId, visitor_key::VisitorKey};
+use crate::counting::{site_id::SiteId, visit::RequestId, visitor_key::VisitorKey};
 
 /// Counter rows per bucket. A batch writes to the shard of its first visitor,
 /// by the rule of the migration's `visitor_shard()` (which the rebuild uses).
@@ -23,6 +23,9 @@ pub struct NewVisit<'a> {
     /// When the visit happened; `None` (every live visit) is the database's
     /// clock. Fixtures and imports of past visits set it.
     pub visited_at: Option<DateTime<Utc>>,
+    /// The request that brought it, when the proxy named it: a request
+    /// recorded already is answered without being recorded again.
+    pub request: Option<RequestId>,
 }
 
 /// The counts the page shows, including the visit just recorded.
@@ -60,7 +63,9 @@ pub struct VisitCounts {
 // file under pgbench (bench/pgbench/app_statement.py). `query_file_as!`
 // checks it against the schema at compile time (offline data in `.sqlx/`).
 /// Records a batch of visits in one statement, and returns each one's
-/// counts, in order; the totals are its site's and include the whole batch. Several visits of
+/// counts, in order; the totals are its site's and include the whole batch.
+/// A visit whose request was recorded already adds nothing and is answered
+/// with its visitor's counts as they stand. Several visits of
 /// one visitor (of one site) are applied in their order in `visits` and must share one
 /// `visited_at` (live visits all have `None`: the statement's time).
 pub async fn record_visits<'a>(
@@ -78,6 +83,10 @@ pub async fn record_visits<'a>(
     let referrers: Vec<Option<&str>> = visits.iter().map(|v| v.referrer_host).collect();
     let times: Vec<Option<DateTime<Utc>>> = visits.iter().map(|v| v.visited_at).collect();
     let sites: Vec<i32> = visits.iter().map(|v| v.site.0).collect();
+    let requests: Vec<Option<&[u8]>> = visits
+        .iter()
+        .map(|v| v.request.as_ref().map(RequestId::as_bytes))
+        .collect();
     sqlx::query_file_as!(
         VisitCounts,
         "src/counting/record_visits.sql",
@@ -91,6 +100,7 @@ pub async fn record_visits<'a>(
         shard,
         &times[..] as &[Option<DateTime<Utc>>],
         &sites[..],
+        &requests[..] as &[Option<&[u8]>],
     )
     .fetch_all(db)
     .await

@@ -52,6 +52,26 @@ pub struct IncomingVisit {
     pub client: Arc<ClientInfo>,
     pub path: String,
     pub referrer_host: Option<String>,
+    pub request: Option<RequestId>,
+}
+
+/// The id a proxy gives a request (nginx's `$request_id`, 32 hex digits in
+/// `X-Request-ID`), the same on every replica the proxy tries: the write
+/// path records a request once however often it is sent. A client that
+/// sends its own id can only make its own visits count once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId([u8; 16]);
+
+impl RequestId {
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut bytes = [0; 16];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Self(bytes))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl IncomingVisit {
@@ -66,6 +86,7 @@ impl IncomingVisit {
             is_bot: self.client.is_bot(),
             referrer_host: self.referrer_host.as_deref(),
             visited_at: None,
+            request: self.request,
         }
     }
 }
@@ -77,6 +98,7 @@ pub struct RequestVisitor<'r> {
     hasher: &'r VisitorHasher,
     address: Option<IpAddr>,
     user_agent: &'r str,
+    request: Option<RequestId>,
     pub client: Arc<ClientInfo>,
 }
 
@@ -89,6 +111,7 @@ impl RequestVisitor<'_> {
             client: Arc::clone(&self.client),
             path: clip(path, MAX_PATH_LEN).to_owned(),
             referrer_host,
+            request: self.request,
         }
     }
 }
@@ -113,6 +136,10 @@ impl<'r> FromRequest<'r> for RequestVisitor<'r> {
             hasher,
             address: rule.client_address(request),
             user_agent,
+            request: request
+                .headers()
+                .get_one("X-Request-ID")
+                .and_then(RequestId::parse),
             client: classifier.classify(user_agent),
         })
     }

@@ -235,6 +235,14 @@ pub const ROCKET_IP_HEADER: Setting = Setting::rocket("ROCKET_IP_HEADER", Some("
      proxy that *overwrites* `X-Real-IP` with the connection's address, set `X-Real-IP`. A \
      malformed value falls back to the peer address",
 );
+pub const ROCKET_SHUTDOWN: Setting = Setting::rocket("ROCKET_SHUTDOWN", Some("{grace=12,mercy=1}"))
+    .doc(
+        "",
+        "on SIGTERM the listener closes and the requests in flight get up to 10 s for their \
+         answers (their visit, then their numbers); Rocket cuts connections after `grace` + \
+         `mercy` seconds, which must be longer. A container's stop timeout must be longer \
+         still (the compose file gives 15 s)",
+    );
 pub const ROCKET_DATABASES: Setting =
     Setting::rocket("ROCKET_DATABASES", Some("{visitors={connect_timeout=3}}")).doc(
         "",
@@ -261,6 +269,7 @@ pub const SETTINGS: &[Setting] = &[
     ROCKET_ADDRESS,
     ROCKET_PORT,
     ROCKET_IP_HEADER,
+    ROCKET_SHUTDOWN,
     ROCKET_DATABASES,
 ];
 
@@ -692,6 +701,14 @@ mod tests {
             "no forwarded header is trusted by default"
         );
         assert_eq!(rocket.port, 8000);
+        assert!(
+            u64::from(rocket.shutdown.grace) > crate::infra::database::REQUEST_DEADLINE.as_secs(),
+            "a shutdown lets the requests in flight finish"
+        );
+        assert!(
+            rocket.shutdown.signals.contains(&rocket::config::Sig::Term),
+            "SIGTERM still shuts down"
+        );
         let timeout: u64 = config
             .figment()
             .extract_inner("databases.visitors.connect_timeout")

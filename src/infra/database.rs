@@ -69,10 +69,20 @@ pub async fn migrations_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
     Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
 }
 
+/// How long a request waits for its visit to be recorded before it is
+/// answered 503 (`counting::recorder`).
+pub const RECORD_DEADLINE: Duration = Duration::from_secs(5);
+
 /// How long a request waits for one read from the database before it gives
-/// up and answers 503. With `RECORD_DEADLINE` it stays under the proxy's
-/// read timeout (a test checks nginx's), so the proxy never gives up first.
+/// up and answers 503.
 pub const READ_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The longest a request waits for the database: its visit, then its
+/// numbers. The proxy in front must wait longer (nginx's
+/// `proxy_read_timeout`, checked by a test), or it would give up first and
+/// the client would not learn whether the visit counted; a replica that
+/// shuts down waits this long for its requests.
+pub const REQUEST_DEADLINE: Duration = RECORD_DEADLINE.saturating_add(READ_DEADLINE);
 
 /// `read`, or a timed-out I/O error once `READ_DEADLINE` has passed: a
 /// database that stops answering (a frozen server, a lost network) would

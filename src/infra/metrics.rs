@@ -37,6 +37,7 @@ pub struct Metrics {
     request_seconds: HistogramVec,
     hits_dropped: IntCounterVec,
     database_errors: IntCounter,
+    in_flight: IntGauge,
     pool_connections: IntGauge,
     pool_idle: IntGauge,
 }
@@ -78,6 +79,12 @@ impl Metrics {
             registry
         )
         .expect("valid metric");
+        let in_flight = register_int_gauge_with_registry!(
+            "visitors_http_requests_in_flight",
+            "Requests received and not answered yet",
+            registry
+        )
+        .expect("valid metric");
         let pool_connections = register_int_gauge_with_registry!(
             "visitors_db_pool_connections",
             "Open connections of the database pool",
@@ -110,6 +117,7 @@ impl Metrics {
             request_seconds,
             hits_dropped,
             database_errors,
+            in_flight,
             pool_connections,
             pool_idle,
         }
@@ -140,8 +148,17 @@ impl Metrics {
         self.hits_dropped.with_label_values(&[reason]).inc();
     }
 
+    pub fn request_started(&self) {
+        self.in_flight.inc();
+    }
+
+    pub fn requests_in_flight(&self) -> i64 {
+        self.in_flight.get()
+    }
+
     /// One answered request, by its route template.
     pub fn request_answered(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        self.in_flight.dec();
         let status = status.to_string();
         self.requests
             .with_label_values(&[route, method, &status])

@@ -1,13 +1,14 @@
-//! What every request leaves behind: one log line and its metrics.
+//! What every request leaves behind: one log line and its metrics; and,
+//! when the server shuts down, the wait for the requests still in flight.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rocket::{
-    fairing::{Fairing, Info, Kind},
-    Data, Request, Response,
+    fairing::{AdHoc, Fairing, Info, Kind},
+    Data, Orbit, Request, Response, Rocket,
 };
 
-use crate::infra::metrics::Metrics;
+use crate::infra::{database::REQUEST_DEADLINE, metrics::Metrics};
 
 /// When the request arrived, for its latency.
 struct Arrival(Instant);
@@ -30,6 +31,9 @@ impl Fairing for RequestTelemetry {
 
     async fn on_request(&self, request: &mut Request<'_>, _: &mut Data<'_>) {
         request.local_cache(|| Arrival(Instant::now()));
+        if let Some(metrics) = request.rocket().state::<Metrics>() {
+            metrics.request_started();
+        }
     }
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
@@ -54,4 +58,32 @@ impl Fairing for RequestTelemetry {
             metrics.request_answered(&route, method, status, elapsed);
         }
     }
+}
+
+/// How often the shutdown looks at the requests in flight.
+const DRAIN_POLL: Duration = Duration::from_millis(20);
+
+/// On shutdown (SIGTERM), once the listener is closed: waits until every
+/// request in flight has been answered, at most `REQUEST_DEADLINE` (by then
+/// each has its 200 or its 503), so that the process exits only after its
+/// visits are committed or refused. Rocket's own grace period
+/// (`ROCKET_SHUTDOWN`) is longer, so it cuts no answer short.
+pub fn drain_on_shutdown() -> AdHoc {
+    AdHoc::on_shutdown("Drain requests in flight", |rocket| Box::pin(drain(rocket)))
+}
+
+async fn drain(rocket: &Rocket<Orbit>) {
+    let Some(metrics) = rocket.state::<Metrics>() else {
+        return;
+    };
+    let limit = Instant::now() + REQUEST_DEADLINE;
+    while metrics.requests_in_flight() > 0 && Instant::now() < limit {
+        rocket::tokio::time::sleep(DRAIN_POLL).await;
+    }
+    rocket::info!(
+        "shutting down with {} requests in flight",
+        metrics.requests_in_flight()
+    );
+    // The last answers leave their connections.
+    rocket::tokio::time::sleep(DRAIN_POLL).await;
 }

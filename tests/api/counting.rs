@@ -349,3 +349,61 @@ async fn every_answer_reads_its_numbers_from_one_snapshot() {
         assert!(stats["visits"].as_i64().unwrap() >= unique, "{stats}");
     }
 }
+
+/// nginx may send one request to a second replica after the first recorded
+/// its visit and failed: the request's id (nginx's `$request_id`) makes
+/// the second answer with the counts as they stand and count nothing.
+#[rocket::async_test]
+async fn a_request_sent_again_is_counted_once() {
+    let app = TestApp::spawn().await;
+    let request = |id: &'static str| {
+        app.client
+            .get("/")
+            .remote("192.0.2.7:40000".parse().unwrap())
+            .header(Header::new("User-Agent", FIREFOX))
+            .header(Header::new("X-Request-ID", id))
+            .dispatch()
+    };
+    let first = request("00112233445566778899aabbccddeeff").await;
+    assert_eq!(your_visits(&first.into_string().await.unwrap()), 1);
+    let again = request("00112233445566778899aabbccddeeff").await;
+    assert_eq!(again.status(), Status::Ok);
+    let html = again.into_string().await.unwrap();
+    assert_eq!(your_visits(&html), 1, "the same visit, not a second one");
+    assert_eq!(page_number(&html, "visits"), 1);
+    let other = request("ffeeddccbbaa99887766554433221100").await;
+    assert_eq!(your_visits(&other.into_string().await.unwrap()), 2);
+    // Not an id: counted as a request without one.
+    request("not-a-request-id").await;
+    assert_eq!(app.totals().await, (3, 0, 1));
+}
+
+/// Two replicas given the same requests at once (a retry racing the first
+/// try) count each once.
+#[rocket::async_test]
+async fn the_same_request_on_two_replicas_at_once_counts_once() {
+    let first = TestApp::spawn().await;
+    let database = sqlx::query_scalar::<_, String>("SELECT current_database()")
+        .fetch_one(&first.db)
+        .await
+        .unwrap();
+    let mut url = url::Url::parse(&crate::helpers::server_url()).unwrap();
+    url.set_path(&database);
+    let second = TestApp::spawn_on(url.as_str(), &[]).await;
+    let ids: Vec<String> = (0..100u32).map(|i| format!("{i:032x}")).collect();
+    let sends = ids.iter().enumerate().flat_map(|(i, id)| {
+        let ip = format!("10.3.0.{}", i + 1);
+        [&first, &second].map(|app| {
+            let request = app
+                .client
+                .get("/")
+                .remote(format!("{ip}:40000").parse().unwrap())
+                .header(Header::new("User-Agent", FIREFOX))
+                .header(Header::new("X-Request-ID", id.clone()));
+            async move { request.dispatch().await.status() }
+        })
+    });
+    let statuses = join_all(sends).await;
+    assert!(statuses.iter().all(|status| *status == Status::Ok));
+    assert_eq!(first.totals().await, (100, 0, 100));
+}

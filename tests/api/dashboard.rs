@@ -45,6 +45,7 @@ async fn past_visit(
             is_bot: client.is_bot(),
             referrer_host: referrer,
             visited_at: Some(now - ago),
+            request: None,
         }],
     )
     .await

@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use visitors::{counting::recorder::RECORD_DEADLINE, infra::database::READ_DEADLINE};
+use visitors::infra::database::REQUEST_DEADLINE;
 
 use crate::helpers::{fresh_database, http, your_visits, AppProcess, FIREFOX};
 
@@ -150,9 +150,9 @@ fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
         "visits went through several replicas: {seen_by:?}"
     );
 
-    // A replica killed during a burst: the requests it was answering are
-    // 503s (nginx sends no visit to a second replica), every other one is
-    // served by the others. The fault suite (make test-faults) counts them.
+    // A replica killed during a burst costs no failed request: nginx tries
+    // the next one, and the request's id keeps a visit the dead one had
+    // recorded from counting twice.
     let sent = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -164,7 +164,7 @@ fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
                         get(port, "/").0
                     })
                     .filter(|status| *status != 200)
-                    .collect::<Vec<u16>>()
+                    .count()
             })
         })
         .collect();
@@ -172,14 +172,8 @@ fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
         thread::sleep(Duration::from_millis(2));
     }
     replicas[1].child.kill().unwrap();
-    let failed: Vec<u16> = workers
-        .into_iter()
-        .flat_map(|w| w.join().unwrap())
-        .collect();
-    assert!(
-        failed.len() <= 4 && failed.iter().all(|status| *status == 503),
-        "only the requests the dead replica held failed, with a 503: {failed:?}"
-    );
+    let failed: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert_eq!(failed, 0, "requests failed while a replica died");
     let served: BTreeSet<String> = (0..12).map(|_| get(port, "/version").1).collect();
     assert!(
         !served.contains("replica-2"),
@@ -293,7 +287,7 @@ fn nginx_waits_longer_than_the_apps_deadlines() {
         .parse::<u64>()
         .unwrap();
     assert!(
-        Duration::from_secs(timeout) > RECORD_DEADLINE + READ_DEADLINE,
+        Duration::from_secs(timeout) > REQUEST_DEADLINE,
         "proxy_read_timeout {timeout}s"
     );
 }

@@ -59,6 +59,7 @@ async fn history(app: &TestApp) {
                 is_bot: false,
                 referrer_host: None,
                 visited_at: Some(now - TimeDelta::days(days_ago)),
+                request: None,
             }],
         )
         .await

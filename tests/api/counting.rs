@@ -1,9 +1,20 @@
 //! Exact counting under concurrency, bots, and which address identifies a visitor.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, time::Duration};
 
+use chrono::TimeDelta;
 use futures::future::join_all;
 use rocket::http::{Header, Status};
+use visitors::{
+    counting::{
+        maintenance::maintain_counters,
+        site_id::SiteId,
+        store::{record_visits, NewVisit},
+        user_agent::UserAgentClassifier,
+        visitor_key::VisitorKey,
+    },
+    infra::database::database_now,
+};
 
 use crate::helpers::{page_number, your_visits, TestApp, FIREFOX, GOOGLEBOT};
 
@@ -406,4 +417,103 @@ async fn the_same_request_on_two_replicas_at_once_counts_once() {
     let statuses = join_all(sends).await;
     assert!(statuses.iter().all(|status| *status == Status::Ok));
     assert_eq!(first.totals().await, (100, 0, 100));
+}
+
+/// The maintenance job merges a past minute's rows while a batch writes
+/// departures into that minute for two sites. The job locks rows in key
+/// order, as the batch does; in scan order (the rows of site 2 stored
+/// first) the two deadlocked. A test transaction holds site 2's row until
+/// both wait, so that they meet in the worst order every time.
+#[rocket::async_test]
+async fn maintenance_and_a_batch_of_two_sites_never_deadlock() {
+    let app = TestApp::spawn().await;
+    let now = database_now(&app.db).await.unwrap();
+    let key = VisitorKey::from_bytes([5; 32]);
+    let classifier = UserAgentClassifier::new();
+    let client = classifier.classify(FIREFOX);
+    let visit = |site: i32, visited_at| NewVisit {
+        site: SiteId(site),
+        visitor: key,
+        path: "/",
+        browser: &client.browser,
+        os: &client.os,
+        device: client.device.as_str(),
+        is_bot: false,
+        referrer_host: None,
+        visited_at,
+        request: None,
+    };
+    let minute_ago = now - TimeDelta::minutes(1);
+    for site in [2, 1] {
+        record_visits(&app.db, &[visit(site, Some(minute_ago))])
+            .await
+            .unwrap();
+    }
+    let mut holder = app.db.begin().await.unwrap();
+    sqlx::query(
+        "SELECT 1 FROM visit_rollups WHERE site_id = 2 AND granularity = 'minute' \
+         AND bucket = date_trunc('minute', $1, 'UTC') AND shard = 5 FOR UPDATE",
+    )
+    .bind(minute_ago)
+    .execute(&mut *holder)
+    .await
+    .unwrap();
+    let waiting = |count: i64| {
+        let db = app.db.clone();
+        async move {
+            for _ in 0..500 {
+                let waits: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .fetch_one(&db)
+                .await
+                .unwrap();
+                if waits >= count {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("{count} statements never waited for the held row");
+        }
+    };
+    let pool = app.db.clone();
+    let maintenance = tokio::spawn(async move { maintain_counters(&pool).await });
+    waiting(1).await;
+    let pool = app.db.clone();
+    let batch = tokio::spawn({
+        let visits: Vec<NewVisit<'static>> = [1, 2]
+            .map(|site| NewVisit {
+                site: SiteId(site),
+                visitor: key,
+                path: "/",
+                browser: "Firefox",
+                os: "Linux",
+                device: "desktop",
+                is_bot: false,
+                referrer_host: None,
+                visited_at: None,
+                request: None,
+            })
+            .to_vec();
+        async move { record_visits(&pool, &visits).await }
+    });
+    waiting(2).await;
+    holder.commit().await.unwrap();
+    let within = Duration::from_secs(30);
+    let maintained = tokio::time::timeout(within, maintenance)
+        .await
+        .unwrap()
+        .unwrap();
+    let recorded = tokio::time::timeout(within, batch).await.unwrap().unwrap();
+    assert!(maintained.is_ok(), "maintenance: {maintained:?}");
+    assert_eq!(recorded.expect("the batch commits").len(), 2);
+    let unique: i64 = sqlx::query_scalar(
+        "SELECT sum(arrivals - departures)::bigint FROM visit_rollups \
+         WHERE granularity = 'minute' AND site_id = 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(unique, 1, "site 1's visitor counts once over its minutes");
 }

@@ -65,7 +65,8 @@ ENV ROCKET_ADDRESS=0.0.0.0 \
     ROCKET_PORT=8000 \
     ROCKET_PROFILE=release \
     LOG_FORMAT=json
-EXPOSE 8000
+# The app, and its metrics listener (METRICS_PORT), for Prometheus only.
+EXPOSE 8000 9464
 # distroless' "nonroot" user (65532), named by id so that runtimes can check it.
 USER 65532:65532
 # The binary checks its own /healthz: no curl or shell needed in the image.

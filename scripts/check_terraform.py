@@ -54,6 +54,7 @@ DEPLOYMENTS = {
             "app_replicas": "2",
             "user_name": "Ada Lovelace",
             "user_url": "https://example.org",
+            "public_url": "https://visitors.example.org",
             "app_dir": "/opt/visitors",
             "data_mount": "/srv/visitors",
             "data_dir": "/srv/visitors/pgdata",
@@ -85,12 +86,13 @@ DEPLOYMENTS = {
             "log_group": "/visitors/app",
             "user_name": "Ada Lovelace",
             "user_url": "https://example.org",
+            "public_url": "https://visitors.example.org",
         },
         "public_security_groups": {"alb": {80, 443}},
         # Lines the app's configuration on the hosts must (not) have: the
         # client is the ALB's X-Forwarded-For entry, no header is trusted
         # whole, migrations run once per deploy.
-        "env_required": ["TRUSTED_PROXY_HOPS=1", "MIGRATE_ON_START=false"],
+        "env_required": ["TRUSTED_PROXY_HOPS=1", "MIGRATE_ON_START=false", "PUBLIC_URL=$PUBLIC_URL"],
         "env_forbidden": ["ROCKET_IP_HEADER"],
     },
 }

@@ -19,4 +19,8 @@ as_cluster_owner "$PG_BINDIR/psql" -h 127.0.0.1 -p "$port" -U postgres -tAc \
     as_cluster_owner "$PG_BINDIR/createdb" -h 127.0.0.1 -p "$port" -U postgres visitors
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/visitors"
+# The links and snippets `visitors sites` prints point at this app.
+export ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT=${ROCKET_PORT:-8000}
+export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$ROCKET_PORT}
+echo "--- the app on $PUBLIC_URL; in another shell, DATABASE_URL=$DATABASE_URL PUBLIC_URL=$PUBLIC_URL visitors …"
 cargo run --release -- serve

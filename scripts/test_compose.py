@@ -38,6 +38,8 @@ STACK_ENV = {
     "BUILD_NUMBER": BUILD_NUMBER,
     "VCS_REF": VCS_REF,
     "ADMIN_TOKEN": ADMIN_TOKEN,
+    # Set as an operator would: every link the app prints must start with it.
+    "PUBLIC_URL": "https://count.example.test",
 }
 RESULTS = []
 FIGURES = {}
@@ -267,7 +269,8 @@ def check_1_up():
 
 
 def check_2_endpoints():
-    """Through nginx: /, /version, /healthz, /readyz, /api/stats; /metrics 404 there, 200 on a replica."""
+    """Through nginx: /, /version, /healthz, /readyz, /api/stats; /metrics 404 there and on a replica's port,
+    200 on its metrics listener; `visitors sites add` in a replica prints PUBLIC_URL's snippet."""
     for path in ["/", "/healthz", "/readyz", "/api/stats", "/version"]:
         status, _, _ = via_lb(path)
         if status != 200:
@@ -287,18 +290,24 @@ def check_2_endpoints():
                           f"{version['version']!r}")
     if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?", label):
         raise CheckFailed(f"image version label {label!r} is not SemVer")
-    status, _, _ = via_lb("/metrics")
-    if status != 404:
-        raise CheckFailed(f"/metrics through nginx answered {status}, expected 404")
     replica = ip_of(inspect(containers("app")[0]))
-    status, _, body = http(replica, 8000, "/metrics")
+    for spelling in ("/metrics", "/metrics/", "//metrics", "/%6Detrics"):
+        for where, (status, _, body) in (("nginx", via_lb(spelling)),
+                                          ("the replica's port 8000", http(replica, 8000, spelling))):
+            if status != 404 or b"visitors_" in body:
+                raise CheckFailed(f"{spelling} through {where} answered {status}, expected 404")
+    status, _, body = http(replica, 9464, "/metrics")
     if status != 200 or b"visitors_build_info" not in body:
-        raise CheckFailed(f"/metrics on replica {replica} answered {status}")
+        raise CheckFailed(f"/metrics on replica {replica}'s metrics listener answered {status}")
+    added = compose("exec", "-T", "app", "visitors", "sites", "add", "check-2.example", "--public").stdout
+    snippet = f'<img src="{STACK_ENV["PUBLIC_URL"]}/pixel/check-2.example.gif'
+    if snippet not in added:
+        raise CheckFailed(f"`visitors sites add` in a replica printed no snippet of PUBLIC_URL: {added!r}")
     status, headers, _ = via_lb("/static/no-such-file.css")
     if status != 404 or "max-age=31536000" in headers.get("cache-control", ""):
         raise CheckFailed(f"/static/ 404 through nginx: {status}, Cache-Control {headers.get('cache-control')!r}")
-    return (f"all 200, /version {version['version']} = image label, /metrics 404 via nginx and 200 "
-            f"on a replica, /static/ 404 not cached")
+    return (f"all 200, /version {version['version']} = image label, /metrics 404 via nginx and port 8000, 200 "
+            f"on a replica's metrics listener, the snippet starts with PUBLIC_URL, /static/ 404 not cached")
 
 
 def check_3_replicas_share():

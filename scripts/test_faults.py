@@ -124,7 +124,7 @@ class Replica:
         env.update(DATABASE_URL=self.database_url, ROCKET_ADDRESS=self.address,
                    ROCKET_PORT=str(self.port), ROCKET_IP_HEADER="X-Real-IP",
                    INSTANCE_NAME=self.name, ROCKET_CLI_COLORS="false",
-                   STATS_CACHE_MS="1000")
+                   METRICS_PORT="0")
         with open(self.log_path, "ab") as out:
             self.process = subprocess.Popen([self.binary, "serve"], env=env, stdout=out,
                                             stderr=subprocess.STDOUT)

@@ -153,7 +153,25 @@ async fn serve() -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    match crate::rocket(config).launch().await {
+    let metrics_port = config.metrics_port;
+    let server = match crate::rocket(config).ignite().await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("visitors: could not start: {error}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match crate::infra::metrics::listener(&server, metrics_port) {
+        Some(listener) => {
+            rocket::tokio::spawn(async move {
+                if let Err(error) = listener.launch().await {
+                    rocket::error!("the metrics listener stopped: {error}");
+                }
+            });
+        }
+        None => rocket::warn!("no metrics listener: the server has no registry or pool"),
+    }
+    match server.launch().await {
         // The health watchdog shut the server down: say so to the supervisor.
         Ok(rocket)
             if rocket

@@ -44,6 +44,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(logging::startup_report(
             config.instance_name.clone(),
             build.version.clone(),
+            config.public_url.clone(),
         ))
         .attach(admin::stage(&config))
         .manage(Layout::new(&config, &build))

@@ -19,6 +19,7 @@ resource "aws_instance" "web" {
     app_replicas                = var.app_replicas
     user_name                   = var.user_name
     user_url                    = var.user_url
+    public_url                  = local.public_url
     app_dir                     = local.app_dir
     data_mount                  = local.data_mount
     data_dir                    = local.data_dir

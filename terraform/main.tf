@@ -11,6 +11,12 @@ locals {
 
   public_ip = var.enable_elastic_ip ? aws_eip.web[0].public_ip : aws_instance.web.public_ip
 
+  # Where people reach the stack, for the links and snippets the app prints
+  # (PUBLIC_URL): the domain, else the Elastic IP. Without either the
+  # bootstrap reads the instance's public address at boot (the instance's
+  # own address cannot go into its user_data).
+  public_url = local.tls ? "https://${var.domain}" : (var.enable_elastic_ip ? "http://${aws_eip.web[0].public_ip}" : "")
+
   parameter_prefix = "/${var.name}"
 
   # HTTPS with a Let's Encrypt certificate when there is a domain.

@@ -45,6 +45,10 @@ use crate::{
     infra::{database::RECORD_DEADLINE, error::AppError, metrics::Metrics},
 };
 
+/// How much longer than a request PostgreSQL waits for the recorder's
+/// statements: the request's own deadline passes first.
+const SERVER_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Bounds one statement's size and how long it holds its row locks.
 const MAX_BATCH: usize = 256;
 /// Visits waiting for a batch; past this, requests wait to be queued.
@@ -166,14 +170,14 @@ pub trait BatchWriter: Send + Sync + 'static {
 
 /// The recorder's own connections: at most one per batch in flight (and
 /// one spare), never taken by a dashboard's reads. PostgreSQL gives up a
-/// lock wait or a statement that outlives the deadline itself, so that no
+/// lock wait or a statement a second after the deadline itself, so that no
 /// connection stays stuck behind a stalled lock once its batch is gone.
 pub struct RecorderDatabase(PgPool);
 
 impl RecorderDatabase {
     /// Connects lazily to `database_url`, which the configuration checked.
     pub fn connect_lazy(database_url: &str) -> Result<Self, sqlx::Error> {
-        let limit = format!("{}ms", RECORD_DEADLINE.as_millis());
+        let limit = format!("{}ms", (RECORD_DEADLINE + SERVER_GRACE).as_millis());
         let options = PgConnectOptions::from_str(database_url)?.options([
             ("lock_timeout", limit.as_str()),
             ("statement_timeout", limit.as_str()),

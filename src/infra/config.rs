@@ -223,6 +223,19 @@ pub const RAW_VISITS_RETENTION_DAYS: Setting = Setting::app(
      key) is kept; the maintenance job deletes older ones in batches. Every count the dashboard \
      and API show comes from rollups and stays the same. `0` keeps them forever",
 );
+pub const METRICS_PORT: Setting = Setting::app(
+    "METRICS_PORT",
+    Some("9464"),
+    Rule::Number {
+        min: 0,
+        max: 65_535,
+    },
+)
+.doc(
+    "",
+    "port of the metrics listener (`/metrics` alone, on `ROCKET_ADDRESS`): for Prometheus, never \
+     to be published or proxied; `0` picks a free one (the log says which)",
+);
 pub const ROCKET_ADDRESS: Setting = Setting::rocket("ROCKET_ADDRESS", Some("127.0.0.1"))
     .doc("", "address to listen on (`0.0.0.0` in a container)");
 pub const ROCKET_PORT: Setting = Setting::rocket("ROCKET_PORT", Some("8000")).doc(
@@ -266,6 +279,7 @@ pub const SETTINGS: &[Setting] = &[
     HEALTH_FAIL_EXIT_AFTER,
     TRUSTED_PROXY_HOPS,
     RAW_VISITS_RETENTION_DAYS,
+    METRICS_PORT,
     ROCKET_ADDRESS,
     ROCKET_PORT,
     ROCKET_IP_HEADER,
@@ -298,6 +312,8 @@ pub struct Config {
     pub trusted_proxy_hops: usize,
     /// How long raw visits are kept; `None` keeps them forever.
     pub raw_visits_retention: Option<RetentionDays>,
+    /// The metrics listener's port; 0 picks one.
+    pub metrics_port: u16,
 }
 
 /// A whole number of days, at least one.
@@ -448,6 +464,7 @@ impl Config {
                 u32::try_from(read.number(&RAW_VISITS_RETENTION_DAYS)?)
                     .expect("checked by the rule"),
             ),
+            metrics_port: u16::try_from(read.number(&METRICS_PORT)?).expect("checked by the rule"),
             figment,
         })
     }

@@ -50,7 +50,11 @@ pub fn init(format: LogFormat) {
 /// a public address, where any client can set it (every visitor then claims
 /// any address), or a proxy that does not set it (all visitors collapse into
 /// the proxy's address). `/api/whoami` shows what the server sees.
-pub fn startup_report(instance: String, version: String) -> rocket::fairing::AdHoc {
+pub fn startup_report(
+    instance: String,
+    version: String,
+    public_url: String,
+) -> rocket::fairing::AdHoc {
     rocket::fairing::AdHoc::on_liftoff("Startup report", move |rocket| {
         Box::pin(async move {
             let config = rocket.config();
@@ -61,6 +65,16 @@ pub fn startup_report(instance: String, version: String) -> rocket::fairing::AdH
                 version = %version,
                 "listening"
             );
+            if is_loopback_url(&public_url) && !config.address.is_loopback() {
+                tracing::warn!(
+                    public_url = %public_url,
+                    address = %config.address,
+                    "PUBLIC_URL is {public_url}, an address of this machine only, while listening \
+                     on {}: the snippets and links printed for sites point there; set PUBLIC_URL \
+                     to where people reach this instance",
+                    config.address
+                );
+            }
             if let Some(header) = &config.ip_header {
                 if !config.address.is_loopback() {
                     tracing::warn!(
@@ -75,4 +89,44 @@ pub fn startup_report(instance: String, version: String) -> rocket::fairing::AdH
             }
         })
     })
+}
+
+/// Whether a URL names this machine only (`localhost`, 127.0.0.1, ::1).
+fn is_loopback_url(url: &str) -> bool {
+    match url::Url::parse(url)
+        .ok()
+        .and_then(|url| url.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn loopback_public_urls_are_told_apart() {
+        for url in [
+            "http://localhost:8080",
+            "http://127.0.0.1",
+            "http://[::1]:8000",
+            "http://a.localhost",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://count.example.org",
+            "http://203.0.113.9",
+            "http://[2001:db8::1]",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
+    }
 }

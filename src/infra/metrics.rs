@@ -1,7 +1,9 @@
-//! Prometheus metrics, exported at `/metrics` (Prometheus reaches each
-//! replica directly; nginx does not expose it). One registry per application
-//! instance (no process-wide state). Labels are bounded: route templates,
-//! never raw paths, and nothing about a visitor.
+//! Prometheus metrics, exported at `/metrics` on a listener of their own
+//! (`METRICS_PORT`): Prometheus reaches each replica there, and no proxy
+//! routes to it, so no spelling of a path on the public port reaches them.
+//! One registry per application instance (no process-wide state). Labels
+//! are bounded: route templates, never raw paths, and nothing about a
+//! visitor.
 
 use std::time::Duration;
 
@@ -11,26 +13,64 @@ use prometheus::{
     register_int_gauge_with_registry, Encoder, HistogramOpts, HistogramVec, IntCounter,
     IntCounterVec, IntGauge, Registry, TextEncoder,
 };
-use rocket::{fairing::AdHoc, get, http::ContentType, routes, State};
+use rocket::{fairing::AdHoc, get, http::ContentType, routes, Build, Phase, Rocket, State};
+use rocket_db_pools::Database;
 use sqlx::PgPool;
 
 use crate::infra::{build_info::BuildInfo, database::Db};
 
-/// The registry and `/metrics`.
+/// The registry, for every feature to count into.
 pub fn stage(build: &BuildInfo) -> AdHoc {
     let metrics = Metrics::new(build);
-    AdHoc::on_ignite("Metrics", |rocket| async {
-        rocket.manage(metrics).mount("/", routes![scrape])
-    })
+    AdHoc::on_ignite("Metrics", |rocket| async { rocket.manage(metrics) })
+}
+
+/// The metrics listener of an ignited server: `/metrics` alone, on `port`
+/// of the server's own address, reading the server's registry and pool.
+/// `None` when the server has neither (a stage is missing).
+pub fn listener<P: Phase>(server: &Rocket<P>, port: u16) -> Option<Rocket<Build>> {
+    let metrics = server.state::<Metrics>()?.clone();
+    let pool = PgPool::clone(Db::fetch(server)?);
+    let main: rocket::Config = server.figment().extract().ok()?;
+    let config = rocket::Config {
+        port,
+        address: main.address,
+        log_level: main.log_level,
+        cli_colors: false,
+        ..rocket::Config::default()
+    };
+    Some(
+        rocket::custom(config)
+            .manage(Scraped { metrics, pool })
+            .mount("/", routes![scrape])
+            .attach(AdHoc::on_liftoff("Metrics listener", |rocket| {
+                Box::pin(async move {
+                    tracing::info!(
+                        address = %rocket.config().address,
+                        metrics_port = rocket.config().port,
+                        "metrics listening"
+                    );
+                })
+            })),
+    )
+}
+
+/// What the metrics listener reads.
+struct Scraped {
+    metrics: Metrics,
+    pool: PgPool,
 }
 
 #[get("/metrics")]
-fn scrape(metrics: &State<Metrics>, db: &Db) -> (ContentType, String) {
+fn scrape(scraped: &State<Scraped>) -> (ContentType, String) {
     let text_format =
         ContentType::new("text", "plain").with_params([("version", "0.0.4"), ("charset", "utf-8")]);
-    (text_format, metrics.render(db))
+    (text_format, scraped.metrics.render(&scraped.pool))
 }
 
+/// The registry and the metrics every request and the pool update; clones
+/// share them.
+#[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,

@@ -75,29 +75,6 @@ resource "aws_lb_listener" "http" {
   }
 }
 
-# Prometheus metrics are for a scraper inside the VPC, never the public
-# (nginx answers 404 for them on the single host).
-resource "aws_lb_listener_rule" "no_metrics" {
-  listener_arn = aws_lb_listener.https.arn
-  priority     = 10
-
-  action {
-    type = "fixed-response"
-
-    fixed_response {
-      content_type = "text/plain"
-      message_body = "Not Found"
-      status_code  = "404"
-    }
-  }
-
-  condition {
-    path_pattern {
-      values = ["/metrics", "/metrics/*"]
-    }
-  }
-}
-
 # The certificate, validated by DNS in the zone; ACM renews it by itself as
 # long as the validation record stays.
 resource "aws_acm_certificate" "site" {

@@ -101,6 +101,7 @@ resource "aws_launch_template" "host" {
     log_group           = aws_cloudwatch_log_group.app.name
     user_name           = var.user_name
     user_url            = var.user_url
+    public_url          = "https://${var.domain}"
   }))
 
   tag_specifications {

@@ -11,7 +11,7 @@ use std::{
 
 use figment::providers::Serialized;
 use rocket::{
-    http::Header,
+    http::{ContentType, Header, Status},
     local::asynchronous::{Client, LocalResponse},
 };
 use sqlx::{Connection, PgConnection, PgPool};
@@ -126,6 +126,19 @@ impl TestApp {
             db,
             _database: None,
         }
+    }
+
+    /// `GET /metrics` from this app's metrics listener (in-process, as the
+    /// server runs it on `METRICS_PORT`): (status, content type, text).
+    pub async fn scrape_metrics(&self) -> (Status, Option<ContentType>, String) {
+        let listener = visitors::infra::metrics::listener(self.client.rocket(), 0)
+            .expect("the app has a registry and a pool");
+        let client = Client::untracked(listener)
+            .await
+            .expect("the metrics listener ignites");
+        let response = client.get("/metrics").dispatch().await;
+        let (status, content_type) = (response.status(), response.content_type());
+        (status, content_type, response.into_string().await.unwrap())
     }
 
     /// `GET /` as a browser at `ip` with `user_agent`.
@@ -259,6 +272,8 @@ impl AppProcess {
             .env("ROCKET_ADDRESS", address)
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_CLI_COLORS", "false")
+            // Tests run servers side by side: each metrics listener on a port of its own.
+            .env("METRICS_PORT", "0")
             .envs(env.iter().copied())
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::from(file))
@@ -281,9 +296,19 @@ impl AppProcess {
 
     /// The port in the server's "listening" log line (text or JSON).
     fn logged_port(&self) -> Option<u16> {
+        self.logged_number(r#"listening.*?\bport"?[=:](\d+)"#)
+    }
+
+    /// The port of its metrics listener, from its log.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.logged_number(r#"metrics listening.*?\bmetrics_port"?[=:](\d+)"#)
+    }
+
+    fn logged_number(&self, pattern: &str) -> Option<u16> {
         let log = std::fs::read_to_string(&self.log).ok()?;
-        let pattern = regex::Regex::new(r#"listening.*?\bport"?[=:](\d+)"#).unwrap();
-        pattern.captures(&log)?[1].parse().ok()
+        regex::Regex::new(pattern).unwrap().captures(&log)?[1]
+            .parse()
+            .ok()
     }
 
     /// Waits for `/readyz` to answer 200; returns how long that took.

@@ -76,6 +76,14 @@ fn json_logs_have_one_line_per_request_and_no_client_address() {
             .any(|l| l["level"] == "WARN" && l["message"].as_str().unwrap().contains("X-Real-IP")),
         "trusting a header on a public address is warned about"
     );
+    assert!(
+        lines.iter().any(|l| l["level"] == "WARN"
+            && l["message"]
+                .as_str()
+                .unwrap()
+                .contains("PUBLIC_URL is http://localhost:8080")),
+        "the default PUBLIC_URL on a public address is warned about"
+    );
 
     assert!(
         !text.contains("203.0.113.99"),

@@ -13,8 +13,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 }
 
 async fn scrape(app: &TestApp) -> String {
-    let response = app.client.get("/metrics").dispatch().await;
-    response.into_string().await.unwrap()
+    app.scrape_metrics().await.2
 }
 
 /// Every `visitors_…` metric the documentation names.
@@ -38,17 +37,16 @@ async fn requests_visits_and_the_pool_are_exported_without_identities() {
     app.visit("192.0.2.62", GOOGLEBOT).await;
     app.client.get("/wp-admin/secret-path").dispatch().await;
 
-    let response = app.client.get("/metrics").dispatch().await;
-    assert_eq!(response.status(), Status::Ok);
+    let (status, content_type, text) = app.scrape_metrics().await;
+    assert_eq!(status, Status::Ok);
     assert_eq!(
-        response.content_type().map(|c| c.to_string()),
+        content_type.map(|c| c.to_string()),
         Some(
             ContentType::new("text", "plain")
                 .with_params([("version", "0.0.4"), ("charset", "utf-8")])
                 .to_string()
         )
     );
-    let text = response.into_string().await.unwrap();
 
     assert_eq!(
         sample(&text, r#"visitors_visits_recorded_total{kind="human"}"#),
@@ -184,4 +182,24 @@ async fn the_grafana_dashboard_reads_only_exported_metrics() {
         }
     }
     assert!(checked >= 8, "the dashboard reads the app's metrics");
+}
+
+/// The public port has no metrics under any spelling of their path: they
+/// are on their own listener.
+#[rocket::async_test]
+async fn the_public_port_serves_no_metrics_whatever_the_spelling() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/metrics",
+        "/metrics/",
+        "//metrics",
+        "/%6Detrics",
+        "/METRICS",
+        "/./metrics",
+    ] {
+        let response = app.client.get(path).dispatch().await;
+        assert_eq!(response.status(), Status::NotFound, "{path}");
+        let body = response.into_string().await.unwrap_or_default();
+        assert!(!body.contains("visitors_"), "{path}: {body}");
+    }
 }

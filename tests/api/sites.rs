@@ -250,14 +250,7 @@ async fn hits_for_unknown_or_removed_sites_and_from_foreign_hosts_store_nothing(
         .unwrap();
     assert_eq!(paths, ["/a", "/b", "/"]);
 
-    let metrics = app
-        .client
-        .get("/metrics")
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let (_, _, metrics) = app.scrape_metrics().await;
     for reason in ["unknown_site", "removed_site", "foreign_host", "bad_path"] {
         assert!(
             metrics.contains(&format!(

@@ -123,8 +123,31 @@ fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
     }
     let (_network, port) = start_network(app_port, "1000r/s", "1000");
 
-    // Metrics stay inside: Prometheus scrapes the replicas themselves.
-    assert_eq!(get(port, "/metrics").0, 404);
+    // Metrics stay inside: Prometheus scrapes each replica's metrics
+    // listener, which no spelling of a path through nginx reaches.
+    for path in [
+        "/metrics",
+        "/metrics/",
+        "//metrics",
+        "/%6Detrics",
+        "/METRICS",
+        "/x/../metrics",
+    ] {
+        let (status, _, body) = get(port, path);
+        assert_eq!(status, 404, "{path}");
+        assert!(!body.contains("visitors_"), "{path}: {body}");
+    }
+    let metrics_port = replicas[0].metrics_port().expect("a metrics listener");
+    let mut scraped = http()
+        .get(&format!("http://{}:{metrics_port}/metrics", REPLICAS[0].0))
+        .call()
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped
+        .body_mut()
+        .read_to_string()
+        .unwrap()
+        .contains("visitors_http_requests_total"));
 
     // Every replica serves.
     let served: BTreeSet<String> = (0..30).map(|_| get(port, "/version").1).collect();

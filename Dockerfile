@@ -40,7 +40,8 @@ RUN if [ "$VERSION" != "$(cat version.txt)" ]; then \
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     BUILD_NUMBER="$BUILD_NUMBER" VCS_REF="$VCS_REF" cargo build --release --locked \
-    && cp target/release/visitors /usr/local/bin/visitors
+    && cp target/release/visitors /usr/local/bin/visitors \
+    && mkdir -p /var/lib/visitors
 
 # glibc and libgcc, nothing else: no shell, no package manager, no curl.
 FROM gcr.io/distroless/cc-debian12:nonroot
@@ -58,6 +59,9 @@ LABEL org.opencontainers.image.title="visitors" \
       org.opencontainers.image.source="${SOURCE_URL}" \
       org.opencontainers.image.licenses="MIT"
 COPY --from=builder /usr/local/bin/visitors /usr/local/bin/visitors
+# Where the generated visitor secret is kept (VISITOR_SECRET_FILE), owned by
+# the app's user: a volume mounted here starts with that ownership.
+COPY --from=builder --chown=65532:65532 /var/lib/visitors /var/lib/visitors
 # Rocket listens on 127.0.0.1 unless told otherwise; the release profile
 # skips Rocket's development defaults.
 # Logs as one JSON object per line, for log collectors.

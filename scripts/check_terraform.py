@@ -78,6 +78,7 @@ DEPLOYMENTS = {
             "app_port": "8000",
             "image_parameter": "/visitors/app-image",
             "database_secret_arn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:visitors/database-AbCdEf",
+            "visitor_secret_arn": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:visitors/visitor-secret-AbCdEf",
             "database_host": "visitors.abcdefghijkl.eu-central-1.rds.amazonaws.com",
             "database_name": "visitors",
             "database_user": "visitors",

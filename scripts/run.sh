@@ -22,5 +22,7 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$port/visitors"
 # The links and snippets `visitors sites` prints point at this app.
 export ROCKET_ADDRESS=127.0.0.1 ROCKET_PORT=${ROCKET_PORT:-8000}
 export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:$ROCKET_PORT}
-echo "--- the app on $PUBLIC_URL; in another shell, DATABASE_URL=$DATABASE_URL PUBLIC_URL=$PUBLIC_URL visitors …"
+export VISITOR_SECRET_FILE=${VISITOR_SECRET_FILE:-$PWD/.data/visitor-secret}
+echo "--- the app on $PUBLIC_URL; for \`visitors sites …\` in another shell:"
+echo "    export DATABASE_URL=$DATABASE_URL PUBLIC_URL=$PUBLIC_URL VISITOR_SECRET_FILE=$VISITOR_SECRET_FILE"
 cargo run --release -- serve

@@ -274,6 +274,7 @@ where
                 CommandError::Invalid(_) => EXIT_CONFIG,
                 CommandError::NotFound(_) => EXIT_FAILURE,
                 CommandError::Database(_) => EXIT_DATABASE,
+                CommandError::Secret(_) => EXIT_FAILURE,
             })
         }
     }

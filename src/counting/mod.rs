@@ -41,7 +41,7 @@ use self::{
 /// recorder and the shared secret need the pool, so they are set up once
 /// the database stage has made it.
 pub fn stage(config: &Config) -> AdHoc {
-    let identities = VisitorIdentities::new(config.visitor_secret.as_ref());
+    let identities = VisitorIdentities::new(config.visitor_secret.clone());
     let rule = ClientAddressRule {
         hops: config.trusted_proxy_hops,
     };

@@ -58,7 +58,9 @@ pub struct VisitCounts {
 // changes summed, in the batch's shard, so concurrent batches seldom queue on
 // one row. Every insert takes its rows in key order, and every batch runs
 // this same plan, so concurrent batches lock rows in one order and cannot
-// deadlock. The final SELECT reads the totals as they were before this
+// deadlock; the maintenance job takes them in that order too (totals,
+// breakdowns, rollups: the executor runs the data-modifying CTEs that nothing
+// reads last-first, see the migration maintenance_lock_order). The final SELECT reads the totals as they were before this
 // statement and adds the batch's own visits. The benchmark runs this same
 // file under pgbench (bench/pgbench/app_statement.py). `query_file_as!`
 // checks it against the schema at compile time (offline data in `.sqlx/`).

@@ -3,7 +3,10 @@
 //! module.
 
 use std::{
+    io::Write,
     net::IpAddr,
+    os::unix::fs::OpenOptionsExt,
+    path::{Path, PathBuf},
     sync::{Arc, OnceLock},
 };
 
@@ -13,7 +16,10 @@ use sqlx::PgPool;
 
 use rand::RngCore;
 
-use crate::{counting::site_id::SiteId, infra::config::Secret};
+use crate::{
+    counting::site_id::SiteId,
+    infra::config::{Secret, SecretSource},
+};
 
 const SECRET_SETTING: &str = "visitor_secret";
 
@@ -76,25 +82,40 @@ impl VisitorHasher {
     }
 }
 
-/// The hasher every replica shares. With `VISITOR_SECRET` unset, the secret
-/// is read from (or first stored in) the database at ignition; when the
-/// schema is not there yet (`MIGRATE_ON_START=false` before `visitors
-/// migrate`), readiness and a background task retry, and visits answer 503
-/// until it is loaded. Requests never wait for the database here.
-/// Clones share one secret.
+/// Why the secret could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("the visitor secret file {0}: {1}")]
+    File(PathBuf, std::io::Error),
+    #[error("the visitor secret file {0} does not hold 64 hexadecimal digits (32 bytes)")]
+    Malformed(PathBuf),
+    #[error("moving the visitor secret out of the database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// The hasher every replica shares, once the secret is known: at ignition,
+/// or (a replica started before `visitors migrate`, while the database
+/// still holds an earlier release's secret to move out) by readiness and a
+/// background task, until which visits answer 503. Requests never wait for
+/// it. Clones share one secret.
 #[derive(Clone)]
 pub struct VisitorIdentities {
+    source: SecretSource,
     hasher: Arc<OnceLock<VisitorHasher>>,
+    /// Set once an earlier release's stored secret is known to be gone.
+    stored_forgotten: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl VisitorIdentities {
-    pub fn new(configured: Option<&Secret>) -> Self {
+    pub fn new(source: SecretSource) -> Self {
         let hasher = OnceLock::new();
-        if let Some(secret) = configured {
+        if let SecretSource::Given(secret) = &source {
             let _ = hasher.set(VisitorHasher::new(secret));
         }
         Self {
+            source,
             hasher: Arc::new(hasher),
+            stored_forgotten: Arc::default(),
         }
     }
 
@@ -103,34 +124,99 @@ impl VisitorIdentities {
         self.hasher.get()
     }
 
-    /// Loads the shared secret unless it is known already.
-    pub async fn load(&self, pool: &PgPool) -> Result<&VisitorHasher, sqlx::Error> {
-        if let Some(hasher) = self.hasher.get() {
-            return Ok(hasher);
-        }
-        let secret = shared_visitor_secret(pool).await?;
-        Ok(self.hasher.get_or_init(|| VisitorHasher::new(&secret)))
+    /// Loads the shared secret unless it is known already. An earlier
+    /// release kept a generated secret in the database (`app_settings`):
+    /// it moves into the file, so that visitors stay recognised, and out of
+    /// the database (and its backups); a secret given as `VISITOR_SECRET`
+    /// replaces it.
+    pub async fn load(&self, pool: &PgPool) -> Result<&VisitorHasher, SecretError> {
+        let hasher = match (self.hasher.get(), &self.source) {
+            (Some(hasher), _) => hasher,
+            (None, SecretSource::Given(secret)) => {
+                self.hasher.get_or_init(|| VisitorHasher::new(secret))
+            }
+            (None, SecretSource::File(path)) => {
+                let secret = match read_secret_file(path)? {
+                    Some(secret) => secret,
+                    None => create_secret_file(path, stored_secret(pool).await?)?,
+                };
+                self.hasher.get_or_init(|| VisitorHasher::new(&secret))
+            }
+        };
+        // Once the key is in use, none is left in the database.
+        self.stored_forgotten
+            .get_or_try_init(|| forget_stored_secret(pool))
+            .await?;
+        Ok(hasher)
     }
 }
 
-/// The secret stored in the database, created by whichever replica asks first.
-async fn shared_visitor_secret(pool: &PgPool) -> Result<Secret, sqlx::Error> {
-    let mut candidate = vec![0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut candidate);
-    // Racing replicas all insert; only the first wins, and all read its
-    // value (in a second statement, whose snapshot sees the winner's row).
-    sqlx::query(
-        "INSERT INTO app_settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-    )
-    .bind(SECRET_SETTING)
-    .bind(&candidate)
-    .execute(pool)
-    .await?;
-    let secret: Vec<u8> = sqlx::query_scalar("SELECT value FROM app_settings WHERE name = $1")
+/// The secret in `path`, or `None` when there is no such file.
+fn read_secret_file(path: &Path) -> Result<Option<Secret>, SecretError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let mut bytes = vec![0; SECRET_BYTES];
+            hex::decode_to_slice(text.trim(), &mut bytes)
+                .map_err(|_| SecretError::Malformed(path.to_owned()))?;
+            Ok(Some(Secret::new(bytes)))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(SecretError::File(path.to_owned(), error)),
+    }
+}
+
+/// Writes `secret` (a new random one when `None`) to `path` unless a file
+/// is there already, and returns the one the file holds: replicas starting
+/// together each write a file of their own and link it into place, and the
+/// first link wins.
+fn create_secret_file(path: &Path, secret: Option<Vec<u8>>) -> Result<Secret, SecretError> {
+    let failed = |error| SecretError::File(path.to_owned(), error);
+    let secret = secret.unwrap_or_else(|| {
+        let mut bytes = vec![0u8; SECRET_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        bytes
+    });
+    if let Some(directory) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(directory).map_err(failed)?;
+    }
+    let mut draft = path.as_os_str().to_owned();
+    // Random, not the process id: replicas in containers are all process 1.
+    draft.push(format!(".{:016x}.new", rand::random::<u64>()));
+    let draft = PathBuf::from(draft);
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&draft)?;
+        file.write_all(format!("{}\n", hex::encode(&secret)).as_bytes())?;
+        file.sync_all()?;
+        match std::fs::hard_link(&draft, path) {
+            Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => Err(error),
+            _ => Ok(()),
+        }
+    })();
+    let _ = std::fs::remove_file(&draft);
+    written.map_err(failed)?;
+    read_secret_file(path)?.ok_or_else(|| failed(std::io::ErrorKind::NotFound.into()))
+}
+
+const SECRET_BYTES: usize = 32;
+
+/// The secret an earlier release generated and kept in the database.
+async fn stored_secret(pool: &PgPool) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM app_settings WHERE name = $1")
         .bind(SECRET_SETTING)
-        .fetch_one(pool)
-        .await?;
-    Ok(Secret::new(secret))
+        .fetch_optional(pool)
+        .await
+}
+
+async fn forget_stored_secret(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM app_settings WHERE name = $1")
+        .bind(SECRET_SETTING)
+        .execute(pool)
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]
@@ -167,6 +253,50 @@ mod tests {
             a.key(SiteId(1), ip, "Firefox"),
             a.key(SiteId(2), ip, "Firefox")
         );
+    }
+
+    fn scratch_path() -> PathBuf {
+        std::env::temp_dir()
+            .join(format!("visitors-secret-test-{}", rand::random::<u64>()))
+            .join("visitor-secret")
+    }
+
+    /// Replicas starting together each write a secret file of their own:
+    /// one wins, and all use its key.
+    #[test]
+    fn replicas_starting_together_agree_on_one_secret() {
+        let path = scratch_path();
+        let keys: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| create_secret_file(&path, None).unwrap()))
+                .collect();
+            starts
+                .into_iter()
+                .map(|start| start.join().unwrap().as_bytes().to_vec())
+                .collect()
+        });
+        assert!(keys
+            .iter()
+            .all(|key| key == &keys[0] && key.len() == SECRET_BYTES));
+        let read = read_secret_file(&path).unwrap().unwrap();
+        assert_eq!(read.as_bytes(), &keys[0][..]);
+        // A later start keeps it: an earlier release's key no longer applies.
+        let again = create_secret_file(&path, Some(vec![1; SECRET_BYTES])).unwrap();
+        assert_eq!(again.as_bytes(), &keys[0][..]);
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_secret_file_is_refused_not_replaced() {
+        let path = scratch_path();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "not a key\n").unwrap();
+        assert!(matches!(
+            read_secret_file(&path),
+            Err(SecretError::Malformed(_))
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "not a key\n");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 
     #[test]

@@ -97,20 +97,22 @@ async fn readyz(
             return Err("the visit recorder has stopped");
         }
         let database = async {
-            if !database::migrations_applied(db).await? {
-                return Ok(false);
+            match database::migrations_applied(db).await {
+                Ok(true) => {}
+                Ok(false) => return Err("database migrations are not all applied"),
+                Err(error) => {
+                    rocket::warn!("readiness check failed: {error}");
+                    return Err("database error");
+                }
             }
-            identities.load(db).await.map(|_| true)
-        };
-        match tokio::time::timeout(READINESS_TIMEOUT, database).await {
-            Ok(Ok(true)) => Ok(()),
-            Ok(Ok(false)) => Err("database migrations are not all applied"),
-            Ok(Err(error)) => {
+            identities.load(db).await.map(drop).map_err(|error| {
                 rocket::warn!("readiness check failed: {error}");
-                Err("database error")
-            }
-            Err(_) => Err("database did not answer within 1 s"),
-        }
+                "the visitor secret is not available"
+            })
+        };
+        tokio::time::timeout(READINESS_TIMEOUT, database)
+            .await
+            .unwrap_or(Err("database did not answer within 1 s"))
     };
     match readiness.last.get_with((), check).await {
         Ok(()) => (Status::Ok, Json(json!({ "status": "ready" }))),

@@ -144,9 +144,20 @@ pub const INSTANCE_NAME: Setting = Setting::app("INSTANCE_NAME", None, Rule::Hea
     "this replica's name on the page and in `X-Served-By` (≤ 64 printable ASCII characters)",
 );
 pub const VISITOR_SECRET: Setting = Setting::app("VISITOR_SECRET", None, Rule::Secret).doc(
-    "generated",
-    "key of the visitor hash, ≥ 16 characters. Unset, a random 32-byte key is generated once \
-     and stored in the database, so every replica shares it",
+    "(unset)",
+    "key of the visitor hash, ≥ 16 characters, e.g. from a secret store; unset, the key in \
+     `VISITOR_SECRET_FILE` is used. Never kept in the database",
+);
+pub const VISITOR_SECRET_FILE: Setting = Setting::app(
+    "VISITOR_SECRET_FILE",
+    Some("/var/lib/visitors/visitor-secret"),
+    Rule::Text,
+)
+.doc(
+    "",
+    "file of the visitor hash's key when `VISITOR_SECRET` is unset: a random 32-byte key is \
+     written there once by the first replica to start, and every replica sharing the file (a \
+     volume) uses it; an earlier release's key, kept in the database, moves there",
 );
 pub const MIGRATE_ON_START: Setting = Setting::app("MIGRATE_ON_START", Some("true"), Rule::Flag)
     .doc(
@@ -271,6 +282,7 @@ pub const SETTINGS: &[Setting] = &[
     PUBLIC_URL,
     INSTANCE_NAME,
     VISITOR_SECRET,
+    VISITOR_SECRET_FILE,
     MIGRATE_ON_START,
     DB_STARTUP_TIMEOUT,
     STATS_CACHE_MS,
@@ -298,7 +310,8 @@ pub struct Config {
     /// Where people reach this instance; links printed for them start here.
     pub public_url: String,
     pub instance_name: String,
-    pub visitor_secret: Option<Secret>,
+    /// Where the visitor hash's key comes from.
+    pub visitor_secret: SecretSource,
     pub migrate_on_start: bool,
     pub db_startup_timeout: Duration,
     /// How long a replica reuses the dashboard's numbers; zero turns it off.
@@ -350,6 +363,17 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(..)")
     }
+}
+
+/// Where the visitor hash's key comes from: `VISITOR_SECRET` as given, or
+/// the file `VISITOR_SECRET_FILE` names (created once by whichever replica
+/// starts first; replicas share it through a volume). Never the database:
+/// with the key, the visitor keys in a backup could be tested against
+/// every address.
+#[derive(Clone, Debug)]
+pub enum SecretSource {
+    Given(Secret),
+    File(std::path::PathBuf),
 }
 
 /// A missing or invalid setting, named as the operator set it.
@@ -449,7 +473,10 @@ impl Config {
             user_url: read.required(&USER_URL)?,
             public_url: read.required(&PUBLIC_URL)?,
             instance_name,
-            visitor_secret: read.secret(&VISITOR_SECRET)?,
+            visitor_secret: match read.secret(&VISITOR_SECRET)? {
+                Some(secret) => SecretSource::Given(secret),
+                None => SecretSource::File(read.required(&VISITOR_SECRET_FILE)?.into()),
+            },
             migrate_on_start: read.flag(&MIGRATE_ON_START)?,
             db_startup_timeout: Duration::from_secs(read.number(&DB_STARTUP_TIMEOUT)?),
             stats_cache_ttl: Duration::from_millis(read.number(&STATS_CACHE_MS)?),
@@ -709,7 +736,9 @@ mod tests {
         assert_eq!(config.log_format, LogFormat::Text);
         assert_eq!(config.trusted_proxy_hops, 0);
         assert_eq!(config.raw_visits_retention, RetentionDays::new(90));
-        assert!(config.visitor_secret.is_none());
+        assert!(
+            matches!(&config.visitor_secret, SecretSource::File(path) if path.as_os_str() == "/var/lib/visitors/visitor-secret")
+        );
         assert!(config.admin_token.is_none());
         assert!(!config.instance_name.is_empty());
         let rocket: rocket::Config = config.figment().extract().unwrap();
@@ -754,7 +783,10 @@ mod tests {
         assert_eq!(config.user_url, "https://example.org/ada");
         assert_eq!(config.instance_name, "replica-7");
         assert_eq!(
-            config.visitor_secret.as_ref().map(Secret::as_bytes),
+            match &config.visitor_secret {
+                SecretSource::Given(secret) => Some(secret.as_bytes()),
+                SecretSource::File(_) => None,
+            },
             Some(&b"0123456789abcdef0123"[..])
         );
         assert!(!config.migrate_on_start);
@@ -854,7 +886,10 @@ mod tests {
             Some(quoted.as_bytes())
         );
         assert_eq!(
-            config.visitor_secret.as_ref().map(Secret::as_bytes),
+            match &config.visitor_secret {
+                SecretSource::Given(secret) => Some(secret.as_bytes()),
+                SecretSource::File(_) => None,
+            },
             Some(listed.as_bytes())
         );
         assert_eq!(config.user_name.as_deref(), Some("'Ada' & [co]"));

@@ -8,7 +8,7 @@ use askama::Template;
 use rocket::{fairing::AdHoc, get, routes, State};
 
 use crate::infra::{
-    config::{Config, RetentionDays},
+    config::{Config, RetentionDays, SecretSource},
     database::Db,
     error::AppError,
     page::{Layout, Page},
@@ -39,7 +39,7 @@ pub struct PrivacyFacts {
     pub raw_visits_retention: Option<RetentionDays>,
     pub address_source: AddressSource,
     /// Whether `VISITOR_SECRET` is set (else the key is generated and kept
-    /// in the database). The secret itself is never shown.
+    /// in `VISITOR_SECRET_FILE`). The secret itself is never shown.
     pub secret_configured: bool,
 }
 
@@ -59,7 +59,7 @@ impl PrivacyFacts {
         Self {
             raw_visits_retention: config.raw_visits_retention,
             address_source,
-            secret_configured: config.visitor_secret.is_some(),
+            secret_configured: matches!(config.visitor_secret, SecretSource::Given(_)),
         }
     }
 }

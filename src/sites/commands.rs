@@ -6,7 +6,7 @@ use clap::Subcommand;
 use sqlx::PgPool;
 
 use crate::{
-    counting::visitor_key::VisitorIdentities,
+    counting::visitor_key::{SecretError, VisitorIdentities},
     infra::config::Config,
     sites::{
         domain::Domain,
@@ -69,6 +69,8 @@ pub enum CommandError {
     NotFound(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 impl From<store::AddError> for CommandError {
@@ -196,7 +198,7 @@ pub async fn run(
             let path = canonical_page(&path).ok_or_else(|| {
                 CommandError::Invalid(format!("{path:?}: not a path of the site, like /about"))
             })?;
-            let identities = VisitorIdentities::new(config.visitor_secret.as_ref());
+            let identities = VisitorIdentities::new(config.visitor_secret.clone());
             let signer = PathSigner::new(identities.load(pool).await?);
             println!("{}", links.pixel_snippet(&site, &path, Some(&signer)));
         }

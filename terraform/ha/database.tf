@@ -23,6 +23,25 @@ resource "aws_secretsmanager_secret_version" "database" {
   secret_string = random_password.database.result
 }
 
+# The key of the visitor hash, shared by every host (each writes it to a
+# file the container reads, VISITOR_SECRET_FILE): 32 random bytes as hex, the
+# file's format. Replacing it makes every visitor a new one from then on.
+resource "random_id" "visitor_secret" {
+  byte_length = 32
+}
+
+resource "aws_secretsmanager_secret" "visitor_secret" {
+  #checkov:skip=CKV_AWS_149:Encrypted with the AWS-managed Secrets Manager key; a customer-managed key costs $1/month and adds no control here.
+  #checkov:skip=CKV2_AWS_57:Not rotated on purpose: a new key makes every returning visitor a new one (docs/operations.md, "Rotating secrets").
+  name_prefix = "${var.name}/visitor-secret-"
+  description = "Key of the visitors app's visitor hash (hex), kept out of the database and its snapshots"
+}
+
+resource "aws_secretsmanager_secret_version" "visitor_secret" {
+  secret_id     = aws_secretsmanager_secret.visitor_secret.id
+  secret_string = random_id.visitor_secret.hex
+}
+
 resource "aws_db_subnet_group" "main" {
   name_prefix = "${var.name}-"
   subnet_ids  = aws_subnet.private[*].id

@@ -34,7 +34,7 @@ data "aws_iam_policy_document" "host" {
   statement {
     sid       = "Secrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = compact([aws_secretsmanager_secret.database.arn, var.registry_secret_arn])
+    resources = compact([aws_secretsmanager_secret.database.arn, aws_secretsmanager_secret.visitor_secret.arn, var.registry_secret_arn])
   }
 
   statement {
@@ -93,6 +93,7 @@ resource "aws_launch_template" "host" {
     app_port            = local.app_port
     image_parameter     = aws_ssm_parameter.app_image.name
     database_secret_arn = aws_secretsmanager_secret.database.arn
+    visitor_secret_arn  = aws_secretsmanager_secret.visitor_secret.arn
     database_host       = aws_db_instance.main.address
     database_name       = local.database_name
     database_user       = local.database_user

@@ -10,13 +10,12 @@ use visitors::{
         maintenance::maintain_counters,
         site_id::SiteId,
         store::{record_visits, NewVisit},
-        user_agent::UserAgentClassifier,
         visitor_key::VisitorKey,
     },
     infra::database::database_now,
 };
 
-use crate::helpers::{page_number, your_visits, TestApp, FIREFOX, GOOGLEBOT};
+use crate::helpers::{fresh_database, page_number, your_visits, TestApp, FIREFOX, GOOGLEBOT};
 
 #[rocket::async_test]
 async fn five_hundred_concurrent_first_visits_of_one_visitor_count_exactly() {
@@ -419,47 +418,50 @@ async fn the_same_request_on_two_replicas_at_once_counts_once() {
     assert_eq!(first.totals().await, (100, 0, 100));
 }
 
-/// The maintenance job merges a past minute's rows while a batch writes
-/// departures into that minute for two sites. The job locks rows in key
-/// order, as the batch does; in scan order (the rows of site 2 stored
-/// first) the two deadlocked. A test transaction holds site 2's row until
-/// both wait, so that they meet in the worst order every time.
+/// The maintenance job merges a past minute's and hour's rows while a batch
+/// writes departures into them for two sites. The job locks rows in the
+/// order the batch does (breakdowns, then rollups, each in key order); in
+/// scan order (the rows of site 2 stored first), or rollups first, the two
+/// deadlocked. A test transaction holds site 2's past minute until both
+/// wait, so that they meet in the worst order every time. No app runs: its
+/// own maintenance would join in.
 #[rocket::async_test]
 async fn maintenance_and_a_batch_of_two_sites_never_deadlock() {
-    let app = TestApp::spawn().await;
-    let now = database_now(&app.db).await.unwrap();
+    let database = fresh_database().await;
+    let db = sqlx::PgPool::connect(&database.url).await.unwrap();
+    visitors::infra::database::migrate(&db).await.unwrap();
+    let now = database_now(&db).await.unwrap();
     let key = VisitorKey::from_bytes([5; 32]);
-    let classifier = UserAgentClassifier::new();
-    let client = classifier.classify(FIREFOX);
-    let visit = |site: i32, visited_at| NewVisit {
+    let visit = move |site: i32, visited_at| NewVisit {
         site: SiteId(site),
         visitor: key,
         path: "/",
-        browser: &client.browser,
-        os: &client.os,
-        device: client.device.as_str(),
+        browser: "Firefox",
+        os: "Linux",
+        device: "desktop",
         is_bot: false,
         referrer_host: None,
         visited_at,
         request: None,
     };
-    let minute_ago = now - TimeDelta::minutes(1);
+    // Past its minute and its hour, within the minutes kept.
+    let earlier = now - TimeDelta::minutes(70);
     for site in [2, 1] {
-        record_visits(&app.db, &[visit(site, Some(minute_ago))])
+        record_visits(&db, &[visit(site, Some(earlier))])
             .await
             .unwrap();
     }
-    let mut holder = app.db.begin().await.unwrap();
+    let mut holder = db.begin().await.unwrap();
     sqlx::query(
         "SELECT 1 FROM visit_rollups WHERE site_id = 2 AND granularity = 'minute' \
          AND bucket = date_trunc('minute', $1, 'UTC') AND shard = 5 FOR UPDATE",
     )
-    .bind(minute_ago)
+    .bind(earlier)
     .execute(&mut *holder)
     .await
     .unwrap();
     let waiting = |count: i64| {
-        let db = app.db.clone();
+        let db = db.clone();
         async move {
             for _ in 0..500 {
                 let waits: i64 = sqlx::query_scalar(
@@ -477,27 +479,12 @@ async fn maintenance_and_a_batch_of_two_sites_never_deadlock() {
             panic!("{count} statements never waited for the held row");
         }
     };
-    let pool = app.db.clone();
+    let pool = db.clone();
     let maintenance = tokio::spawn(async move { maintain_counters(&pool).await });
     waiting(1).await;
-    let pool = app.db.clone();
-    let batch = tokio::spawn({
-        let visits: Vec<NewVisit<'static>> = [1, 2]
-            .map(|site| NewVisit {
-                site: SiteId(site),
-                visitor: key,
-                path: "/",
-                browser: "Firefox",
-                os: "Linux",
-                device: "desktop",
-                is_bot: false,
-                referrer_host: None,
-                visited_at: None,
-                request: None,
-            })
-            .to_vec();
-        async move { record_visits(&pool, &visits).await }
-    });
+    let pool = db.clone();
+    let batch =
+        tokio::spawn(async move { record_visits(&pool, &[visit(1, None), visit(2, None)]).await });
     waiting(2).await;
     holder.commit().await.unwrap();
     let within = Duration::from_secs(30);
@@ -508,12 +495,27 @@ async fn maintenance_and_a_batch_of_two_sites_never_deadlock() {
     let recorded = tokio::time::timeout(within, batch).await.unwrap().unwrap();
     assert!(maintained.is_ok(), "maintenance: {maintained:?}");
     assert_eq!(recorded.expect("the batch commits").len(), 2);
-    let unique: i64 = sqlx::query_scalar(
-        "SELECT sum(arrivals - departures)::bigint FROM visit_rollups \
-         WHERE granularity = 'minute' AND site_id = 1",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    assert_eq!(unique, 1, "site 1's visitor counts once over its minutes");
+    for (granularity, dimension) in [("minute", None), ("hour", None), ("hour", Some("browser"))] {
+        let unique: i64 = match dimension {
+            None => sqlx::query_scalar(
+                "SELECT sum(arrivals - departures)::bigint FROM visit_rollups \
+                 WHERE granularity = $1 AND site_id = 1",
+            )
+            .bind(granularity),
+            Some(dimension) => sqlx::query_scalar(
+                "SELECT sum(arrivals - departures)::bigint FROM visitor_breakdowns \
+                 WHERE granularity = $1 AND site_id = 1 AND dimension = $2",
+            )
+            .bind(granularity)
+            .bind(dimension),
+        }
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(
+            unique, 1,
+            "site 1's visitor counts once over its {granularity}s"
+        );
+    }
+    db.close().await;
 }

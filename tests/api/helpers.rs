@@ -51,6 +51,23 @@ pub async fn fresh_database_on(server: &str) -> TestDatabase {
     }
 }
 
+/// The visitor secret file of the apps of one database: they share it, as
+/// replicas share theirs through a volume. Deleted with the database.
+pub fn secret_file_for(database_url: &str) -> PathBuf {
+    let name = url::Url::parse(database_url)
+        .ok()
+        .map(|url| url.path().trim_start_matches('/').to_owned())
+        .unwrap_or_default();
+    std::env::temp_dir().join(format!("visitors-secret-{name}"))
+}
+
+/// The secret file for a process given `env` (by its `DATABASE_URL`).
+fn secret_file_of(env: &[(&str, &str)]) -> PathBuf {
+    env.iter()
+        .find(|(name, _)| *name == "DATABASE_URL")
+        .map_or_else(|| secret_file_for(""), |(_, url)| secret_file_for(url))
+}
+
 /// A test's own database; dropped (with whatever is still connected to it)
 /// when the value is.
 pub struct TestDatabase {
@@ -61,6 +78,7 @@ pub struct TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        let _ = std::fs::remove_file(secret_file_for(&self.url));
         let (server, name) = (self.server.clone(), self.name.clone());
         // Drop may run inside a test's runtime, which cannot be blocked on:
         // the statement runs on a thread and runtime of its own.
@@ -108,7 +126,11 @@ impl TestApp {
         let mut figment = config::figment()
             .merge(Serialized::global("databases.visitors.url", database_url))
             .merge(Serialized::global("databases.visitors.max_connections", 32))
-            .merge(Serialized::global("instance_name", "test-instance"));
+            .merge(Serialized::global("instance_name", "test-instance"))
+            .merge(Serialized::global(
+                "visitor_secret_file",
+                secret_file_for(database_url),
+            ));
         for (key, value) in settings {
             // Parsed as environment variables are: "false" is a boolean.
             let value: figment::value::Value = value.parse().expect("a setting value");
@@ -266,6 +288,7 @@ impl AppProcess {
 
     fn spawn(address: &str, port: u16, env: &[(&str, &str)], log: PathBuf, keep_log: bool) -> Self {
         let file = std::fs::File::create(&log).expect("create the log file");
+        let secret_file = secret_file_of(env);
         let child = Command::new(env!("CARGO_BIN_EXE_visitors"))
             .env_clear()
             .envs(inherited_env())
@@ -274,6 +297,7 @@ impl AppProcess {
             .env("ROCKET_CLI_COLORS", "false")
             // Tests run servers side by side: each metrics listener on a port of its own.
             .env("METRICS_PORT", "0")
+            .env("VISITOR_SECRET_FILE", &secret_file)
             .envs(env.iter().copied())
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .stdout(Stdio::from(file))
@@ -354,10 +378,12 @@ pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 
 /// The same, with what it printed: (exit code, stdout, stderr).
 pub fn run_command(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let secret_file = secret_file_of(env);
     let output = Command::new(env!("CARGO_BIN_EXE_visitors"))
         .args(args)
         .env_clear()
         .envs(inherited_env())
+        .env("VISITOR_SECRET_FILE", &secret_file)
         .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

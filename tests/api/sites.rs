@@ -265,7 +265,11 @@ async fn hits_for_unknown_or_removed_sites_and_from_foreign_hosts_store_nothing(
 async fn a_signed_site_counts_only_the_paths_the_server_signed() {
     let app = TestApp::spawn().await;
     let site = add_site(&app, BLOG, Visibility::Public, true, false).await;
-    let identities = VisitorIdentities::new(None);
+    let identities = app
+        .client
+        .rocket()
+        .state::<VisitorIdentities>()
+        .expect("the app's identities");
     let signer = PathSigner::new(identities.load(&app.db).await.unwrap());
     let good = signer.sign(site.id, "/about");
     for query in [

@@ -9,11 +9,14 @@ use std::borrow::Cow;
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{migrate::Migrator, PgPool};
 use visitors::{
-    counting::{site_id::SiteId, visitor_key::VisitorIdentities},
-    infra::database::{database_now, MIGRATOR},
+    counting::{site_id::SiteId, visitor_key::VisitorHasher},
+    infra::{
+        config::Secret,
+        database::{database_now, MIGRATOR},
+    },
 };
 
-use crate::helpers::{fresh_database, your_visits, TestApp, FIREFOX};
+use crate::helpers::{fresh_database, secret_file_for, your_visits, TestApp, FIREFOX};
 
 /// The first migration of the sites release.
 const SITES_MIGRATION: i64 = 20261201000001;
@@ -105,9 +108,14 @@ async fn upgrading_keeps_every_count_as_the_instances_own_site() {
     earlier.run(&pool).await.unwrap();
 
     // The real visitor key of one person, as the earlier release derived
-    // it from the shared secret it stored.
-    let identities = VisitorIdentities::new(None);
-    let hasher = identities.load(&pool).await.unwrap();
+    // it from the secret it generated and kept in the database.
+    let stored: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+    sqlx::query("INSERT INTO app_settings (name, value) VALUES ('visitor_secret', $1)")
+        .bind(&stored)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let hasher = VisitorHasher::new(&Secret::new(stored.clone()));
     let ip = "203.0.113.50".parse().ok();
     let person = hasher.key(SiteId::INSTANCE, ip, FIREFOX);
 
@@ -180,4 +188,12 @@ async fn upgrading_keeps_every_count_as_the_instances_own_site() {
         .await
         .unwrap();
     assert_eq!(your_visits(&html), 4);
+    // Its secret left the database (and its backups) for the secret file.
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM app_settings")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 0);
+    let file = std::fs::read_to_string(secret_file_for(&database.url)).unwrap();
+    assert_eq!(file.trim(), hex::encode(&stored));
 }

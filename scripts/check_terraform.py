@@ -482,11 +482,14 @@ def rule_encryption(parsed):
 
 
 def rule_load_balancer(parsed):
-    for _, path, key, body in resources(parsed, "aws_lb"):
+    for module_dir, path, key, body in resources(parsed, "aws_lb"):
         if body.get("drop_invalid_header_fields") is not True:
             yield f"{path}: {'.'.join(key)}: drop_invalid_header_fields must be true"
-        if first(body, "access_logs").get("enabled") is not True:
-            yield f"{path}: {'.'.join(key)}: access_logs must be enabled"
+        # A log line of the ALB holds the client's address and the full URL.
+        opt_in = variables(parsed, module_dir).get("access_logs", {}).get("default") is False
+        if first(body, "access_logs").get("enabled") != "${var.access_logs}" or not opt_in:
+            yield (f"{path}: {'.'.join(key)}: access_logs must follow var.access_logs, false by default "
+                   "(they hold client addresses and full URLs)")
     for _, path, key, body in resources(parsed, "aws_lb_listener"):
         protocol = unquote(body.get("protocol"))
         if protocol == "HTTPS":
@@ -616,6 +619,7 @@ SELF_TEST = [
     ("unencrypted data volume", "encryption", _set("aws_ebs_volume", "data", ["encrypted"], False)),
     ("TLS 1.2 policy on the ALB", "load balancer", _set("aws_lb_listener", "https", ["ssl_policy"], '"ELBSecurityPolicy-2016-08"')),
     ("ALB keeps invalid headers", "load balancer", _set("aws_lb", "main", ["drop_invalid_header_fields"], False)),
+    ("ALB access logs always on", "load balancer", _set("aws_lb", "main", ["access_logs", "enabled"], True)),
     ("hosts open to the world", "no ingress from anywhere", _add_ha_ingress("hosts", "0.0.0.0/0")),
     ("database open to the world", "no ingress from anywhere", _add_ha_ingress("database", "0.0.0.0/0")),
     ("database open to a network", "database from the hosts only", _add_ha_ingress("database", "10.0.0.0/8")),

@@ -101,7 +101,7 @@ for https in no yes; do
     # write_override from the rendered bootstrap, with the values it sets.
     (
         # shellcheck disable=SC2034 # read by write_override
-        APP_DIR="$work" DATA_DIR=/srv/visitors/pgdata DOMAIN=visitors.example.org \
+        APP_DIR="$work" DATA_MOUNT=/srv/visitors DATA_DIR=/srv/visitors/pgdata DOMAIN=visitors.example.org \
             ACME_WEBROOT=/var/www/certbot LETSENCRYPT_DIR=/srv/visitors/letsencrypt
         eval "$(sed -n '/^write_override() {$/,/^}$/p' "$work/terraform/terraform-user-data.sh")"
         write_override "$https"

@@ -7,11 +7,13 @@ port).
 
     python3 scripts/topology.py DIR [--host NAME=ADDRESS ...]
         [--proxy NAME=UPSTREAM ...] [--constant NAME ...]
-        [--rate 10r/s] [--burst 20]
+        [--rate 10r/s] [--burst 20] [--server-conf FILE ...]
 
 --proxy starts the project's nginx (nginx/templates/) in front of UPSTREAM
 (`app:8000`, or `@NAME` for the constant server NAME), --constant an nginx that answers every request at once
-(bench/constant.conf.template, the proxy's ceiling). Once everything
+(bench/constant.conf.template, the proxy's ceiling); --server-conf adds a
+file to the proxies' server.d/ (where a deployment adds its own settings).
+Once everything
 answers, one JSON line goes to stdout: {"dns": PORT, "NAME": PORT, ...}.
 It then runs until it gets SIGTERM (or, with --stop-on-eof, until stdin
 closes: a test that dies takes it along), stops what it started and deletes
@@ -95,6 +97,7 @@ def main():
     parser.add_argument("--constant", action="append", default=[])
     parser.add_argument("--rate", default="10r/s")
     parser.add_argument("--burst", default="20")
+    parser.add_argument("--server-conf", action="append", default=[])
     parser.add_argument("--stop-on-eof", action="store_true",
                         help="also stop when stdin closes (the caller went away)")
     args = parser.parse_args()
@@ -146,6 +149,10 @@ def main():
                 variables.update(NGINX_APP_UPSTREAM=upstream, NGINX_RESOLVER=f"127.0.0.1:{ports['dns']}",
                                  NGINX_RATE_LIMIT=args.rate, NGINX_RATE_BURST=args.burst)
             render_nginx.write(template, directory, variables)
+            if upstream:
+                os.makedirs(os.path.join(directory, "server.d"), exist_ok=True)
+                for extra in args.server_conf:
+                    shutil.copy(extra, os.path.join(directory, "server.d"))
             return [nginx, "-p", directory, "-c", os.path.join(directory, "nginx.conf")]
 
         process, ports[name] = start(command, answers)

@@ -37,6 +37,10 @@ pub enum SitesCommand {
         /// Show its badge even while the site is private.
         #[arg(long)]
         badge: bool,
+        /// Count only hits whose Referer or Origin names one of its hosts
+        /// (a client that sends neither counts nothing).
+        #[arg(long)]
+        origin_required: bool,
     },
     /// Every site, one per line.
     List,
@@ -104,6 +108,9 @@ fn describe(site: &Site, links: &SiteLinks) -> String {
     if summary.badge {
         flags.push("badge");
     }
+    if summary.origin_required {
+        flags.push("origin required");
+    }
     if !summary.active {
         flags.push("removed");
     }
@@ -136,6 +143,7 @@ pub async fn run(
             public,
             signed,
             badge,
+            origin_required,
         } => {
             let request = SiteRequest {
                 domain,
@@ -147,6 +155,7 @@ pub async fn run(
                 },
                 signed,
                 badge,
+                origin_required,
             };
             let new = request
                 .validate()

@@ -53,6 +53,8 @@ pub enum Dropped {
     UnknownSite,
     RemovedSite,
     ForeignHost,
+    /// The site counts only hits that name its page, and this one did not.
+    NoOrigin,
     BadPath,
     BadSignature,
     /// The database, or the shared secret, is not there right now.
@@ -60,10 +62,11 @@ pub enum Dropped {
 }
 
 impl Dropped {
-    pub const ALL: [Dropped; 6] = [
+    pub const ALL: [Dropped; 7] = [
         Self::UnknownSite,
         Self::RemovedSite,
         Self::ForeignHost,
+        Self::NoOrigin,
         Self::BadPath,
         Self::BadSignature,
         Self::Unavailable,
@@ -74,6 +77,7 @@ impl Dropped {
             Self::UnknownSite => "unknown_site",
             Self::RemovedSite => "removed_site",
             Self::ForeignHost => "foreign_host",
+            Self::NoOrigin => "no_origin",
             Self::BadPath => "bad_path",
             Self::BadSignature => "bad_signature",
             Self::Unavailable => "unavailable",
@@ -134,8 +138,10 @@ fn check(
         .and_then(|url| url.host_str())
         .map(str::to_ascii_lowercase)
         .or_else(|| source.origin_host.clone());
-    if page_host.is_some_and(|host| !site.has_host(&host)) {
-        return Err(Dropped::ForeignHost);
+    match page_host {
+        Some(host) if !site.has_host(&host) => return Err(Dropped::ForeignHost),
+        None if site.origin_required => return Err(Dropped::NoOrigin),
+        _ => {}
     }
     let path = page_path(hit.path, source)?;
     if site.signed {
@@ -248,6 +254,7 @@ mod tests {
             share_token: ShareToken::generate(),
             signed,
             badge: false,
+            origin_required: false,
             active: true,
             created_at: chrono::Utc::now(),
         }

@@ -23,6 +23,8 @@ pub struct SiteRequest {
     pub signed: bool,
     #[serde(default)]
     pub badge: bool,
+    #[serde(default)]
+    pub origin_required: bool,
 }
 
 fn private() -> Visibility {
@@ -61,6 +63,7 @@ impl SiteRequest {
             visibility: self.visibility,
             signed: self.signed,
             badge: self.badge,
+            origin_required: self.origin_required,
         })
     }
 }
@@ -73,6 +76,7 @@ pub struct SiteSummary {
     pub visibility: Visibility,
     pub signed: bool,
     pub badge: bool,
+    pub origin_required: bool,
     pub active: bool,
     pub created_at: DateTime<Utc>,
     /// The dashboard's address; a private site's carries its share token.
@@ -88,6 +92,7 @@ impl SiteSummary {
             visibility: site.visibility,
             signed: site.signed,
             badge: site.badge,
+            origin_required: site.origin_required,
             active: site.active,
             created_at: site.created_at,
             dashboard: links.dashboard(site),

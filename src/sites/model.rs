@@ -74,6 +74,8 @@ pub struct Site {
     pub signed: bool,
     /// The badge of a private site is shown anyway.
     pub badge: bool,
+    /// Only hits whose Referer or Origin names one of its hosts count.
+    pub origin_required: bool,
     /// Removed sites stop counting; their counts stay unless purged.
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -106,4 +108,5 @@ pub struct NewSite {
     pub visibility: Visibility,
     pub signed: bool,
     pub badge: bool,
+    pub origin_required: bool,
 }

@@ -21,6 +21,7 @@ struct SiteRow {
     share_token: Vec<u8>,
     signed: bool,
     badge: bool,
+    origin_required: bool,
     active: bool,
     created_at: DateTime<Utc>,
 }
@@ -38,6 +39,7 @@ impl From<SiteRow> for Site {
             share_token: ShareToken::from_stored(row.share_token),
             signed: row.signed,
             badge: row.badge,
+            origin_required: row.origin_required,
             active: row.active,
             created_at: row.created_at,
         }
@@ -66,7 +68,7 @@ pub async fn find(pool: &PgPool, domain: &Domain) -> Result<Option<Site>, sqlx::
     let row = sqlx::query_as!(
         SiteRow,
         r#"SELECT id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                  signed, badge, active, created_at
+                  signed, badge, origin_required, active, created_at
            FROM sites WHERE domain = $1"#,
         domain.as_str(),
     )
@@ -80,7 +82,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Site>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SiteRow,
         r#"SELECT id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                  signed, badge, active, created_at
+                  signed, badge, origin_required, active, created_at
            FROM sites WHERE domain IS NOT NULL ORDER BY domain"#,
     )
     .fetch_all(pool)
@@ -95,20 +97,22 @@ pub async fn add(pool: &PgPool, site: &NewSite) -> Result<Site, AddError> {
     let token = ShareToken::generate();
     let row = sqlx::query_as!(
         SiteRow,
-        r#"INSERT INTO sites AS s (domain, hosts, visibility, share_token, signed, badge)
-           VALUES ($1, $2, $3, $4, $5, $6)
+        r#"INSERT INTO sites AS s (domain, hosts, visibility, share_token, signed, badge, origin_required)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (domain) DO UPDATE SET
                hosts = excluded.hosts, visibility = excluded.visibility,
-               signed = excluded.signed, badge = excluded.badge, active = true
+               signed = excluded.signed, badge = excluded.badge,
+               origin_required = excluded.origin_required, active = true
            WHERE NOT s.active
            RETURNING id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                     signed, badge, active, created_at"#,
+                     signed, badge, origin_required, active, created_at"#,
         site.domain.as_str(),
         &hosts[..] as &[&str],
         site.visibility as Visibility,
         token.as_bytes(),
         site.signed,
         site.badge,
+        site.origin_required,
     )
     .fetch_optional(pool)
     .await?;
@@ -123,7 +127,7 @@ pub async fn rotate_token(pool: &PgPool, domain: &Domain) -> Result<Option<Site>
         SiteRow,
         r#"UPDATE sites SET share_token = $2 WHERE domain = $1
            RETURNING id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                     signed, badge, active, created_at"#,
+                     signed, badge, origin_required, active, created_at"#,
         domain.as_str(),
         token.as_bytes(),
     )

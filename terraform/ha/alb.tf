@@ -1,9 +1,12 @@
 # The Application Load Balancer: TLS ends here (ACM certificate, TLS 1.3
-# policy), plain HTTP only redirects, invalid headers are dropped, every
-# request is logged to S3, and only hosts whose /readyz answers get traffic.
+# policy), plain HTTP only redirects, invalid headers are dropped, requests
+# are logged to S3 only with var.access_logs (an ALB log line holds the
+# client's address and the full URL, and cannot leave them out), and only
+# hosts whose /readyz answers get traffic.
 
 resource "aws_lb" "main" {
   #checkov:skip=CKV2_AWS_76:AWS WAF is attached (waf.tf) with a rate rule and the known-bad-inputs rules (Log4j included).
+  #checkov:skip=CKV_AWS_91:Access logs are opt-in (var.access_logs): their lines hold client addresses and full URLs, which this deployment promises not to keep.
   name                       = "${var.name}-alb"
   load_balancer_type         = "application"
   internal                   = false
@@ -16,7 +19,7 @@ resource "aws_lb" "main" {
   access_logs {
     bucket  = aws_s3_bucket.access_logs.id
     prefix  = "alb"
-    enabled = true
+    enabled = var.access_logs
   }
 
   depends_on = [aws_s3_bucket_policy.access_logs]

@@ -197,8 +197,14 @@ variable "log_retention_days" {
   default     = 30
 }
 
+variable "access_logs" {
+  description = "Keep the load balancer's access logs in S3. Off by default: each line holds the client's address and the full request URL (a private site's share token included), which the app itself never keeps."
+  type        = bool
+  default     = false
+}
+
 variable "access_log_days" {
-  description = "Days the S3 bucket keeps the load balancer's access logs."
+  description = "Days the S3 bucket keeps the load balancer's access logs (with access_logs)."
   type        = number
   default     = 90
 }

@@ -11,13 +11,13 @@ variable "region" {
 }
 
 variable "user_name" {
-  description = "Name shown in the dashboard's footer."
+  description = "Who runs the instance, shown in the dashboard's footer as \"Made by …\"; empty names nobody."
   type        = string
-  default     = "n/a"
+  default     = ""
 
   validation {
-    condition     = can(regex("^[^'\"\\\\$`\n]{1,100}$", var.user_name))
-    error_message = "user_name must be 1-100 characters without quotes, backslashes, $ or backticks."
+    condition     = can(regex("^[^'\"\\\\$`\n]{0,100}$", var.user_name))
+    error_message = "user_name must be at most 100 characters without quotes, backslashes, $ or backticks."
   }
 }
 

@@ -20,6 +20,7 @@ async fn an_outage_gives_503_pages_and_the_app_recovers_by_itself() {
         visibility: Visibility::Public,
         signed: false,
         badge: false,
+        origin_required: false,
     };
     store::add(&app.db, &site.validate().unwrap())
         .await

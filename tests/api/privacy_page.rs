@@ -140,3 +140,19 @@ async fn every_footer_links_the_privacy_page() {
         .unwrap()
         .contains(r#"<a href="/privacy" class="privacy-link">"#));
 }
+
+/// It says where the visitor hash's key is kept (not in the database) and
+/// what the proxies of each deployment keep.
+#[rocket::async_test]
+async fn it_names_where_the_key_lives_and_what_the_proxies_keep() {
+    let app = TestApp::spawn().await;
+    let html = privacy_page(&app).await;
+    assert!(html.contains("<code>VISITOR_SECRET_FILE</code>), not in the database"));
+    assert!(html.contains(r#"id="proxies-kept""#));
+    assert!(html.contains("No address, no query string"));
+    assert!(html.contains("<code>access_logs</code>"));
+    let given = TestApp::spawn_with(&[("visitor_secret", "a-secret-of-the-operator")]).await;
+    assert!(privacy_page(&given)
+        .await
+        .contains("Its key is the operator's <code>VISITOR_SECRET</code>."));
+}

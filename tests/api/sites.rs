@@ -36,6 +36,7 @@ async fn add_site(
         visibility,
         signed,
         badge,
+        origin_required: false,
     };
     store::add(&app.db, &request.validate().unwrap())
         .await
@@ -744,4 +745,55 @@ async fn head_requests_count_nothing() {
         .await
         .unwrap();
     assert_eq!(events, 0);
+}
+
+/// A site that requires its own page counts a hit only when the Referer or
+/// Origin names one of its hosts: a client that sends neither (a script
+/// with a new User-Agent each time) counts nothing.
+#[rocket::async_test]
+async fn a_site_that_requires_its_origin_counts_only_hits_from_its_pages() {
+    let app = TestApp::spawn_with(&[("admin_token", TOKEN)]).await;
+    let (status, created) = admin(
+        &app,
+        "POST",
+        "/api/sites",
+        Some(
+            json!({"domain": BLOG, "hosts": ["www.blog.example"], "visibility": "public",
+                    "origin_required": true}),
+        ),
+    )
+    .await;
+    assert_eq!(status, Status::Created);
+    assert_eq!(created["origin_required"], true);
+    assert_eq!(
+        pixel(&app, "blog.example.gif?p=/a", "192.0.2.1", None).await,
+        Status::Ok
+    );
+    assert_eq!(
+        stored_visits(&app).await,
+        0,
+        "no Referer, no Origin: not counted"
+    );
+    pixel(
+        &app,
+        "blog.example.gif?p=/a",
+        "192.0.2.1",
+        Some("https://www.blog.example/a"),
+    )
+    .await;
+    assert_eq!(stored_visits(&app).await, 1);
+    let origin = app
+        .client
+        .get("/pixel/blog.example.gif?p=/b")
+        .header(Header::new("User-Agent", FIREFOX))
+        .header(Header::new("Origin", "https://blog.example"))
+        .dispatch()
+        .await;
+    assert_eq!(origin.status(), Status::Ok);
+    assert_eq!(stored_visits(&app).await, 2);
+    let (_, _, metrics) = app.scrape_metrics().await;
+    assert!(
+        metrics.contains(r#"visitors_site_hits_dropped_total{reason="no_origin"} 1"#),
+        "{metrics}"
+    );
 }

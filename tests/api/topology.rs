@@ -48,6 +48,17 @@ impl Drop for Network {
 /// dnsmasq answering `app` with every replica address, and the project's
 /// nginx in front of `app:{app_port}`; returns it and nginx's port.
 fn start_network(app_port: u16, rate: &str, burst: &str) -> (Network, u16) {
+    start_network_with(app_port, rate, burst, &[])
+}
+
+/// The same, with files added to nginx's server.d/ (a deployment's own
+/// settings).
+fn start_network_with(
+    app_port: u16,
+    rate: &str,
+    burst: &str,
+    server_conf: &[&std::path::Path],
+) -> (Network, u16) {
     let dir = std::env::temp_dir().join(format!(
         "visitors-topology-{}",
         uuid::Uuid::new_v4().simple()
@@ -58,6 +69,9 @@ fn start_network(app_port: u16, rate: &str, burst: &str) -> (Network, u16) {
         .arg(&dir)
         .args(["--rate", rate, "--burst", burst, "--stop-on-eof"])
         .arg(format!("--proxy=lb=app:{app_port}"));
+    for file in server_conf {
+        command.arg("--server-conf").arg(file);
+    }
     for (address, _) in REPLICAS {
         command.arg(format!("--host=app={address}"));
     }
@@ -313,4 +327,59 @@ fn nginx_waits_longer_than_the_apps_deadlines() {
         Duration::from_secs(timeout) > REQUEST_DEADLINE,
         "proxy_read_timeout {timeout}s"
     );
+}
+
+/// One subscriber holds a whole IPv6 /64: the rate limit counts it as one
+/// client, as it counts one IPv4 address. nginx takes the client address
+/// from a header here (a test's own `real_ip` setting), so that one
+/// machine can be many clients.
+#[test]
+fn the_rate_limit_counts_an_ipv6_slash_64_as_one_client() {
+    let database = rocket::execute(fresh_database());
+    let database_url = database.url.clone();
+    let mut replica = AppProcess::start_on(
+        REPLICAS[0].0,
+        0,
+        &[
+            ("DATABASE_URL", &database_url),
+            ("ROCKET_IP_HEADER", "X-Real-IP"),
+        ],
+    );
+    replica.wait_ready(Duration::from_secs(60));
+    let realip = std::env::temp_dir().join(format!(
+        "visitors-realip-{}.conf",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::write(
+        &realip,
+        "set_real_ip_from 127.0.0.1;\nreal_ip_header X-Test-Client;\n",
+    )
+    .unwrap();
+    let (_network, port) = start_network_with(replica.port, "1r/s", "5", &[&realip]);
+    let from = |client: &str| {
+        http()
+            .get(&format!("http://127.0.0.1:{port}/api/stats"))
+            .header("X-Test-Client", client)
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // Ten requests from two addresses of one /64, well within a second:
+    // 1 + the burst of 5 pass (at most one more as a second goes by).
+    let started = Instant::now();
+    let statuses: Vec<u16> = (0..10)
+        .map(|i| from(["2001:db8:1:2::a", "2001:db8:1:2:ffff::b"][i % 2]))
+        .collect();
+    let passed = statuses.iter().filter(|s| **s == 200).count();
+    let allowed = 6 + started.elapsed().as_secs() as usize;
+    assert!(
+        (6..=allowed).contains(&passed) && statuses.iter().all(|s| [200, 429].contains(s)),
+        "{statuses:?}"
+    );
+    // Another /64, and IPv4 addresses, are clients of their own.
+    for client in ["2001:db8:1:3::a", "198.51.100.1", "198.51.100.2"] {
+        assert_eq!(from(client), 200, "{client}");
+    }
+    std::fs::remove_file(realip).unwrap();
 }

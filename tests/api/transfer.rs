@@ -26,6 +26,7 @@ async fn add_site(app: &TestApp, visibility: Visibility) -> visitors::counting::
         visibility,
         signed: false,
         badge: false,
+        origin_required: false,
     };
     store::add(&app.db, &request.validate().unwrap())
         .await

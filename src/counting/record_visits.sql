@@ -14,35 +14,69 @@ WITH requested AS (
     SELECT * FROM requested
     WHERE request_id IS NULL OR request_id IN (SELECT request_id FROM claimed)
 ), grouped AS (
-    -- One row per visitor of a site: its k visits of this batch share one time.
-    SELECT site_id, visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at
+    -- One row per visitor of a site: its k visits of this batch share one
+    -- time and one reading of the User-Agent (one replica's rules).
+    SELECT site_id, visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at,
+           min(ARRAY[browser, os, device]) AS client
     FROM incoming
     GROUP BY site_id, visitor_key
 ), visitor AS (
-    INSERT INTO visitors AS v (site_id, visitor_key, visits, is_bot, first_seen, last_seen)
-    SELECT site_id, visitor_key, k, is_bot, coalesce(visited_at, now()), coalesce(visited_at, now())
+    -- last_seen is the latest human visit (a bot's visits count as bot
+    -- visits, never as arrivals), client its browser, OS and device.
+    -- previous_client keeps the client before, only when it changed (a
+    -- release read the User-Agent differently).
+    INSERT INTO visitors AS v (site_id, visitor_key, visits, is_bot, first_seen, last_seen, client)
+    SELECT site_id, visitor_key, k, is_bot, coalesce(visited_at, now()),
+           CASE WHEN NOT is_bot THEN coalesce(visited_at, now()) END, CASE WHEN NOT is_bot THEN client END
     FROM grouped
     ORDER BY site_id, visitor_key
     ON CONFLICT (site_id, visitor_key) DO UPDATE SET
         visits = v.visits + excluded.visits,
         previous_seen = v.last_seen,
-        last_seen = greatest(v.last_seen, excluded.last_seen)
-    RETURNING v.site_id, v.visitor_key, v.visits, v.last_seen AS seen, v.previous_seen AS previous
+        last_seen = greatest(v.last_seen, excluded.last_seen),
+        previous_client = CASE WHEN excluded.client IS DISTINCT FROM v.client AND excluded.client IS NOT NULL
+                               THEN v.client END,
+        client = coalesce(excluded.client, v.client)
+    RETURNING v.site_id, v.visitor_key, v.visits, v.last_seen AS seen, v.previous_seen AS previous,
+              v.previous_client
 ), visit AS (
     -- The k visits one after the other: the first follows the visitor's
-    -- previous visit, each later one the one before it, at the same time.
+    -- previous human visit, each later one the one before it, at the same
+    -- time. A bot's visit is at its own time and follows nothing.
     SELECT i.*,
            visitor.visits - g.k + row_number() OVER w AS visits,
-           visitor.seen,
-           CASE WHEN row_number() OVER w = 1 THEN visitor.previous ELSE visitor.seen END AS previous
+           CASE WHEN i.is_bot THEN coalesce(i.visited_at, now()) ELSE visitor.seen END AS seen,
+           CASE WHEN i.is_bot THEN NULL
+                WHEN row_number() OVER w = 1 THEN visitor.previous ELSE visitor.seen END AS previous,
+           row_number() OVER w = 1 AND NOT i.is_bot AS first_human,
+           visitor.previous_client
     FROM incoming i JOIN visitor USING (site_id, visitor_key) JOIN grouped g USING (site_id, visitor_key)
     WINDOW w AS (PARTITION BY i.site_id, i.visitor_key ORDER BY i.n)
+), reread AS (
+    -- Values of browser, OS or device that changed since the visitor's
+    -- previous human visit: the old value was last seen then, and the new
+    -- one (seen before, if the rules changed back) when visitor_values says.
+    -- The current value's time is the visitor's own last_seen, so a value
+    -- has a row here only once it was replaced.
+    INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen)
+    SELECT visit.site_id, visit.visitor_key, d.dimension, d.value, d.at
+    FROM visit CROSS JOIN LATERAL (VALUES
+        ('browser', visit.previous_client[1], visit.browser, visit.previous),
+        ('os', visit.previous_client[2], visit.os, visit.previous),
+        ('device', visit.previous_client[3], visit.device, visit.previous)) c (dimension, old, new, old_at)
+    CROSS JOIN LATERAL (VALUES (c.dimension, c.old, c.old_at), (c.dimension, c.new, visit.seen)) d (dimension, value, at)
+    WHERE visit.first_human AND visit.previous_client IS NOT NULL AND c.old IS DISTINCT FROM c.new
+    ORDER BY 1, 2, 3, 4
+    ON CONFLICT (site_id, visitor_key, dimension, value) DO UPDATE SET
+        previous_seen = f.last_seen,
+        last_seen = greatest(f.last_seen, excluded.last_seen)
+    RETURNING f.site_id, f.visitor_key, f.dimension, f.value, f.previous_seen
 ), event AS (
     INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
     SELECT site_id, seen, visitor_key, path, browser, os, device, is_bot, referrer_host FROM visit
 ), buckets AS (
-    SELECT visit.site_id, visit.is_bot, visit.path, visit.browser, visit.os, visit.device,
-           g.granularity, g.retention,
+    SELECT visit.site_id, visit.visitor_key, visit.first_human, visit.is_bot, visit.path, visit.browser,
+           visit.os, visit.device, visit.previous, g.granularity, g.retention,
            date_trunc(g.granularity, visit.seen, 'UTC') AS bucket,
            date_trunc(g.granularity, visit.previous, 'UTC') AS previous_bucket
     FROM visit CROSS JOIN rollup_granularities g
@@ -82,9 +116,16 @@ WITH requested AS (
         last_seen = greatest(f.last_seen, excluded.last_seen)
     RETURNING f.site_id, f.dimension, f.value, f.last_seen, f.previous_seen
 ), breakdown_buckets AS (
-    SELECT b.site_id, b.granularity, b.retention, b.bucket, b.previous_bucket, d.dimension, d.value
+    -- A value read differently than at the previous visit follows its own
+    -- previous visit (reread), every other one the visitor's.
+    SELECT b.site_id, b.granularity, b.retention, b.bucket,
+           CASE WHEN r.value IS NULL THEN b.previous_bucket
+                ELSE date_trunc(b.granularity, r.previous_seen, 'UTC') END AS previous_bucket,
+           d.dimension, d.value
     FROM buckets b
     CROSS JOIN LATERAL (VALUES ('browser', b.browser), ('os', b.os), ('device', b.device)) d (dimension, value)
+    LEFT JOIN reread r ON b.first_human AND (r.site_id, r.visitor_key, r.dimension, r.value)
+                                          = (b.site_id, b.visitor_key, d.dimension, d.value)
     WHERE b.granularity IN ('hour', 'day') AND NOT b.is_bot
     UNION ALL
     SELECT r.site_id, g.granularity, g.retention, date_trunc(g.granularity, r.last_seen, 'UTC'),
@@ -139,7 +180,7 @@ WITH requested AS (
     WHERE site_id IN (SELECT site_id FROM requested)
     GROUP BY site_id
 ), answer AS (
-    SELECT visit.n, visit.visits, visit.previous IS NULL AS is_new, visit.site_id
+    SELECT visit.n, visit.visits, visit.previous IS NULL AND NOT visit.is_bot AS is_new, visit.site_id
     FROM visit
     UNION ALL
     -- A request recorded already is answered as it stands, adding nothing.

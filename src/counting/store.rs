@@ -33,7 +33,7 @@ pub struct NewVisit<'a> {
 pub struct VisitCounts {
     /// How often this visitor has been here.
     pub your_visits: i64,
-    /// Whether this was the visitor's first visit.
+    /// Whether this was the visitor's first human visit: a new unique visitor.
     pub is_new: bool,
     pub unique_visitors: i64,
     /// Human visits; bots are counted apart.
@@ -48,12 +48,17 @@ pub struct VisitCounts {
 // (`visits + k`), and then expanded again in arrival order: the first follows
 // the visitor's previous visit, each later one the one before it (same time,
 // same buckets), so every count is as if they had come one by one. Under that row lock,
-// `previous_seen` receives the visitor's previous visit, from which the
+// `previous_seen` receives the visitor's previous human visit, from which the
 // rollups learn whether this is the visitor's first visit in each
 // minute/hour/day bucket (an arrival there, and a departure from the bucket
-// of the previous visit; see the migration `rollups`); browser, OS, device
-// and referrer counts per hour and day follow the same rule (referrers per
-// visitor and value, in `visitor_values`, which also hold the pages). `greatest` keeps a visitor's times
+// of the previous visit; see the migration `rollups`); a bot's visits only
+// add bot visits. Browser, OS, device and referrer counts per hour and day
+// follow the same rule: referrers and pages per visitor and value, in
+// `visitor_values`; browser, OS and device by the visitor's previous human
+// visit, or, when the User-Agent reads differently than then (a release
+// changed the rules), by that value's own last visit, which
+// `visitor_values` keeps for every value a visitor no longer has (see the
+// migration `reread_visitors`). `greatest` keeps a visitor's times
 // monotonic when two of their visits race. Counter rows get the batch's
 // changes summed, in the batch's shard, so concurrent batches seldom queue on
 // one row. Every insert takes its rows in key order, and every batch runs

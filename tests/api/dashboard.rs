@@ -487,3 +487,115 @@ async fn maintenance_merges_past_shards_and_drops_old_counters_without_changing_
         }
     }
 }
+
+/// A release may read a visitor's User-Agent differently from one visit to
+/// the next: a crawler becomes a person, a browser is renamed, and back.
+/// Every range's numbers still equal a count of the raw visits: each
+/// visitor counted once among the unique visitors, once under each value
+/// it had in the range.
+#[rocket::async_test]
+async fn visitors_read_differently_between_visits_count_exactly_in_every_range() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    let now = database_now(&app.db).await.unwrap();
+    let (d, m) = (TimeDelta::days, TimeDelta::minutes);
+    let chrome = ("Chrome", "Windows", "desktop", false);
+    let chromium = ("Chromium", "Windows", "desktop", false);
+    let crawler = ("Googlebot", "Other", "bot", true);
+    let firefox = ("Firefox", "Linux", "desktop", false);
+    let phone = ("Mobile Safari", "iOS", "mobile", false);
+    let tablet = ("Mobile Safari", "iOS", "tablet", false);
+    let edge = ("Edge", "Windows", "desktop", false);
+    for (who, client, ago) in [
+        (1u8, crawler, d(10)),
+        (1, chrome, d(3)),
+        (1, chromium, m(50)),
+        (1, chrome, m(10)),
+        (2, firefox, d(10)),
+        (2, crawler, d(3)),
+        (2, firefox, m(50)),
+        (3, phone, d(3)),
+        (3, tablet, m(10)),
+        (3, phone, m(5)),
+        (4, edge, d(10)),
+        (5, crawler, m(50)),
+        (6, chrome, m(10)),
+        (6, crawler, m(5)),
+    ] {
+        let (browser, os, device, is_bot) = client;
+        record_visits(
+            &app.db,
+            &[NewVisit {
+                site: SiteId::INSTANCE,
+                visitor: VisitorKey::from_bytes([who; 32]),
+                path: "/",
+                browser,
+                os,
+                device,
+                is_bot,
+                referrer_host: None,
+                visited_at: Some(now - ago),
+                request: None,
+            }],
+        )
+        .await
+        .unwrap();
+    }
+    for range in ["1h", "24h", "7d", "30d", "all"] {
+        let stats = api_stats(&app, range).await;
+        let from: DateTime<Utc> = stats["from"].as_str().unwrap().parse().unwrap();
+        let (unique, visits, bots): (i64, i64, i64) = sqlx::query_as(
+            "SELECT count(DISTINCT visitor_key) FILTER (WHERE NOT is_bot), \
+                    count(*) FILTER (WHERE NOT is_bot), count(*) FILTER (WHERE is_bot) \
+             FROM visit_events WHERE visited_at >= $1",
+        )
+        .bind(from)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                stats["unique_visitors"].as_i64().unwrap(),
+                stats["visits"].as_i64().unwrap(),
+                stats["bot_visits"].as_i64().unwrap()
+            ),
+            (unique, visits, bots),
+            "{range}"
+        );
+        for (field, column) in [("browsers", "browser"), ("os", "os"), ("devices", "device")] {
+            let mut raw: Vec<(String, i64)> = sqlx::query_as(&format!(
+                "SELECT {column}, count(DISTINCT visitor_key) FROM visit_events \
+                 WHERE visited_at >= $1 AND NOT is_bot GROUP BY 1"
+            ))
+            .bind(from)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+            let mut shown = names(&stats[field]);
+            raw.sort();
+            shown.sort();
+            assert_eq!(shown, raw, "{range} {field}");
+        }
+    }
+    let (_, _, unique) = app.totals().await;
+    assert_eq!(unique, 5, "every visitor who came as a person, once");
+    // And the page's own answer for visitor 1, who comes back.
+    let counts = record_visits(
+        &app.db,
+        &[NewVisit {
+            site: SiteId::INSTANCE,
+            visitor: VisitorKey::from_bytes([1; 32]),
+            path: "/",
+            browser: "Chrome",
+            os: "Windows",
+            device: "desktop",
+            is_bot: false,
+            referrer_host: None,
+            visited_at: None,
+            request: None,
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!((counts[0].your_visits, counts[0].is_new), (5, false));
+    assert_eq!(counts[0].unique_visitors, 5);
+}

@@ -71,7 +71,10 @@ async fn stored_numbers(pool: &PgPool, schema: Schema) -> Vec<Vec<String>> {
                  FROM visit_rollups {only} GROUP BY granularity, bucket ORDER BY 1"),
         format!("SELECT concat_ws('|', granularity, bucket, dimension, value, sum(arrivals), sum(departures)) \
                  FROM visitor_breakdowns {only} GROUP BY granularity, bucket, dimension, value ORDER BY 1"),
-        format!("SELECT concat_ws('|', encode(visitor_key, 'hex'), visits, is_bot, first_seen, last_seen, previous_seen) \
+        // A crawler's last visit is no longer kept as its last human one
+        // (the migration reread_visitors): compared for people only.
+        format!("SELECT concat_ws('|', encode(visitor_key, 'hex'), visits, is_bot, first_seen, \
+                 CASE WHEN NOT is_bot THEN last_seen END, CASE WHEN NOT is_bot THEN previous_seen END) \
                  FROM visitors {only} ORDER BY 1"),
         format!("SELECT concat_ws('|', visited_at, encode(visitor_key, 'hex'), path, browser, os, device, is_bot, referrer_host) \
                  FROM visit_events {only} ORDER BY 1"),

@@ -120,5 +120,12 @@ echo "--- Markdown links"
 mapfile -t markdown < <(git ls-files --cached --others --exclude-standard '*.md')
 python3 scripts/check_links.py "${markdown[@]}"
 
+echo "--- no build or coverage artefact is tracked"
+artefacts=$(git ls-files -- '*.profraw' '*.profdata' 'target/*')
+if [[ -n $artefacts ]]; then
+    echo "tracked artefacts (delete them; .gitignore keeps them out): $artefacts" >&2
+    exit 1
+fi
+
 echo "--- shellcheck"
 shellcheck -x .ci/run scripts/*.sh scripts/lib/*.sh bench/*.sh docker/stand-ins/*.sh "$work"/terraform/*-user-data.sh

@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test test-compose test-faults lint lint-ops coverage build image deploy screenshot bench bench-sitting bench-dashboard bench-prune bench-pixel
+.PHONY: run test test-compose test-faults test-upgrade lint lint-ops coverage build image deploy screenshot bench bench-sitting bench-dashboard bench-prune bench-pixel
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -16,6 +16,10 @@ test-compose:
 ## test-faults: PostgreSQL frozen and restarted, replicas killed, batches failed, under load through nginx; the table goes into docs/operations.md
 test-faults:
 	scripts/test-faults.sh
+
+## test-upgrade: from every release in releases.txt to this build: every number its API shows kept, new visits added, its pre-upgrade backup restored
+test-upgrade:
+	scripts/test-upgrade.sh
 
 ## build: the release binary
 build:

@@ -4,7 +4,8 @@
 # then the stack benchmark and the pixel benchmark for one second per
 # scenario on the same instrumented debug build (it proves the benchmarks
 # run, not how fast, and their processes add to the coverage), the fault
-# suite (scripts/test-faults.sh) and the browser test
+# suite (scripts/test-faults.sh), the upgrade from every release
+# (scripts/test-upgrade.sh) and the browser test
 # (scripts/browser-test.sh) on that build too. Writes target/coverage/cobertura.xml
 # (GitLab's coverage report), a summary, and a "Line coverage: N%" line for
 # the pipeline's `coverage:` regex; fails below 80 % of lines.
@@ -61,6 +62,9 @@ cp docs/operations.md "$faults_report"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" REPORT="$faults_report" \
     scripts/test-faults.sh
 grep -q "| a replica SIGTERMed |" "$faults_report"
+
+echo "--- the upgrade from every release (scripts/test-upgrade.sh), to the same build"
+VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" scripts/test-upgrade.sh
 
 echo "--- the dashboard in real Chromium, on the same build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" scripts/browser-test.sh

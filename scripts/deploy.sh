@@ -2,10 +2,12 @@
 # Deploys an image (`make deploy`, the pipeline's manual deploy job).
 #
 # To the single host (terraform/): runs scripts/rolling-update.sh there, over
-# SSM Run Command or over SSH. To the high-availability deployment
-# (terraform/ha/): writes the image to its SSM parameter, runs the migrate
-# document once on one host, then an instance refresh of the Auto Scaling
-# group. Variables:
+# SSM Run Command or over SSH (it backs the database up before migrating).
+# To the high-availability deployment (terraform/ha/): writes the image to
+# its SSM parameter, takes an RDS snapshot, runs the migrate document once
+# on one host, then an instance refresh of the Auto Scaling group.
+# Rolling back either: docs/operations.md, "Rolling back an upgrade".
+# Variables:
 #   DEPLOY_IMAGE        image to deploy, e.g. $CI_REGISTRY_IMAGE:1.4.0-57 (required)
 #   DEPLOY_INSTANCE_ID  single host: EC2 instance id, deploy through SSM (the
 #                       AWS CLI and credentials allowed ssm:SendCommand on it), or
@@ -13,8 +15,10 @@
 #                       the agent or DEPLOY_SSH_KEY, a private key in a file variable)
 #   DEPLOY_APP_DIR      single host: the stack's directory (default /opt/visitors)
 #   DEPLOY_ASG_NAME     high availability: the hosts' Auto Scaling group, with
-#   DEPLOY_IMAGE_PARAMETER, DEPLOY_MIGRATE_DOCUMENT (terraform output
-#                       image_parameter, migrate_document)
+#   DEPLOY_IMAGE_PARAMETER, DEPLOY_MIGRATE_DOCUMENT, DEPLOY_DB_INSTANCE
+#                       (terraform output image_parameter, migrate_document,
+#                       database_instance)
+#   DEPLOY_KEEP_SNAPSHOTS high availability: pre-upgrade snapshots kept (5)
 #   DEPLOY_REGION       AWS region for SSM (default: AWS_REGION, AWS_DEFAULT_REGION)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,10 +54,30 @@ if [[ -n ${DEPLOY_ASG_NAME:-} ]]; then
     region=${DEPLOY_REGION:-${AWS_REGION:-${AWS_DEFAULT_REGION:?DEPLOY_REGION}}}
     : "${DEPLOY_IMAGE_PARAMETER:?DEPLOY_IMAGE_PARAMETER (terraform output image_parameter)}"
     : "${DEPLOY_MIGRATE_DOCUMENT:?DEPLOY_MIGRATE_DOCUMENT (terraform output migrate_document)}"
+    : "${DEPLOY_DB_INSTANCE:?DEPLOY_DB_INSTANCE (terraform output database_instance)}"
     # 1. The image new hosts start from.
     aws ssm put-parameter --region "$region" --name "$DEPLOY_IMAGE_PARAMETER" \
         --value "$DEPLOY_IMAGE" --type String --overwrite >/dev/null
-    # 2. Migrations, once, on one in-service host, before any host runs the
+    # 2. The database as it was before this version's migrations, as a
+    # manual RDS snapshot (kept past the automated ones' retention); the
+    # last DEPLOY_KEEP_SNAPSHOTS of them stay.
+    tag=${DEPLOY_IMAGE##*/}
+    snapshot="pre-upgrade-$(date -u +%Y%m%d%H%M%S)-${tag//[^A-Za-z0-9-]/-}"
+    echo "deploy: RDS snapshot $snapshot of $DEPLOY_DB_INSTANCE"
+    aws rds create-db-snapshot --region "$region" --db-instance-identifier "$DEPLOY_DB_INSTANCE" \
+        --db-snapshot-identifier "$snapshot" >/dev/null
+    aws rds wait db-snapshot-available --region "$region" --db-snapshot-identifier "$snapshot"
+    # JMESPath literals in backticks, not shell expansions.
+    # shellcheck disable=SC2016
+    outdated=$(aws rds describe-db-snapshots --region "$region" --db-instance-identifier "$DEPLOY_DB_INSTANCE" \
+        --snapshot-type manual \
+        --query "reverse(sort_by(DBSnapshots[?starts_with(DBSnapshotIdentifier, \`pre-upgrade-\`)], &SnapshotCreateTime))[${DEPLOY_KEEP_SNAPSHOTS:-5}:].DBSnapshotIdentifier" \
+        --output text)
+    for old in $outdated; do
+        aws rds delete-db-snapshot --region "$region" --db-snapshot-identifier "$old" >/dev/null
+        echo "deploy: removed the older snapshot $old"
+    done
+    # 3. Migrations, once, on one in-service host, before any host runs the
     # new version.
     # A JMESPath literal in backticks, not a shell expansion.
     # shellcheck disable=SC2016
@@ -66,7 +90,7 @@ if [[ -n ${DEPLOY_ASG_NAME:-} ]]; then
     fi
     ssm_run "$instance" "$DEPLOY_MIGRATE_DOCUMENT" "$(jq -n --arg i "$DEPLOY_IMAGE" '{Image: [$i]}')" \
         "visitors migrate $DEPLOY_IMAGE"
-    # 3. Rolling replacement: new hosts first, never below the healthy count.
+    # 4. Rolling replacement: new hosts first, never below the healthy count.
     refresh_id=$(aws autoscaling start-instance-refresh --region "$region" \
         --auto-scaling-group-name "$DEPLOY_ASG_NAME" \
         --preferences '{"MinHealthyPercentage": 100, "MaxHealthyPercentage": 200, "InstanceWarmup": 120}' \

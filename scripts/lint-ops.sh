@@ -120,6 +120,9 @@ echo "--- Markdown links"
 mapfile -t markdown < <(git ls-files --cached --others --exclude-standard '*.md')
 python3 scripts/check_links.py "${markdown[@]}"
 
+echo "--- CHANGELOG.md names every migration and release"
+python3 scripts/check_changelog.py
+
 echo "--- no build or coverage artefact is tracked"
 artefacts=$(git ls-files -- '*.profraw' '*.profdata' 'target/*')
 if [[ -n $artefacts ]]; then

@@ -2,8 +2,11 @@
 # Runs on the host of the compose stack (scripts/deploy.sh sends it there):
 # switches the app to IMAGE without taking the site down.
 #   1. pull IMAGE and point the stack at it (APP_IMAGE in .env);
-#   2. run `visitors migrate` with the new image, once, before any new replica;
-#   3. replace the replicas one at a time: start one new replica, wait until
+#   2. back the database up (scripts/backup.sh, into backups/, the last
+#      KEEP_BACKUPS kept): rolling back is restoring it with the image
+#      before (docs/operations.md, "Rolling back an upgrade");
+#   3. run `visitors migrate` with the new image, once, before any new replica;
+#   4. replace the replicas one at a time: start one new replica, wait until
 #      Docker reports it healthy, then stop one old replica. nginx keeps
 #      sending traffic to the healthy ones and re-resolves the replicas every
 #      10 s. If a new replica does not become healthy, it is removed and the
@@ -16,6 +19,7 @@ APP_DIR=${APP_DIR:-/opt/visitors}
 # Seconds to wait for a new replica to be healthy, and between two looks.
 HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-180}
 HEALTH_POLL=${HEALTH_POLL:-2}
+KEEP_BACKUPS=${KEEP_BACKUPS:-5}
 cd "$APP_DIR"
 
 log() {
@@ -46,6 +50,17 @@ if grep -q '^APP_IMAGE=' .env 2>/dev/null; then
     sed -i "s|^APP_IMAGE=.*|APP_IMAGE=$IMAGE|" .env
 else
     echo "APP_IMAGE=$IMAGE" >>.env
+fi
+
+# The image's tag, safe in a file name: which version the backup preceded.
+tag=${IMAGE##*/}
+backup="backups/pre-upgrade-$(date -u +%Y%m%dT%H%M%SZ)-${tag//[^A-Za-z0-9._-]/_}.dump"
+log "backing up the database before migrating: $backup"
+scripts/backup.sh "$backup"
+mapfile -t outdated < <(find backups -maxdepth 1 -name 'pre-upgrade-*.dump' | sort -r | tail -n +$((KEEP_BACKUPS + 1)))
+if ((${#outdated[@]} > 0)); then
+    log "removing ${#outdated[@]} older pre-upgrade backups (KEEP_BACKUPS=$KEEP_BACKUPS)"
+    rm -f -- "${outdated[@]}"
 fi
 
 log "migrating the database with the new image"

@@ -285,7 +285,7 @@ enum MigrateError {
     #[error(transparent)]
     Connect(#[from] sqlx::Error),
     #[error(transparent)]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Schema(#[from] database::SchemaError),
 }
 
 /// Reads the configuration and waits for the database: the two ways a start

@@ -46,26 +46,91 @@ pub async fn wait_for_database(url: &str, timeout: Duration) -> Result<(), Start
     }
 }
 
-/// Applies pending migrations. sqlx holds an advisory lock meanwhile, so
-/// replicas starting together apply each migration exactly once.
-pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
+/// Why this binary cannot use the database's schema.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// A newer release migrated the database: this binary would write into
+    /// tables it does not know.
+    #[error(
+        "the database is at migration {database}, newer than this binary, which knows migrations \
+         up to {known}: a later release migrated it. Run that release, or restore the backup \
+         taken before the upgrade (docs/operations.md, \"Rolling back an upgrade\")"
+    )]
+    Newer { database: i64, known: i64 },
+    /// A migration failed; it ran in a transaction of its own, so nothing of
+    /// it is left.
+    #[error(
+        "migration {version} ({description}) failed and was rolled back, the database is as it \
+         was before it: {error}"
+    )]
+    Failed {
+        version: i64,
+        description: String,
+        error: sqlx::migrate::MigrateError,
+    },
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("reading the database's migrations: {0}")]
+    Database(#[from] sqlx::Error),
 }
 
-/// Whether every embedded migration has been applied successfully.
-pub async fn migrations_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
+/// The migrations the database has applied.
+async fn applied_versions(pool: &PgPool) -> Result<HashSet<i64>, sqlx::Error> {
     // Two statements: the second cannot even be planned without the table.
     let has_table: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(pool)
         .await?;
     if !has_table {
-        return Ok(false);
+        return Ok(HashSet::new());
     }
     let applied: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
             .fetch_all(pool)
             .await?;
-    let applied: HashSet<i64> = applied.into_iter().collect();
+    Ok(applied.into_iter().collect())
+}
+
+/// Refuses a database that a newer release has migrated: no silent
+/// downgrade. Every start checks it, migrating or not.
+pub async fn check_schema(pool: &PgPool) -> Result<(), SchemaError> {
+    let known: HashSet<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+    let unknown = applied_versions(pool)
+        .await?
+        .into_iter()
+        .filter(|version| !known.contains(version))
+        .max();
+    match unknown {
+        Some(database) => Err(SchemaError::Newer {
+            database,
+            known: known.into_iter().max().unwrap_or_default(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Applies pending migrations, each in a transaction of its own. sqlx holds
+/// an advisory lock meanwhile, so replicas starting together apply each
+/// migration exactly once. A migration that fails is named.
+pub async fn migrate(pool: &PgPool) -> Result<(), SchemaError> {
+    check_schema(pool).await?;
+    let Err(error) = MIGRATOR.run(pool).await else {
+        return Ok(());
+    };
+    // Migrations apply in order and stop at the first that fails.
+    let applied = applied_versions(pool).await?;
+    match MIGRATOR.iter().find(|m| !applied.contains(&m.version)) {
+        Some(failed) => Err(SchemaError::Failed {
+            version: failed.version,
+            description: failed.description.to_string(),
+            error,
+        }),
+        None => Err(error.into()),
+    }
+}
+
+/// Whether every embedded migration has been applied successfully.
+pub async fn migrations_applied(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    let applied = applied_versions(pool).await?;
     Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
 }
 
@@ -108,24 +173,26 @@ pub async fn database_now(db: impl PgExecutor<'_>) -> Result<DateTime<Utc>, sqlx
     sqlx::query_scalar("SELECT now()").fetch_one(db).await
 }
 
-/// The pool, then migrations (unless turned off); runs before the server
-/// accepts requests, and before every feature that needs the pool.
+/// The pool, then migrations (unless turned off; a newer schema is refused
+/// either way); runs before the server accepts requests, and before every
+/// feature that needs the pool.
 pub fn stage(migrate_on_start: bool) -> AdHoc {
     AdHoc::on_ignite("Database", move |rocket| async move {
-        let rocket = rocket.attach(Db::init());
-        if !migrate_on_start {
-            return rocket;
-        }
-        rocket.attach(AdHoc::try_on_ignite(
-            "Database migrations",
-            |rocket| async move {
+        rocket.attach(Db::init()).attach(AdHoc::try_on_ignite(
+            "Database schema",
+            move |rocket| async move {
                 let Some(db) = Db::fetch(&rocket) else {
                     return Err(rocket);
                 };
-                match migrate(db).await {
+                let result = if migrate_on_start {
+                    migrate(db).await
+                } else {
+                    check_schema(db).await
+                };
+                match result {
                     Ok(()) => Ok(rocket),
                     Err(error) => {
-                        rocket::error!("database migrations failed: {error}");
+                        rocket::error!("{error}");
                         Err(rocket)
                     }
                 }

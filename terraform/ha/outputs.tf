@@ -38,6 +38,11 @@ output "database_endpoint" {
   value       = aws_db_instance.main.address
 }
 
+output "database_instance" {
+  description = "RDS instance identifier (DEPLOY_DB_INSTANCE of scripts/deploy.sh: snapshots before migrations)."
+  value       = aws_db_instance.main.identifier
+}
+
 output "database_secret_arn" {
   description = "Secrets Manager secret holding the database password."
   value       = aws_secretsmanager_secret.database.arn

@@ -32,6 +32,23 @@ fn deploy(unhealthy: bool) -> Deploy {
         .status()
         .unwrap();
     std::fs::write(dir.join(".env"), "POSTGRES_PASSWORD=x\nAPP_IMAGE=old:1\n").unwrap();
+    // The stack's checkout holds the backup script; six earlier backups wait.
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/backup.sh"),
+        dir.join("scripts/backup.sh"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("backups")).unwrap();
+    for day in 1..=6 {
+        std::fs::write(
+            dir.join(format!(
+                "backups/pre-upgrade-2026110{day}T000000Z-old_1.dump"
+            )),
+            "PGDMP",
+        )
+        .unwrap();
+    }
     let old = |id: &str| json!({"id": id, "image": "old:1", "running": true, "inspects": 0});
     let state = json!({"created": 0, "containers": [old("old1"), old("old2"), old("old3")]});
     std::fs::write(dir.join("state.json"), state.to_string()).unwrap();
@@ -79,6 +96,9 @@ fn steps(calls: &[Value]) -> Vec<String> {
                 .collect();
             match args.as_slice() {
                 ["pull", ..] => Some("pull".into()),
+                ["compose", "exec", "-T", "db", "sh", "-c", dump] if dump.contains("pg_dump") => {
+                    Some("backup".into())
+                }
                 ["compose", "run", .., last] if last.starts_with("(image") => {
                     Some(format!("migrate {last}"))
                 }
@@ -98,6 +118,7 @@ fn migrates_first_then_replaces_one_healthy_replica_at_a_time() {
     assert!(deploy.status.success());
     let expected = [
         "pull",
+        "backup",
         "migrate (image new:2)",
         "up",
         "inspect new1",
@@ -131,6 +152,23 @@ fn migrates_first_then_replaces_one_healthy_replica_at_a_time() {
         env.contains("POSTGRES_PASSWORD=x"),
         "the rest of .env is kept"
     );
+    // The backup taken before migrating, and the last five kept.
+    let mut backups: Vec<String> = std::fs::read_dir(deploy.dir.join("backups"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    backups.sort();
+    assert_eq!(backups.len(), 5, "{backups:?}");
+    assert!(
+        backups.last().unwrap().ends_with("-new_2.dump"),
+        "{backups:?}"
+    );
+    assert!(
+        std::fs::read_to_string(deploy.dir.join("backups").join(backups.last().unwrap()))
+            .unwrap()
+            .starts_with("PGDMP"),
+        "the dump itself"
+    );
     let _ = std::fs::remove_dir_all(&deploy.dir);
 }
 
@@ -142,6 +180,7 @@ fn an_unhealthy_new_replica_stops_the_deploy_with_the_old_ones_serving() {
         steps(&deploy.calls),
         [
             "pull",
+            "backup",
             "migrate (image new:2)",
             "up",
             "inspect new1",

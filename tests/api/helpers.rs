@@ -337,6 +337,12 @@ impl AppProcess {
 
     /// Waits for `/readyz` to answer 200; returns how long that took.
     pub fn wait_ready(&mut self, limit: Duration) -> Duration {
+        self.wait_for("/readyz", limit)
+    }
+
+    /// Waits for `path` to answer 200 (`/healthz`: the server serves,
+    /// ready or not); returns how long that took.
+    pub fn wait_for(&mut self, path: &str, limit: Duration) -> Duration {
         let started = Instant::now();
         let agent = http();
         while started.elapsed() < limit {
@@ -347,7 +353,7 @@ impl AppProcess {
                 self.port = self.logged_port().unwrap_or(0);
             }
             if self.port != 0 {
-                if let Ok(response) = agent.get(&self.url("/readyz")).call() {
+                if let Ok(response) = agent.get(&self.url(path)).call() {
                     if response.status() == 200 {
                         return started.elapsed();
                     }
@@ -355,7 +361,7 @@ impl AppProcess {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("the server was not ready within {limit:?}");
+        panic!("{path} did not answer 200 within {limit:?}");
     }
 }
 

@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod logs;
 mod metrics;
+mod migrations;
 mod outage;
 mod privacy;
 mod privacy_page;

@@ -41,6 +41,8 @@ STACK_ENV = {
     # Set as an operator would: every link the app prints must start with it.
     "PUBLIC_URL": "https://count.example.test",
 }
+# Each replica's metrics listener (METRICS_PORT's default), which Prometheus scrapes.
+METRICS_PORT = 9464
 RESULTS = []
 FIGURES = {}
 
@@ -296,7 +298,7 @@ def check_2_endpoints():
                                           ("the replica's port 8000", http(replica, 8000, spelling))):
             if status != 404 or b"visitors_" in body:
                 raise CheckFailed(f"{spelling} through {where} answered {status}, expected 404")
-    status, _, body = http(replica, 9464, "/metrics")
+    status, _, body = http(replica, METRICS_PORT, "/metrics")
     if status != 200 or b"visitors_build_info" not in body:
         raise CheckFailed(f"/metrics on replica {replica}'s metrics listener answered {status}")
     added = compose("exec", "-T", "app", "visitors", "sites", "add", "check-2.example", "--public").stdout
@@ -541,14 +543,14 @@ def check_10_prometheus():
     compose("--profile", "monitoring", "up", "-d", "--no-deps", "prometheus")
     port = int(compose("--profile", "monitoring", "port", "prometheus", "9090").stdout.strip().rsplit(":", 1)[1])
     wait_for("Prometheus ready", lambda: http("127.0.0.1", port, "/-/ready")[0] == 200, 60, 1)
-    expected = {f"{ip_of(inspect(i))}:8000" for i in containers("app")}
+    expected = {f"{ip_of(inspect(i))}:{METRICS_PORT}" for i in containers("app")}
     start = time.monotonic()
     wait_for(f"Prometheus targets {sorted(expected)} up",
              lambda: prometheus_up_targets(port) == expected, 90, 2)
     first = time.monotonic() - start
     compose("up", "-d", "--no-recreate", "--scale", "app=4")
     wait_healthy(4)
-    expected = {f"{ip_of(inspect(i))}:8000" for i in containers("app")}
+    expected = {f"{ip_of(inspect(i))}:{METRICS_PORT}" for i in containers("app")}
     start = time.monotonic()
     wait_for(f"Prometheus targets {sorted(expected)} up after --scale app=4",
              lambda: prometheus_up_targets(port) == expected, 90, 2)

@@ -15,22 +15,32 @@ ALTER TABLE visitors
 ALTER TABLE visitor_values DROP CONSTRAINT visitor_values_dimension_check,
     ADD CHECK (dimension IN ('referrer', 'page', 'browser', 'os', 'device'));
 
--- The latest human visit of every visitor with a bot's visit among its
--- kept raw visits; NULL for those that never came as a person. (Visitors
--- without a bot visit are unchanged; counts recorded before this release
--- stay as they were.)
-UPDATE visitors v SET last_seen = h.last_human, previous_seen = NULL
+-- From the kept raw visits (RAW_VISITS_RETENTION_DAYS deletes the oldest):
+-- every visitor's reading of its latest human visit, and, for a visitor
+-- with a crawler's visit, its latest human visit, or NULL when it never came
+-- as a person, only where no visit of it was pruned (a pruned one could
+-- have been human). Counts recorded before this release stay as they were.
+UPDATE visitors v SET
+    client = h.client,
+    last_seen = CASE WHEN h.bots > 0 AND (h.last_human IS NOT NULL OR h.kept = v.visits)
+                     THEN h.last_human ELSE v.last_seen END,
+    previous_seen = CASE WHEN h.bots > 0 THEN NULL ELSE v.previous_seen END
 FROM (
-    SELECT site_id, visitor_key, max(visited_at) FILTER (WHERE NOT is_bot) AS last_human
-    FROM visit_events
-    WHERE (site_id, visitor_key) IN (SELECT site_id, visitor_key FROM visit_events WHERE is_bot)
-    GROUP BY site_id, visitor_key
+    SELECT kept.*, latest.client
+    FROM (
+        SELECT site_id, visitor_key, count(*) AS kept, count(*) FILTER (WHERE is_bot) AS bots,
+               max(visited_at) FILTER (WHERE NOT is_bot) AS last_human
+        FROM visit_events
+        GROUP BY site_id, visitor_key
+    ) kept
+    LEFT JOIN (
+        SELECT DISTINCT ON (site_id, visitor_key) site_id, visitor_key, ARRAY[browser, os, device] AS client
+        FROM visit_events
+        WHERE NOT is_bot
+        ORDER BY site_id, visitor_key, visited_at DESC, id DESC
+    ) latest USING (site_id, visitor_key)
 ) h
 WHERE (v.site_id, v.visitor_key) = (h.site_id, h.visitor_key);
-UPDATE visitors SET last_seen = NULL, previous_seen = NULL
-WHERE is_bot AND NOT EXISTS (
-    SELECT 1 FROM visit_events e
-    WHERE (e.site_id, e.visitor_key) = (visitors.site_id, visitors.visitor_key) AND NOT e.is_bot);
 
 -- The rebuild (benchmarks and fixtures) with the same rules: a bucket
 -- holds a visitor's arrival when it holds one of their human visits.

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Runs on the host of the compose stack (scripts/deploy.sh sends it there):
 # switches the app to IMAGE without taking the site down.
-#   1. pull IMAGE and point the stack at it (APP_IMAGE in .env);
+#   1. pull IMAGE;
 #   2. back the database up (scripts/backup.sh, into backups/, the last
 #      KEEP_BACKUPS kept): rolling back is restoring it with the image
-#      before (docs/operations.md, "Rolling back an upgrade");
+#      before (docs/operations.md, "Rolling back an upgrade"); then point
+#      the stack at IMAGE (APP_IMAGE in .env);
 #   3. run `visitors migrate` with the new image, once, before any new replica;
 #   4. replace the replicas one at a time: start one new replica, wait until
 #      Docker reports it healthy, then stop one old replica. nginx keeps
@@ -46,11 +47,6 @@ wait_healthy() {
 
 log "pulling $IMAGE"
 docker pull "$IMAGE"
-if grep -q '^APP_IMAGE=' .env 2>/dev/null; then
-    sed -i "s|^APP_IMAGE=.*|APP_IMAGE=$IMAGE|" .env
-else
-    echo "APP_IMAGE=$IMAGE" >>.env
-fi
 
 # The image's tag, safe in a file name: which version the backup preceded.
 tag=${IMAGE##*/}
@@ -61,6 +57,13 @@ mapfile -t outdated < <(find backups -maxdepth 1 -name 'pre-upgrade-*.dump' | so
 if ((${#outdated[@]} > 0)); then
     log "removing ${#outdated[@]} older pre-upgrade backups (KEEP_BACKUPS=$KEEP_BACKUPS)"
     rm -f -- "${outdated[@]}"
+fi
+
+# Only once the backup is there does the stack point at the new image.
+if grep -q '^APP_IMAGE=' .env 2>/dev/null; then
+    sed -i "s|^APP_IMAGE=.*|APP_IMAGE=$IMAGE|" .env
+else
+    echo "APP_IMAGE=$IMAGE" >>.env
 fi
 
 log "migrating the database with the new image"

@@ -11,8 +11,12 @@ WITH requested AS (
     ON CONFLICT DO NOTHING
     RETURNING request_id
 ), incoming AS (
+    -- The visits to record: those without an id, and the first of each id
+    -- claimed here (an id sent twice in one batch counts once).
     SELECT * FROM requested
-    WHERE request_id IS NULL OR request_id IN (SELECT request_id FROM claimed)
+    WHERE request_id IS NULL
+       OR n IN (SELECT min(n) FROM requested WHERE request_id IN (SELECT request_id FROM claimed)
+                GROUP BY request_id)
 ), grouped AS (
     -- One row per visitor of a site: its k visits of this batch share one
     -- time and one reading of the User-Agent (one replica's rules).
@@ -180,15 +184,16 @@ WITH requested AS (
     WHERE site_id IN (SELECT site_id FROM requested)
     GROUP BY site_id
 ), answer AS (
-    SELECT visit.n, visit.visits, visit.previous IS NULL AND NOT visit.is_bot AS is_new, visit.site_id
+    SELECT visit.n, visit.visits, visit.previous IS NULL AND NOT visit.is_bot AS is_new, true AS recorded,
+           visit.site_id
     FROM visit
     UNION ALL
     -- A request recorded already is answered as it stands, adding nothing.
-    SELECT r.n, coalesce(v.visits, 0), false, r.site_id
+    SELECT r.n, coalesce(v.visits, 0), false, false, r.site_id
     FROM requested r LEFT JOIN visitors v USING (site_id, visitor_key)
     WHERE r.n NOT IN (SELECT n FROM incoming)
 )
-SELECT answer.visits AS "your_visits!", answer.is_new AS "is_new!",
+SELECT answer.visits AS "your_visits!", answer.is_new AS "is_new!", answer.recorded AS "recorded!",
        (coalesce(earlier.visits, 0) + coalesce(batch.visits, 0))::bigint AS "total_visits!",
        (coalesce(earlier.unique_visitors, 0) + coalesce(batch.unique_visitors, 0))::bigint
            AS "unique_visitors!"

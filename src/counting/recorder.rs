@@ -49,6 +49,11 @@ use crate::{
 /// statements: the request's own deadline passes first.
 const SERVER_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// A visit with less time left than this when its batch would start is
+/// refused at once: it would shorten its whole batch's deadline (the
+/// earliest of its visits') and fail fresher visits with it.
+const MIN_TIME_LEFT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Bounds one statement's size and how long it holds its row locks.
 const MAX_BATCH: usize = 256;
 /// Visits waiting for a batch; past this, requests wait to be queued.
@@ -63,6 +68,10 @@ pub enum RecordError {
     /// The database did not record it within `RECORD_DEADLINE`.
     #[error("the database did not record the visit in time")]
     DeadlinePassed,
+    /// The batch's COMMIT got no answer (a lost connection, or none in
+    /// time): the visit may have counted.
+    #[error("the database did not confirm the visit")]
+    CommitUnknown,
     /// The batch failed in the recorder itself (a panic, answers that do
     /// not match its visits); nothing of it was committed.
     #[error("recording the visit failed: {0}")]
@@ -78,12 +87,19 @@ impl RecordError {
         match self {
             Self::Database(_) => "database",
             Self::DeadlinePassed => "deadline",
+            Self::CommitUnknown => "commit_unknown",
             Self::Failed(_) => "batch_failed",
             Self::Stopped => "stopped",
         }
     }
 
-    pub const REASONS: [&'static str; 4] = ["database", "deadline", "batch_failed", "stopped"];
+    pub const REASONS: [&'static str; 5] = [
+        "database",
+        "deadline",
+        "commit_unknown",
+        "batch_failed",
+        "stopped",
+    ];
 }
 
 pub type RecordResult = Result<VisitCounts, RecordError>;
@@ -94,6 +110,9 @@ impl From<RecordError> for AppError {
             RecordError::Database(error) => AppError::Database(error),
             RecordError::DeadlinePassed => {
                 AppError::Unavailable("the database did not record the visit in time")
+            }
+            RecordError::CommitUnknown => {
+                AppError::Unavailable("the database did not confirm the visit")
             }
             RecordError::Failed(_) => AppError::Unavailable("recording the visit failed"),
             RecordError::Stopped => AppError::Unavailable("the visit recorder has stopped"),
@@ -123,8 +142,9 @@ impl RecorderMetrics {
         );
         let failed = metrics.counter_vec(
             "visitors_visits_failed_total",
-            "Visits answered with an error (503) and not recorded, by reason: database, deadline \
-             (RECORD_DEADLINE passed), batch_failed, stopped",
+            "Visits answered with an error (503), by reason: database, deadline (RECORD_DEADLINE \
+             passed), batch_failed, stopped: not recorded; commit_unknown: the COMMIT got no \
+             answer, so they may count",
             &["reason"],
         );
         for reason in RecordError::REASONS {
@@ -217,10 +237,17 @@ impl BatchWriter for RecorderDatabase {
                     return Err(error);
                 }
             };
-            // Once sent, a COMMIT's outcome is waited for: it decides
-            // whether the visits count.
-            transaction.commit().await.map_err(database)?;
-            Ok(counts)
+            // Once sent, a COMMIT's outcome is waited for, as long as a
+            // visit may wait: it decides whether the visits count. An
+            // error PostgreSQL answers means it rolled back; no answer
+            // leaves it unknown.
+            match tokio::time::timeout(RECORD_DEADLINE, transaction.commit()).await {
+                Ok(Ok(())) => Ok(counts),
+                Ok(Err(sqlx::Error::Database(error))) => {
+                    Err(database(sqlx::Error::Database(error)))
+                }
+                Ok(Err(_)) | Err(_) => Err(RecordError::CommitUnknown),
+            }
         })
     }
 }
@@ -273,13 +300,14 @@ impl VisitRecorder {
         .await
         .unwrap_or(Err(RecordError::DeadlinePassed));
         match &recorded {
-            Ok(counts) => {
+            Ok(counts) if counts.recorded => {
                 let kind = if is_bot { "bot" } else { "human" };
                 self.metrics.recorded.with_label_values(&[kind]).inc();
                 if counts.is_new && !is_bot {
                     self.metrics.new_visitors.inc();
                 }
             }
+            Ok(_) => {}
             Err(error) => self
                 .metrics
                 .failed
@@ -337,7 +365,7 @@ async fn commit_batches(
                 Err(TryRecvError::Disconnected) => open = false,
             }
         }
-        waiting.retain(|pending: &Pending| !pending.reply.is_closed());
+        refuse_expiring(&mut waiting);
         while in_flight.may_start(&waiting) {
             let batch = next_batch(&mut waiting, |pending| in_flight.is_free(pending));
             in_flight.start(&writer, batch, &unanswered);
@@ -355,6 +383,24 @@ async fn commit_batches(
             () = in_flight.finish_one(), if !in_flight.is_empty() => {}
         }
     }
+}
+
+/// Drops the visits nobody waits for any more (unrecorded), and answers
+/// `DeadlinePassed` at once to those with less than `MIN_TIME_LEFT` left.
+fn refuse_expiring(waiting: &mut VecDeque<Pending>) {
+    let soon = Instant::now() + MIN_TIME_LEFT;
+    let mut kept = VecDeque::with_capacity(waiting.len());
+    for pending in waiting.drain(..) {
+        if pending.reply.is_closed() {
+            continue;
+        }
+        if pending.deadline < soon {
+            let _ = pending.reply.send(Err(RecordError::DeadlinePassed));
+            continue;
+        }
+        kept.push_back(pending);
+    }
+    *waiting = kept;
 }
 
 /// A visitor of a site: whose visits must stay in arrival order.
@@ -453,7 +499,7 @@ async fn commit(writer: &dyn BatchWriter, batch: Vec<Pending>, unanswered: &IntC
         return;
     };
     let visits: Vec<NewVisit<'_>> = batch.iter().map(|p| p.visit.as_new_visit()).collect();
-    let result = AssertUnwindSafe(writer.write(&visits, deadline))
+    let result = AssertUnwindSafe(async { writer.write(&visits, deadline).await })
         .catch_unwind()
         .await
         .unwrap_or(Err(RecordError::Failed("the batch panicked")));
@@ -759,8 +805,8 @@ mod tests {
         );
         let failed = recorder.record(visit_of([1; 32])).await.unwrap_err();
         assert!(
-            matches!(failed, RecordError::Failed(_)),
-            "{failed:?}: a 503, not a recorder that stopped"
+            matches!(failed, RecordError::Failed("the batch panicked")),
+            "{failed:?}: the batch's own failure, not a recorder that stopped"
         );
         assert!(recorder.is_running(), "readiness stays true");
         let counts = recorder.record(visit_of([2; 32])).await.unwrap();
@@ -780,6 +826,7 @@ mod tests {
         let counts = VisitCounts {
             your_visits: 1,
             is_new: true,
+            recorded: true,
             unique_visitors: 1,
             total_visits: 1,
         };

@@ -35,6 +35,9 @@ pub struct VisitCounts {
     pub your_visits: i64,
     /// Whether this was the visitor's first human visit: a new unique visitor.
     pub is_new: bool,
+    /// False for a request recorded already (sent again by the proxy): it
+    /// was answered with the counts as they stand and added nothing.
+    pub recorded: bool,
     pub unique_visitors: i64,
     /// Human visits; bots are counted apart.
     pub total_visits: i64,

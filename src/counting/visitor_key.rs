@@ -104,6 +104,9 @@ pub struct VisitorIdentities {
     hasher: Arc<OnceLock<VisitorHasher>>,
     /// Set once an earlier release's stored secret is known to be gone.
     stored_forgotten: Arc<tokio::sync::OnceCell<()>>,
+    /// Set when that secret is still the one in use: the file could not be
+    /// written.
+    kept_in_database: Arc<OnceLock<()>>,
 }
 
 impl VisitorIdentities {
@@ -116,6 +119,7 @@ impl VisitorIdentities {
             source,
             hasher: Arc::new(hasher),
             stored_forgotten: Arc::default(),
+            kept_in_database: Arc::default(),
         }
     }
 
@@ -127,26 +131,35 @@ impl VisitorIdentities {
     /// Loads the shared secret unless it is known already. An earlier
     /// release kept a generated secret in the database (`app_settings`):
     /// it moves into the file, so that visitors stay recognised, and out of
-    /// the database (and its backups); a secret given as `VISITOR_SECRET`
-    /// replaces it.
+    /// the database (and its backups), unless no file can be written; a
+    /// secret given as `VISITOR_SECRET` replaces it.
     pub async fn load(&self, pool: &PgPool) -> Result<&VisitorHasher, SecretError> {
-        let hasher = match (self.hasher.get(), &self.source) {
-            (Some(hasher), _) => hasher,
-            (None, SecretSource::Given(secret)) => {
-                self.hasher.get_or_init(|| VisitorHasher::new(secret))
-            }
+        let (hasher, kept_in_database) = match (self.hasher.get(), &self.source) {
+            (Some(hasher), _) => (hasher, self.kept_in_database.get().is_some()),
+            (None, SecretSource::Given(secret)) => (
+                self.hasher.get_or_init(|| VisitorHasher::new(secret)),
+                false,
+            ),
             (None, SecretSource::File(path)) => {
-                let secret = match read_secret_file(path)? {
-                    Some(secret) => secret,
-                    None => create_secret_file(path, stored_secret(pool).await?)?,
+                let (secret, kept) = match read_secret_file(path)? {
+                    Some(secret) => (secret, false),
+                    None => file_or_stored_secret(path, stored_secret(pool).await?)?,
                 };
-                self.hasher.get_or_init(|| VisitorHasher::new(&secret))
+                if kept {
+                    let _ = self.kept_in_database.set(());
+                }
+                (
+                    self.hasher.get_or_init(|| VisitorHasher::new(&secret)),
+                    kept,
+                )
             }
         };
-        // Once the key is in use, none is left in the database.
-        self.stored_forgotten
-            .get_or_try_init(|| forget_stored_secret(pool))
-            .await?;
+        // Once the key is in use elsewhere, none is left in the database.
+        if !kept_in_database {
+            self.stored_forgotten
+                .get_or_try_init(|| forget_stored_secret(pool))
+                .await?;
+        }
         Ok(hasher)
     }
 }
@@ -162,6 +175,28 @@ fn read_secret_file(path: &Path) -> Result<Option<Secret>, SecretError> {
         }
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(SecretError::File(path.to_owned(), error)),
+    }
+}
+
+/// The secret of a new file at `path`, or, where no file can be written (a
+/// stack whose compose file predates `VISITOR_SECRET_FILE`'s volume), the
+/// one an earlier release kept in the database, which then stays there
+/// (true): visitors stay recognised, with a warning to give it a volume.
+fn file_or_stored_secret(
+    path: &Path,
+    stored: Option<Vec<u8>>,
+) -> Result<(Secret, bool), SecretError> {
+    match (create_secret_file(path, stored.clone()), stored) {
+        (Ok(secret), _) => Ok((secret, false)),
+        (Err(error @ SecretError::File(..)), Some(stored)) => {
+            tracing::warn!(
+                "{error}: the visitor secret stays in the database, where an earlier release \
+                 kept it; give VISITOR_SECRET_FILE a writable volume (docs/operations.md, \
+                 \"Rotating secrets\")"
+            );
+            Ok((Secret::new(stored), true))
+        }
+        (Err(error), _) => Err(error),
     }
 }
 
@@ -284,6 +319,20 @@ mod tests {
         let again = create_secret_file(&path, Some(vec![1; SECRET_BYTES])).unwrap();
         assert_eq!(again.as_bytes(), &keys[0][..]);
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    /// Where the file cannot be written, an earlier release's key serves,
+    /// and stays in the database; without one, that is an error.
+    #[test]
+    fn without_room_for_the_file_the_stored_secret_serves() {
+        let path = PathBuf::from("/proc/visitors-cannot-write-here/visitor-secret");
+        let stored = vec![9; SECRET_BYTES];
+        let (secret, kept) = file_or_stored_secret(&path, Some(stored.clone())).unwrap();
+        assert_eq!((secret.as_bytes(), kept), (&stored[..], true));
+        assert!(matches!(
+            file_or_stored_secret(&path, None),
+            Err(SecretError::File(..))
+        ));
     }
 
     #[test]

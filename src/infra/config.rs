@@ -262,10 +262,10 @@ pub const ROCKET_IP_HEADER: Setting = Setting::rocket("ROCKET_IP_HEADER", Some("
 pub const ROCKET_SHUTDOWN: Setting = Setting::rocket("ROCKET_SHUTDOWN", Some("{grace=12,mercy=1}"))
     .doc(
         "",
-        "on SIGTERM the listener closes and the requests in flight get up to 10 s for their \
-         answers (their visit, then their numbers); Rocket cuts connections after `grace` + \
-         `mercy` seconds, which must be longer. A container's stop timeout must be longer \
-         still (the compose file gives 15 s)",
+        "on SIGTERM the listener closes and the requests in flight get up to 11 s for their \
+         answers (a badge's site, its visit, its numbers); Rocket cuts connections after \
+         `grace` + `mercy` seconds, which must be longer. A container's stop timeout must be \
+         longer still (the compose file gives 15 s)",
     );
 pub const ROCKET_DATABASES: Setting =
     Setting::rocket("ROCKET_DATABASES", Some("{visitors={connect_timeout=3}}")).doc(

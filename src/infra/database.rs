@@ -113,8 +113,12 @@ pub async fn check_schema(pool: &PgPool) -> Result<(), SchemaError> {
 /// migration exactly once. A migration that fails is named.
 pub async fn migrate(pool: &PgPool) -> Result<(), SchemaError> {
     check_schema(pool).await?;
-    let Err(error) = MIGRATOR.run(pool).await else {
-        return Ok(());
+    let error = match MIGRATOR.run(pool).await {
+        Ok(()) => return Ok(()),
+        // PostgreSQL refused a statement of a migration; anything else (a
+        // lost connection, a changed migration) is not one migration's.
+        Err(error @ sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(_))) => error,
+        Err(error) => return Err(error.into()),
     };
     // Migrations apply in order and stop at the first that fails.
     let applied = applied_versions(pool).await?;
@@ -140,14 +144,16 @@ pub const RECORD_DEADLINE: Duration = Duration::from_secs(5);
 
 /// How long a request waits for one read from the database before it gives
 /// up and answers 503.
-pub const READ_DEADLINE: Duration = Duration::from_secs(5);
+pub const READ_DEADLINE: Duration = Duration::from_secs(3);
 
-/// The longest a request waits for the database: its visit, then its
-/// numbers. The proxy in front must wait longer (nginx's
-/// `proxy_read_timeout`, checked by a test), or it would give up first and
-/// the client would not learn whether the visit counted; a replica that
-/// shuts down waits this long for its requests.
-pub const REQUEST_DEADLINE: Duration = RECORD_DEADLINE.saturating_add(READ_DEADLINE);
+/// The longest a request waits for the database: a badge's, which looks
+/// its site up, records its visit, then reads its numbers. The proxy in
+/// front must wait longer (nginx's `proxy_read_timeout`, checked by a
+/// test), or it would give up first and the client would not learn whether
+/// the visit counted; a replica that shuts down waits this long for its
+/// requests.
+pub const REQUEST_DEADLINE: Duration =
+    RECORD_DEADLINE.saturating_add(READ_DEADLINE.saturating_mul(2));
 
 /// `read`, or a timed-out I/O error once `READ_DEADLINE` has passed: a
 /// database that stops answering (a frozen server, a lost network) would

@@ -519,3 +519,32 @@ async fn maintenance_and_a_batch_of_two_sites_never_deadlock() {
     }
     db.close().await;
 }
+
+/// One batch holding the same request twice (a client that names its own
+/// requests) records it once; the copy is answered, adding nothing.
+#[rocket::async_test]
+async fn a_request_twice_in_one_batch_counts_once() {
+    let app = TestApp::spawn().await;
+    let id = visitors::counting::visit::RequestId::parse("0123456789abcdef0123456789abcdef");
+    let visit = |who: u8| NewVisit {
+        site: SiteId::INSTANCE,
+        visitor: VisitorKey::from_bytes([who; 32]),
+        path: "/",
+        browser: "Firefox",
+        os: "Linux",
+        device: "desktop",
+        is_bot: false,
+        referrer_host: None,
+        visited_at: None,
+        request: id,
+    };
+    let counts = record_visits(&app.db, &[visit(1), visit(1), visit(2)])
+        .await
+        .unwrap();
+    assert_eq!(counts.len(), 3, "every visit is answered");
+    assert_eq!(
+        counts.iter().map(|c| c.recorded).collect::<Vec<_>>(),
+        [true, false, false]
+    );
+    assert_eq!(app.totals().await, (1, 0, 1));
+}

@@ -191,6 +191,17 @@ async fn upgrading_keeps_every_count_as_the_instances_own_site() {
         .await
         .unwrap();
     assert_eq!(your_visits(&html), 4);
+    // Every person's latest reading is known from the kept raw visits, so a
+    // later release's new reading of them counts exactly.
+    let unread: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM visitors WHERE NOT is_bot AND client IS DISTINCT FROM \
+         ARRAY['Firefox', 'Linux', 'desktop'] AND client IS DISTINCT FROM \
+         ARRAY['Mobile Safari', 'iOS', 'mobile']",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(unread, 0);
     // Its secret left the database (and its backups) for the secret file.
     let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM app_settings")
         .fetch_one(&app.db)

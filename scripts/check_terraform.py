@@ -62,12 +62,16 @@ DEPLOYMENTS = {
             "http_port": "80",
             "postgres_password_parameter": "/visitors/postgres-password",
             "admin_token_parameter": "/visitors/admin-token",
+            "visitor_secret_parameter": "/visitors/visitor-secret",
             "domain": "visitors.example.org",
             "acme_email": "ops@example.org",
             "acme_staging": "false",
         },
         # Security groups that may take ingress from anywhere, and on which ports.
         "public_security_groups": {"web": {80, 443}},
+        # The visitor secret comes from SSM, not from the data volume that
+        # the snapshots copy.
+        "env_required": ["VISITOR_SECRET=$visitor_secret", "PUBLIC_URL=$PUBLIC_URL"],
     },
     "terraform/ha": {
         "dir": "ha",

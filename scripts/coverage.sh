@@ -61,7 +61,7 @@ on_exit "rm -f '$faults_report'"
 cp docs/operations.md "$faults_report"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" REPORT="$faults_report" \
     scripts/test-faults.sh
-grep -q "| a replica SIGTERMed |" "$faults_report"
+grep -q "| a replica SIGTERMed while PostgreSQL is frozen for 2 s |" "$faults_report"
 
 echo "--- the upgrade from every release (scripts/test-upgrade.sh), to the same build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" scripts/test-upgrade.sh

@@ -6,7 +6,7 @@ under a bounded load, through each fault in turn:
     PostgreSQL frozen (SIGSTOP) for 20 s, and for 5 s
     PostgreSQL restarted
     a replica SIGKILLed, and one SIGKILLed while PostgreSQL is frozen
-    a replica SIGTERMed
+    a replica SIGTERMed while PostgreSQL is frozen for 2 s
     a batch failure injected (a trigger refuses some visits' rows)
 
 Every request records a visit that can be told apart from every other: a
@@ -25,10 +25,8 @@ how many did.
 --report writes the table into FILE's faults section (docs/operations.md).
 """
 import argparse
-import http.client
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -38,11 +36,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "bench"))
+sys.path.insert(0, os.path.join(HERE, "lib"))
+from harness import FIREFOX, Cluster, Failed, Server, binary_env, get, logger, poll  # noqa: E402
 from report import machine, write_section  # noqa: E402
 
 SITE = "faults.example"
+DATABASE = "visitors"
 REPLICAS = ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 # nginx's proxy_read_timeout: no answer may take longer.
 PROXY_READ_TIMEOUT = 15.0
 WORKERS = 24
@@ -52,115 +52,7 @@ STEADY = 2.0
 RECOVERED_AFTER = 2.0
 INJECT_EVERY = 20
 
-
-class Failed(Exception):
-    pass
-
-
-def log(message):
-    print(f"--- faults: {message}", flush=True)
-
-
-class Cluster:
-    """The suite's own PostgreSQL, which it freezes and restarts."""
-
-    def __init__(self, data, port, bindir):
-        self.data, self.port, self.bindir = data, port, bindir
-        self.url = f"postgres://postgres@127.0.0.1:{port}/visitors"
-
-    def as_owner(self, *command):
-        prefix = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
-        subprocess.run(prefix + list(command), check=True, stdout=subprocess.DEVNULL)
-
-    def psql(self, sql, database="visitors"):
-        result = subprocess.run(
-            [os.path.join(self.bindir, "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-             f"postgres://postgres@127.0.0.1:{self.port}/{database}", "-c", sql],
-            check=True, capture_output=True, text=True)
-        return result.stdout.strip()
-
-    def processes(self):
-        """The postmaster and every process it started."""
-        with open(os.path.join(self.data, "postmaster.pid")) as pid_file:
-            postmaster = int(pid_file.readline())
-        children = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as stat:
-                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                if parent == postmaster:
-                    children.append(int(entry))
-        return [postmaster] + children
-
-    def freeze(self):
-        for pid in self.processes():
-            os.kill(pid, signal.SIGSTOP)
-
-    def thaw(self):
-        for pid in self.processes():
-            os.kill(pid, signal.SIGCONT)
-
-    def restart(self):
-        # pg_ctl restart keeps the options the server was started with.
-        self.as_owner(os.path.join(self.bindir, "pg_ctl"), "-D", self.data, "-m", "fast", "-w",
-                      "restart")
-
-
-class Replica:
-    """One `visitors serve` on its own address, all on one port."""
-
-    def __init__(self, binary, address, name, port, database_url, workdir):
-        self.binary, self.address, self.name, self.port = binary, address, name, port
-        self.database_url = database_url
-        self.log_path = os.path.join(workdir, f"{name}.log")
-        self.process = None
-
-    def start(self):
-        env = {key: value for key, value in os.environ.items()
-               if key in ("PATH", "LLVM_PROFILE_FILE")}
-        env.update(DATABASE_URL=self.database_url, ROCKET_ADDRESS=self.address,
-                   ROCKET_PORT=str(self.port), ROCKET_IP_HEADER="X-Real-IP",
-                   INSTANCE_NAME=self.name, ROCKET_CLI_COLORS="false",
-                   METRICS_PORT="0")
-        with open(self.log_path, "ab") as out:
-            self.process = subprocess.Popen([self.binary, "serve"], env=env, stdout=out,
-                                            stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise Failed(f"{self.name} exited at start: see {self.log_path}")
-            if self.port == 0:
-                with open(self.log_path) as text:
-                    found = re.search(r"listening.*?\bport\"?[=:](\d+)", text.read())
-                if found:
-                    self.port = int(found.group(1))
-            if self.port and answers(self.address, self.port, "/readyz"):
-                return
-            time.sleep(0.05)
-        raise Failed(f"{self.name} was not ready within 60 s")
-
-    def signal(self, number):
-        self.process.send_signal(number)
-
-    def wait(self, timeout):
-        return self.process.wait(timeout=timeout)
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-def answers(host, port, path):
-    try:
-        connection = http.client.HTTPConnection(host, port, timeout=2)
-        connection.request("GET", path)
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
+log = logger("faults")
 
 
 class Load:
@@ -219,15 +111,7 @@ class Load:
             number = self.take()
             kind, key, path, agent = self.request_of(number)
             started = time.monotonic()
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                connection.request("GET", path, headers={"User-Agent": agent})
-                response = connection.getresponse()
-                response.read()
-                status = response.status
-                connection.close()
-            except (OSError, http.client.HTTPException) as error:
-                status = f"{type(error).__name__}: {error}"
+            status, _ = get("127.0.0.1", self.port, path, {"User-Agent": agent}, timeout=30)
             with self.lock:
                 self.records.append((kind, key, started, time.monotonic() - started, status))
 
@@ -244,13 +128,14 @@ class Suite:
         self.network = None
 
     def start(self):
-        self.cluster.psql("CREATE DATABASE visitors", database="postgres")
+        self.database_url = self.cluster.fresh(DATABASE)
         port = 0
         for index, address in enumerate(REPLICAS):
-            replica = Replica(self.binary, address, f"replica-{index + 1}", port,
-                              self.cluster.url, self.workdir)
-            replica.start()
-            port = replica.port
+            name = f"replica-{index + 1}"
+            env = binary_env(True, DATABASE_URL=self.database_url, ROCKET_ADDRESS=address,
+                             ROCKET_PORT=str(port), ROCKET_IP_HEADER="X-Real-IP", INSTANCE_NAME=name)
+            replica = Server(self.binary, env, os.path.join(self.workdir, f"{name}.log"), name)
+            port = replica.start(within=60).port
             self.replicas.append(replica)
         command = [sys.executable, os.path.join(HERE, "topology.py"),
                    os.path.join(self.workdir, "network"), "--rate", "100000r/s",
@@ -259,34 +144,41 @@ class Suite:
         self.network = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         text=True)
         self.lb = json.loads(self.network.stdout.readline())["lb"]
-        env = {"PATH": os.environ["PATH"], "DATABASE_URL": self.cluster.url}
-        env.update({k: v for k, v in os.environ.items() if k == "LLVM_PROFILE_FILE"})
-        subprocess.run([self.binary, "sites", "add", SITE, "--public"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run([self.binary, "sites", "add", SITE, "--public"], check=True,
+                       env=binary_env(True, DATABASE_URL=self.database_url), stdout=subprocess.DEVNULL)
         log(f"3 replicas on port {port}, nginx on {self.lb}, PostgreSQL on {self.cluster.port}")
 
     def stop(self):
         for replica in self.replicas:
-            replica.stop()
+            replica.kill()
         if self.network:
             self.network.stdin.close()
             self.network.wait()
+
+    def psql(self, sql):
+        return self.cluster.psql(sql, DATABASE)
+
+    def settled(self):
+        """Whether no batch is in the database any more: once the load has
+        stopped, the batches a fault held still commit or roll back."""
+        return self.psql("SELECT count(*) = 0 FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND pid <> pg_backend_pid() AND state <> 'idle'") == "t"
 
     def counted(self, scenario):
         """Visits stored per page of the scenario (pixel and badge), and the
         scenario's `/` visits and its visitors counted more than once."""
         pages = {}
-        rows = self.cluster.psql(
+        rows = self.psql(
             "SELECT e.path, count(*) FROM visit_events e JOIN sites s ON s.id = e.site_id "
             f"WHERE s.domain = '{SITE}' AND (e.path LIKE '/{scenario}/%' "
             f"OR e.path LIKE '/inject/{scenario}/%') GROUP BY e.path")
         for line in rows.splitlines():
             path, count = line.rsplit("|", 1)
             pages[path] = int(count)
-        return pages, int(self.cluster.psql("SELECT count(*) FROM visit_events WHERE site_id = 0"))
+        return pages, int(self.psql("SELECT count(*) FROM visit_events WHERE site_id = 0"))
 
     def twice_counted_visitors(self):
-        return int(self.cluster.psql("SELECT count(*) FROM visitors WHERE site_id = 0 AND visits > 1"))
+        return int(self.psql("SELECT count(*) FROM visitors WHERE site_id = 0 AND visits > 1"))
 
     def scenario(self, name, label, fault, *, only_ok=False):
         log(label)
@@ -296,8 +188,7 @@ class Suite:
             fault(load)
             fault_over = time.monotonic()
             time.sleep(RECOVERED_AFTER + STEADY)
-        # Batches the fault held finish once PostgreSQL answers again.
-        time.sleep(1.0)
+        poll(self.settled, 15, f"{label}: the batches held by the fault finishing")
         pages, root_after = self.counted(name)
         records = load.records
         ok = [r for r in records if r[4] == 200]
@@ -308,7 +199,8 @@ class Suite:
             problems.append(f"{len(other)} answers neither 200 nor 503: "
                             + ", ".join(str(r[4]) for r in other[:3]))
         if only_ok and unavailable:
-            problems.append(f"{len(unavailable)} requests answered 503")
+            kinds = sorted({r[0] for r in unavailable})
+            problems.append(f"{len(unavailable)} requests answered 503 ({', '.join(kinds)})")
         twice = {path: n for path, n in pages.items() if n > 1}
         if twice:
             problems.append(f"pages counted twice: {sorted(twice)[:3]}")
@@ -363,14 +255,23 @@ class Suite:
         time.sleep(1)
         self.cluster.thaw()
 
-    def kill_replica(self, number):
-        def fault(_):
-            replica = self.replicas[1]
-            replica.signal(number)
-            code = replica.wait(timeout=30)
-            if number == signal.SIGTERM and code != 0:
-                raise Failed(f"the replica exited with {code} on SIGTERM")
-        return fault
+    def kill_replica(self, _):
+        self.replicas[1].signal(signal.SIGKILL)
+        self.replicas[1].wait(timeout=30)
+
+    def stop_replica_while_frozen(self, _):
+        """A SIGTERM while the replica's requests wait for the database: it
+        must answer them (they commit once PostgreSQL is back) before it
+        exits, and exit cleanly. The freeze is shorter than the reads'
+        deadline (3 s), so that every request can still be answered 200."""
+        self.cluster.freeze()
+        time.sleep(0.5)
+        self.replicas[1].signal(signal.SIGTERM)
+        time.sleep(1.5)
+        self.cluster.thaw()
+        code = self.replicas[1].wait(timeout=30)
+        if code != 0:
+            raise Failed(f"the replica exited with {code} on SIGTERM")
 
     @staticmethod
     def inject(load):
@@ -379,7 +280,7 @@ class Suite:
         load.injecting.clear()
 
     def install_injection(self):
-        self.cluster.psql(
+        self.psql(
             "CREATE FUNCTION fault_injected() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION 'a failure injected by the fault suite'; END $$; "
             "CREATE TRIGGER fault_injection BEFORE INSERT ON visit_events FOR EACH ROW "
@@ -389,13 +290,13 @@ class Suite:
         self.scenario("frozen20", "PostgreSQL frozen (SIGSTOP) for 20 s", self.freeze(20))
         self.scenario("frozen5", "PostgreSQL frozen (SIGSTOP) for 5 s", self.freeze(5))
         self.scenario("restart", "PostgreSQL restarted (pg_ctl restart -m fast)", self.restart)
-        self.scenario("sigkill", "a replica SIGKILLed", self.kill_replica(signal.SIGKILL))
+        self.scenario("sigkill", "a replica SIGKILLed", self.kill_replica)
         self.replicas[1].start()
         self.scenario("sigkillfrozen", "a replica SIGKILLed while PostgreSQL is frozen",
                       self.kill_replica_while_frozen)
         self.replicas[1].start()
-        self.scenario("sigterm", "a replica SIGTERMed", self.kill_replica(signal.SIGTERM),
-                      only_ok=True)
+        self.scenario("sigterm", "a replica SIGTERMed while PostgreSQL is frozen for 2 s",
+                      self.stop_replica_while_frozen, only_ok=True)
         self.replicas[1].start()
         self.install_injection()
         self.scenario("injected", f"batch failures injected (for 3 s, every {INJECT_EVERY}th "

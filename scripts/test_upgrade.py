@@ -1,27 +1,34 @@
 """The upgrade test (`make test-upgrade`, part of the test command): from
-every release in releases.txt to this build, on a PostgreSQL of its own.
+every release in releases.txt to this build, on a PostgreSQL cluster of
+its own whose clock it sets (scripts/test-upgrade.sh starts it under
+libfaketime, reading the offset from the --clock file).
 
 For each release it builds that version's binary from git (cached by
 commit), lets it create its schema on an empty database, and drives it
-with a fixed traffic script through its own HTTP interface: visits of the
-instance's page by people and a crawler, with referrers; and where the
-release has sites, a public site with pixel and badge hits. It reads every
-number the release's API shows, for every range; takes a backup
-(pg_dump, as the deploy does before migrating); then starts this build on
-that database, which migrates it, and checks that every one of those
-numbers is the same in this build's API, and that new visits add to them
-exactly (a returning person is still recognised). Last, it restores the
-backup into a new database and starts the release on it again: the
-rollback of docs/operations.md, which must show the numbers from before.
+with a fixed traffic script through its own HTTP interface, over forty
+days of the database's clock: visits of the instance's page by people and
+a crawler, with referrers, some of them returning days, hours or minutes
+later; and where the release has sites, a public site with pixel and
+badge hits. It reads every number the release's API shows, for every
+range; takes a backup with scripts/backup.sh (as the deploy does before
+migrating); then starts this build on that database, which migrates it,
+and checks that every one of those numbers is the same in this build's
+API, and that new visits add to them exactly in every range (a returning
+person is still recognised). Last, scripts/restore.sh restores the backup
+into a new database and the release starts on it again: the rollback of
+docs/operations.md, which must show the numbers from before.
 
-The numbers that depend only on the clock are left out: `from`, `to`,
-`generated_at`, `current_visitors` (the last five minutes) and the empty
-buckets of a series (a range moves on by a minute between two readings).
+Every release reads its numbers at noon of a day of its own (60 days
+after the previous release's), so no range's window crosses a day or an
+hour between two readings. The numbers that depend only on the clock are
+left out: `from`, `to`, `generated_at` and `current_visitors`, and the
+empty buckets of a series.
 
-    python3 scripts/test_upgrade.py --current BINARY --server URL --pg-bindir DIR
+    python3 scripts/test_upgrade.py --current BINARY --pg-data DIR --pg-port PORT
+        --pg-bindir DIR --clock FILE
 """
 import argparse
-import http.client
+import datetime
 import json
 import os
 import re
@@ -31,48 +38,57 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lib"))
+from harness import CHROME, FIREFOX, GOOGLEBOT, IPHONE, Cluster, Failed, Server, binary_env, logger, poll  # noqa: E402,E501
+
+ROOT = os.path.dirname(HERE)
 RELEASES = os.path.join(ROOT, "releases.txt")
-CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
-                     "visitors", "releases")
+CACHE = os.environ.get("VISITORS_RELEASES_CACHE") or os.path.join(
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "visitors", "releases")
+LOCAL_COMPOSE = f"{sys.executable} {os.path.join(ROOT, 'tests', 'fixtures', 'local_compose.py')}"
 RANGES = ["1h", "24h", "7d", "30d", "all"]
 CLOCK_FIELDS = {"from", "to", "generated_at", "current_visitors"}
 SITE = "upgrade.example"
+DAY = 86400
 
-FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/126.0.0.0 Safari/537.36")
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
-GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
-# (address, User-Agent, Referer): the instance's visits, in order.
-PAGE_VISITS = [
-    ("203.0.113.1", FIREFOX, "https://news.example.com/item"),
-    ("203.0.113.1", FIREFOX, None),
-    ("203.0.113.2", CHROME, "https://search.example.org/?q=counter"),
-    ("203.0.113.3", IPHONE, None),
-    ("203.0.113.3", IPHONE, "https://news.example.com/other"),
-    ("203.0.113.4", GOOGLEBOT, None),
-    ("203.0.113.5", CHROME, None),
-    ("203.0.113.1", FIREFOX, None),
+# The traffic script: (seconds before the reading, requests). A request is
+# ("page", address, User-Agent, Referer): the instance's own page; or
+# ("pixel" | "badge", address, User-Agent, path): a hit of the site's page
+# (a count=1 badge), skipped by a release without sites.
+HISTORY = [
+    (40 * DAY, [("page", "203.0.113.1", FIREFOX, "https://news.example.com/item"),
+                ("page", "203.0.113.2", CHROME, "https://search.example.org/?q=counter"),
+                ("pixel", "198.51.100.1", FIREFOX, "/"),
+                ("pixel", "198.51.100.2", IPHONE, "/about")]),
+    (20 * DAY, [("page", "203.0.113.1", FIREFOX, None),
+                ("page", "203.0.113.3", IPHONE, None),
+                ("page", "203.0.113.9", GOOGLEBOT, None),
+                ("pixel", "198.51.100.1", FIREFOX, "/about"),
+                ("badge", "198.51.100.3", CHROME, "/")]),
+    (8 * DAY, [("page", "203.0.113.1", FIREFOX, "https://news.example.com/other"),
+               ("page", "203.0.113.4", CHROME, None),
+               ("pixel", "198.51.100.2", IPHONE, "/posts/1")]),
+    (2 * DAY, [("page", "203.0.113.3", IPHONE, "https://news.example.com/other"),
+               ("page", "203.0.113.2", CHROME, None),
+               ("pixel", "198.51.100.1", FIREFOX, "/"),
+               ("pixel", "198.51.100.4", CHROME, "/posts/1")]),
+    (3 * 3600, [("page", "203.0.113.1", FIREFOX, None),
+                ("page", "203.0.113.5", CHROME, None),
+                ("badge", "198.51.100.2", IPHONE, "/"),
+                ("pixel", "198.51.100.3", CHROME, "/about")]),
+    (15 * 60, [("page", "203.0.113.4", CHROME, None),
+               ("page", "203.0.113.6", IPHONE, "https://search.example.org/?q=visitors"),
+               ("page", "203.0.113.9", GOOGLEBOT, None),
+               ("pixel", "198.51.100.1", FIREFOX, "/posts/1"),
+               ("badge", "198.51.100.5", FIREFOX, "/")]),
 ]
-# (address, User-Agent, path): a site's pixel hits, then its count=1 badges.
-PIXEL_HITS = [
-    ("198.51.100.1", FIREFOX, "/"),
-    ("198.51.100.1", FIREFOX, "/about"),
-    ("198.51.100.2", IPHONE, "/"),
-    ("198.51.100.3", CHROME, "/posts/1"),
-    ("198.51.100.2", IPHONE, "/posts/1"),
-]
-BADGE_HITS = [("198.51.100.4", FIREFOX, "/"), ("198.51.100.1", FIREFOX, "/")]
+# Seen in the last phase, so in every range: their next visit adds a visit
+# and no visitor anywhere.
+RETURNING_PAGE = ("203.0.113.4", CHROME)
+RETURNING_SITE = ("198.51.100.1", FIREFOX)
 
-
-class Failed(Exception):
-    pass
-
-
-def log(message):
-    print(f"--- upgrade: {message}", flush=True)
+log = logger("upgrade")
 
 
 def releases():
@@ -112,51 +128,34 @@ def release_binary(version, commit):
     return cached
 
 
-class Server:
-    """A binary's `visitors serve` on 127.0.0.1 and a port it picks."""
+class Clock:
+    """The database server's clock: real time plus the offset in the file
+    its processes read at every reading (libfaketime)."""
 
-    def __init__(self, binary, database_url, workdir, name, current=False):
-        self.log_path = os.path.join(workdir, f"{name}.log")
-        # Only this build writes a coverage profile.
-        kept = ("PATH", "LLVM_PROFILE_FILE") if current else ("PATH",)
-        env = {key: value for key, value in os.environ.items() if key in kept}
-        env.update(DATABASE_URL=database_url, ROCKET_ADDRESS="127.0.0.1", ROCKET_PORT="0",
-                   ROCKET_IP_HEADER="X-Real-IP", STATS_CACHE_MS="0", METRICS_PORT="0",
-                   VISITOR_SECRET_FILE=os.path.join(workdir, f"{name}.secret"),
-                   ROCKET_CLI_COLORS="false", LOG_FORMAT="text")
-        self.env = env
-        with open(self.log_path, "wb") as out:
-            self.process = subprocess.Popen([binary, "serve"], env=env, stdout=out, stderr=subprocess.STDOUT)
-        self.port = None
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise Failed(f"{name} exited at start: {open(self.log_path).read()[-2000:]}")
-            if self.port is None:
-                # Some releases colour their log even into a file.
-                text = re.sub(r"\x1b\[[0-9;]*m", "", open(self.log_path).read())
-                found = re.search(r"\blistening.*?\bport=(\d+)", text)
-                self.port = found and int(found.group(1))
-            if self.port and self.get("/readyz")[0] == 200:
-                return
-            time.sleep(0.05)
-        raise Failed(f"{name} was not ready within 90 s")
+    def __init__(self, path, cluster):
+        self.path, self.cluster = path, cluster
 
-    def get(self, path, headers=None):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20)
-            connection.request("GET", path, headers=headers or {})
-            response = connection.getresponse()
-            return response.status, response.read()
-        except OSError as error:
-            return str(error), b""
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+    def set(self, at):
+        """Moves the server's clock to `at` (a UTC datetime) and waits until
+        a new connection reads it."""
+        offset = round(at.timestamp() - time.time())
+        with open(self.path + ".new", "w") as new:
+            new.write(f"{offset:+d}\n")
+        os.chmod(self.path + ".new", 0o644)
+        os.replace(self.path + ".new", self.path)
+        poll(lambda: abs(float(self.cluster.psql("SELECT extract(epoch FROM now())"))
+                         - (time.time() + offset)) < 5,
+             10, f"the database's clock at {at:%Y-%m-%d %H:%M}")
 
 
-def visit(server, address, agent, referer=None, path="/"):
+def serve(binary, database_url, workdir, name, current=False):
+    env = binary_env(current, DATABASE_URL=database_url, ROCKET_ADDRESS="127.0.0.1", ROCKET_PORT="0",
+                     ROCKET_IP_HEADER="X-Real-IP", STATS_CACHE_MS="0", LOG_FORMAT="text",
+                     VISITOR_SECRET_FILE=os.path.join(workdir, f"{name}.secret"))
+    return Server(binary, env, os.path.join(workdir, f"{name}.log"), name).start()
+
+
+def send(server, address, agent, referer=None, path="/"):
     headers = {"X-Real-IP": address, "User-Agent": agent}
     if referer:
         headers["Referer"] = referer
@@ -166,22 +165,32 @@ def visit(server, address, agent, referer=None, path="/"):
     return body
 
 
+def request(server, kind, address, agent, detail):
+    if kind == "page":
+        return send(server, address, agent, detail)
+    if kind == "pixel":
+        return send(server, address, agent, f"https://www.{SITE}{detail}", f"/pixel/{SITE}.gif?p={detail}")
+    return send(server, address, agent, f"https://{SITE}{detail}", f"/badge/{SITE}.svg?count=1&p={detail}")
+
+
 def has_sites(binary):
     return "sites" in subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
 
 
-def drive(server, binary, database_url):
-    """The fixed traffic script, through the release's own interface."""
-    for address, agent, referer in PAGE_VISITS:
-        visit(server, address, agent, referer)
-    if not has_sites(binary):
-        return
-    subprocess.run([binary, "sites", "add", SITE, "--host", f"www.{SITE}", "--public"],
-                   env=server.env, check=True, capture_output=True)
-    for address, agent, path in PIXEL_HITS:
-        visit(server, address, agent, f"https://www.{SITE}{path}", f"/pixel/{SITE}.gif?p={path}")
-    for address, agent, path in BADGE_HITS:
-        visit(server, address, agent, f"https://{SITE}{path}", f"/badge/{SITE}.svg?count=1&p={path}")
+def drive(server, binary, clock, reading):
+    """The fixed traffic script, through the release's own interface, each
+    phase at its time before `reading`."""
+    sites = has_sites(binary)
+    if sites:
+        clock.set(reading - datetime.timedelta(seconds=HISTORY[0][0]))
+        subprocess.run([binary, "sites", "add", SITE, "--host", f"www.{SITE}", "--public"],
+                       env=server.env, check=True, capture_output=True)
+    for before, requests in HISTORY:
+        clock.set(reading - datetime.timedelta(seconds=before))
+        for kind, *visit in requests:
+            if kind == "page" or sites:
+                request(server, kind, *visit)
+    clock.set(reading)
 
 
 def flatten(value, path=""):
@@ -229,98 +238,92 @@ def compare(before, after, what):
     return len(before)
 
 
-def new_visits_add_exactly(server, before):
-    """Three new people and a returning one: the all-time numbers grow by
-    exactly that, and the returning one's count goes on."""
-    returning = PAGE_VISITS[0]
-    times = sum(1 for v in PAGE_VISITS if v[:2] == returning[:2])
+def new_visits_add_exactly(server, binary, before):
+    """Three new people and a returning one on the instance's page, two new
+    ones and a returning one on the site's: every range's unique visitors
+    and visits grow by exactly that (the returning ones were seen in every
+    range already), and the returning person's count goes on."""
+    address, agent = RETURNING_PAGE
+    times = sum(1 for _, requests in HISTORY for r in requests if r[:3] == ("page", address, agent))
     for i in range(3):
-        visit(server, f"192.0.2.{i + 10}", FIREFOX)
-    page = visit(server, returning[0], returning[1]).decode()
+        send(server, f"192.0.2.{i + 10}", FIREFOX)
+    page = send(server, address, agent).decode()
     seen = re.search(r"You have visited this page <strong>(\d+)</strong>", page)
     if not seen or int(seen.group(1)) != times + 1:
         raise Failed(f"the returning visitor was not recognised: {seen and seen.group(0)}")
-    after = numbers_of_instance(server)
-    for key, grown in [("unique_visitors", 3), ("visits", 4)]:
-        path = f"/api/stats?range=all.{key}"
-        if after[path] != before[path] + grown:
-            raise Failed(f"{path}: {before[path]} + {grown} expected, {after[path]} shown")
+    growth = {"/api/stats": (3, 4)}
+    if has_sites(binary):
+        for i in range(2):
+            request(server, "pixel", f"192.0.2.{i + 20}", IPHONE, "/new")
+        request(server, "pixel", *RETURNING_SITE, "/new")
+        growth[f"/api/sites/{SITE}/stats"] = (2, 3)
+    after = numbers_of(server, binary)
+    for api, (visitors, visits) in growth.items():
+        for range_ in RANGES:
+            for key, grown in [("unique_visitors", visitors), ("visits", visits)]:
+                path = f"{api}?range={range_}.{key}"
+                if after[path] != before[path] + grown:
+                    raise Failed(f"after new visits, {path}: {before[path]} + {grown} expected, "
+                                 f"{after[path]} shown")
 
 
-def numbers_of_instance(server):
-    status, body = server.get("/api/stats?range=all")
-    if status != 200:
-        raise Failed(f"/api/stats answered {status}")
-    return flatten(json.loads(body), "/api/stats?range=all")
-
-
-class Cluster:
-    def __init__(self, server, bindir):
-        self.server, self.bindir = server, bindir
-
-    def url(self, name):
-        return re.sub(r"/[^/]*$", f"/{name}", self.server)
-
-    def psql(self, sql):
-        subprocess.run([os.path.join(self.bindir, "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                        self.server, "-c", sql], check=True, capture_output=True)
-
-    def fresh(self, name):
-        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        self.psql(f"CREATE DATABASE {name}")
-        return self.url(name)
-
-    def drop(self, name):
-        self.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def upgrade_from(version, commit, current, cluster, workdir):
+def upgrade_from(version, commit, reading, current, cluster, clock, workdir):
     binary = release_binary(version, commit)
     name = "upgrade_" + version.replace(".", "_")
     url = cluster.fresh(name)
-    old = Server(binary, url, workdir, f"{version}-before")
+    old = serve(binary, url, workdir, f"{version}-before")
     try:
-        drive(old, binary, url)
+        drive(old, binary, clock, reading)
         before = numbers_of(old, binary)
     finally:
         old.stop()
     backup = os.path.join(workdir, f"{name}.dump")
-    subprocess.run([os.path.join(cluster.bindir, "pg_dump"), "-Fc", "-f", backup, url], check=True)
+    compose = dict(os.environ, COMPOSE=LOCAL_COMPOSE, LOCAL_COMPOSE_PG=f"{cluster.bindir} {cluster.port} {name}")
+    subprocess.run([os.path.join(ROOT, "scripts", "backup.sh"), backup], env=compose, check=True,
+                   stdout=subprocess.DEVNULL)
 
-    new = Server(current, url, workdir, f"{version}-upgraded", current=True)
+    new = serve(current, url, workdir, f"{version}-upgraded", current=True)
     try:
-        compared = compare(before, numbers_of(new, binary), f"{version} → this build")
-        new_visits_add_exactly(new, numbers_of_instance(new))
+        after = numbers_of(new, binary)
+        compared = compare(before, after, f"{version} → this build")
+        new_visits_add_exactly(new, binary, after)
     finally:
         new.stop()
 
     # Rolling back: the backup taken before the upgrade, and the release.
-    restored = cluster.fresh(f"{name}_restored")
-    subprocess.run([os.path.join(cluster.bindir, "pg_restore"), "--no-owner", "--exit-on-error",
-                    "--single-transaction", "-d", restored, backup], check=True)
-    rolled_back = Server(binary, restored, workdir, f"{version}-rolled-back")
+    restored = f"{name}_restored"
+    compose["LOCAL_COMPOSE_PG"] = f"{cluster.bindir} {cluster.port} {restored}"
+    subprocess.run([os.path.join(ROOT, "scripts", "restore.sh"), backup], env=compose, check=True,
+                   stdout=subprocess.DEVNULL)
+    rolled_back = serve(binary, cluster.url(restored), workdir, f"{version}-rolled-back")
     try:
         compare(before, numbers_of(rolled_back, binary), f"{version} restored from its pre-upgrade backup")
     finally:
         rolled_back.stop()
     cluster.drop(name)
-    cluster.drop(f"{name}_restored")
+    cluster.drop(restored)
     return compared
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--current", required=True)
-    parser.add_argument("--server", required=True, help="postgres://… of a server to create databases on")
+    parser.add_argument("--pg-data", required=True)
+    parser.add_argument("--pg-port", required=True, type=int)
     parser.add_argument("--pg-bindir", required=True)
+    parser.add_argument("--clock", required=True, help="the offset file the server's libfaketime reads")
     args = parser.parse_args()
-    cluster = Cluster(args.server, args.pg_bindir)
+    cluster = Cluster(args.pg_data, args.pg_port, args.pg_bindir)
+    clock = Clock(args.clock, cluster)
     workdir = tempfile.mkdtemp(prefix="visitors-upgrade.")
+    noon = datetime.datetime.now(datetime.timezone.utc).replace(hour=12, minute=0, second=0, microsecond=0)
     try:
-        for version, commit in releases():
-            compared = upgrade_from(version, commit, args.current, cluster, workdir)
+        for index, (version, commit) in enumerate(releases()):
+            reading = noon + datetime.timedelta(days=60 * index)
+            compared = upgrade_from(version, commit, reading, args.current, cluster, clock, workdir)
             log(f"{version} → this build: {compared} numbers compared, all equal; new visits added "
-                f"exactly; the pre-upgrade backup restored and served by {version} with the same numbers")
+                f"exactly in every range; the pre-upgrade backup (scripts/backup.sh) restored "
+                f"(scripts/restore.sh) and served by {version} with the same numbers")
     except Failed as failure:
         sys.exit(f"test-upgrade: FAILED: {failure} (logs in {workdir})")
     shutil.rmtree(workdir, ignore_errors=True)

@@ -27,6 +27,7 @@ resource "aws_instance" "web" {
     http_port                   = local.http_port
     postgres_password_parameter = aws_ssm_parameter.postgres_password.name
     admin_token_parameter       = aws_ssm_parameter.admin_token.name
+    visitor_secret_parameter    = aws_ssm_parameter.visitor_secret.name
     domain                      = local.tls ? var.domain : ""
     acme_email                  = var.acme_email
     acme_staging                = var.acme_staging

@@ -143,6 +143,18 @@ variable "data_snapshot_id" {
   }
 }
 
+variable "visitor_secret" {
+  description = "The key of the visitor hash, 64 hex digits: empty for a generated one; an earlier deployment's key (the file visitor-secret on its data volume) keeps its visitors recognised."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = can(regex("^([0-9a-f]{64})?$", var.visitor_secret))
+    error_message = "visitor_secret must be empty or 64 lower-case hex digits."
+  }
+}
+
 variable "final_snapshot" {
   description = "Snapshot the data volume when it is destroyed, so that `terraform destroy` keeps the visitor history."
   type        = bool

@@ -7,6 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/cleanup.sh"
 # shellcheck source=scripts/lib/tools.sh
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 
+# Set by a script that needs it, after sourcing (see start_cluster).
+CLUSTER_ENV=()
+
 # Finds initdb/pg_ctl; installs Debian's PostgreSQL when missing and we are root.
 # Sets and exports PG_BINDIR.
 ensure_postgres_binaries() {
@@ -64,6 +67,8 @@ free_port() {
 
 # start_cluster DIR PORT [extra postgres options]: initialises DIR if empty and
 # starts a server on 127.0.0.1:PORT with trust authentication for user postgres.
+# The server's processes get the variables of the array CLUSTER_ENV, if any
+# (NAME=VALUE: the upgrade test's faked clock).
 start_cluster() {
     local dir=$1 port=$2
     shift 2
@@ -72,7 +77,7 @@ start_cluster() {
     if [[ ! -s $dir/PG_VERSION ]]; then
         as_cluster_owner "$PG_BINDIR/initdb" -D "$dir" -U postgres -A trust -E UTF8 --no-sync >/dev/null
     fi
-    as_cluster_owner "$PG_BINDIR/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+    as_cluster_owner env "${CLUSTER_ENV[@]}" "$PG_BINDIR/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $*" start >/dev/null
 }
 

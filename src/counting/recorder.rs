@@ -159,8 +159,9 @@ impl RecorderMetrics {
             failed,
             committed_unanswered: metrics.counter(
                 "visitors_visits_committed_unanswered_total",
-                "Visits committed after their request stopped waiting (its deadline passed while \
-                 the COMMIT was under way, or its client left): counted, though not answered 200",
+                "Visits committed though not answered 200: their request stopped waiting (its \
+                 deadline passed while the COMMIT was under way, or its client left), or the \
+                 numbers of the page or badge that answers them could not be read",
             ),
         }
     }
@@ -175,6 +176,8 @@ struct Pending {
 
 pub struct VisitRecorder {
     queue: mpsc::Sender<Pending>,
+    /// The task that commits batches: readiness is false once it ended.
+    task: task::AbortHandle,
     metrics: RecorderMetrics,
 }
 
@@ -269,12 +272,17 @@ impl VisitRecorder {
     /// recorder.
     pub fn start(writer: impl BatchWriter, metrics: RecorderMetrics) -> Self {
         let (queue, incoming) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(commit_batches(
+        let task = tokio::spawn(commit_batches(
             Arc::new(writer),
             incoming,
             metrics.committed_unanswered.clone(),
-        ));
-        Self { queue, metrics }
+        ))
+        .abort_handle();
+        Self {
+            queue,
+            task,
+            metrics,
+        }
     }
 
     /// Records the visit and returns its counts once it is committed, or
@@ -319,7 +327,17 @@ impl VisitRecorder {
 
     /// Whether visits can be recorded: the task that commits them runs.
     pub fn is_running(&self) -> bool {
-        !self.queue.is_closed()
+        !self.task.is_finished()
+    }
+
+    /// Passes on what a request that recorded `counts` answers; an error
+    /// then (the page's numbers could not be read) is a visit counted
+    /// though not answered 200, which `committed_unanswered` counts.
+    pub fn answer<T, E>(&self, counts: &VisitCounts, answer: Result<T, E>) -> Result<T, E> {
+        if answer.is_err() && counts.recorded {
+            self.metrics.committed_unanswered.inc();
+        }
+        answer
     }
 }
 
@@ -502,7 +520,8 @@ async fn commit(writer: &dyn BatchWriter, batch: Vec<Pending>, unanswered: &IntC
     let result = AssertUnwindSafe(async { writer.write(&visits, deadline).await })
         .catch_unwind()
         .await
-        .unwrap_or(Err(RecordError::Failed("the batch panicked")));
+        .unwrap_or(Err(RecordError::Failed("the batch panicked")))
+        .and_then(|counts| answers_for(counts, visits.len()));
     drop(visits);
     match result {
         Ok(counts) => {
@@ -819,6 +838,59 @@ mod tests {
         assert_eq!(metrics.failed.with_label_values(&["batch_failed"]).get(), 1);
         drop(recorder);
         db.drop().await;
+    }
+
+    /// A writer that answers one visit fewer than it was given.
+    struct AnswersOneFewer;
+
+    impl BatchWriter for AnswersOneFewer {
+        fn write<'a>(
+            &'a self,
+            visits: &'a [NewVisit<'a>],
+            _deadline: Instant,
+        ) -> BoxFuture<'a, Result<Vec<VisitCounts>, RecordError>> {
+            let counts = VisitCounts {
+                your_visits: 1,
+                is_new: true,
+                recorded: true,
+                unique_visitors: 1,
+                total_visits: 1,
+            };
+            Box::pin(async move { Ok(vec![counts; visits.len() - 1]) })
+        }
+    }
+
+    #[rocket::async_test]
+    async fn a_batch_answered_short_fails_every_visit_of_it() {
+        let metrics = metrics();
+        let recorder = VisitRecorder::start(AnswersOneFewer, metrics.clone());
+        let (first, second) = tokio::join!(
+            recorder.record(visit_of([1; 32])),
+            recorder.record(visit_of([2; 32]))
+        );
+        for answer in [first, second] {
+            assert!(
+                matches!(answer, Err(RecordError::Failed(_))),
+                "{answer:?}: no answer dropped silently, none taken for another visit's"
+            );
+        }
+        assert_eq!(metrics.failed.with_label_values(&["batch_failed"]).get(), 2);
+    }
+
+    #[rocket::async_test]
+    async fn a_recorder_whose_task_ended_is_not_running_and_refuses_visits() {
+        let recorder = VisitRecorder::start(AnswersOneFewer, metrics());
+        assert!(recorder.is_running());
+        recorder.task.abort();
+        tokio::time::timeout(PATIENT, async {
+            while recorder.is_running() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("readiness says it cannot record");
+        let refused = recorder.record(visit_of([1; 32])).await.unwrap_err();
+        assert!(matches!(refused, RecordError::Stopped), "{refused:?}");
     }
 
     #[test]

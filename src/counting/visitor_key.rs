@@ -128,6 +128,12 @@ impl VisitorIdentities {
         self.hasher.get()
     }
 
+    /// Whether the secret in use is the one an earlier release kept in the
+    /// database, since no file could be written for it.
+    pub fn kept_in_database(&self) -> bool {
+        self.kept_in_database.get().is_some()
+    }
+
     /// Loads the shared secret unless it is known already. An earlier
     /// release kept a generated secret in the database (`app_settings`):
     /// it moves into the file, so that visitors stay recognised, and out of

@@ -206,7 +206,7 @@ async fn dashboard<'a>(
     let range = StatsRange::parse(range)?;
     let client = Arc::clone(&visit.client);
     let counts = recorder.record(visit).await?;
-    let stats = stats.get(SiteId::INSTANCE, range).await?;
+    let stats = recorder.answer(&counts, stats.get(SiteId::INSTANCE, range).await)?;
     let drawn = charts.charts(SiteId::INSTANCE, &stats);
     let links = DashboardLinks {
         page: "/".into(),

@@ -7,6 +7,7 @@ pub mod switch;
 
 use std::time::Duration;
 
+use prometheus::IntCounterVec;
 use rocket::{fairing::AdHoc, get, http::Status, post, routes, serde::json::Json, State};
 use serde_json::{json, Value};
 
@@ -16,6 +17,7 @@ use crate::{
         admin::Admin,
         config::Config,
         database::{self, Db},
+        metrics::Metrics,
     },
 };
 
@@ -29,17 +31,20 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 pub fn stage(config: &Config) -> AdHoc {
     let switch = HealthSwitch::new(config.health_fail_exit_after);
     let admin = config.admin_token.is_some();
-    AdHoc::on_ignite("Health", move |rocket| async move {
+    AdHoc::try_on_ignite("Health", move |rocket| async move {
+        let Some(readiness) = rocket.state::<Metrics>().map(Readiness::new) else {
+            return Err(rocket);
+        };
         let rocket = rocket
             .manage(switch)
-            .manage(Readiness::default())
+            .manage(readiness)
             .attach(HealthSwitch::watchdog())
             .mount("/", routes![healthz, readyz]);
-        if admin {
+        Ok(if admin {
             rocket.mount("/", routes![fail_health])
         } else {
             rocket
-        }
+        })
     })
 }
 
@@ -66,17 +71,29 @@ type NotReady = &'static str;
 /// database a few round trips a second, not a few per probe.
 struct Readiness {
     last: moka::future::Cache<(), Result<(), NotReady>>,
+    /// Checks made (not answers reused), by result.
+    checks: IntCounterVec,
 }
 
 /// How long one readiness answer is reused.
 const READINESS_REUSE: Duration = Duration::from_secs(1);
 
-impl Default for Readiness {
-    fn default() -> Self {
+impl Readiness {
+    fn new(metrics: &Metrics) -> Self {
+        let checks = metrics.counter_vec(
+            "visitors_readiness_checks_total",
+            "Readiness checks made (each answer is reused for 1 s), by result: ready or \
+             unavailable",
+            &["result"],
+        );
+        for result in ["ready", "unavailable"] {
+            checks.with_label_values(&[result]);
+        }
         Self {
             last: moka::future::Cache::builder()
                 .time_to_live(READINESS_REUSE)
                 .build(),
+            checks,
         }
     }
 }
@@ -93,26 +110,14 @@ async fn readyz(
     recorder: &State<VisitRecorder>,
 ) -> (Status, Json<Value>) {
     let check = async {
-        if !recorder.is_running() {
-            return Err("the visit recorder has stopped");
-        }
-        let database = async {
-            match database::migrations_applied(db).await {
-                Ok(true) => {}
-                Ok(false) => return Err("database migrations are not all applied"),
-                Err(error) => {
-                    rocket::warn!("readiness check failed: {error}");
-                    return Err("database error");
-                }
-            }
-            identities.load(db).await.map(drop).map_err(|error| {
-                rocket::warn!("readiness check failed: {error}");
-                "the visitor secret is not available"
-            })
+        let result = readiness_of(db, identities, recorder).await;
+        let label = if result.is_ok() {
+            "ready"
+        } else {
+            "unavailable"
         };
-        tokio::time::timeout(READINESS_TIMEOUT, database)
-            .await
-            .unwrap_or(Err("database did not answer within 1 s"))
+        readiness.checks.with_label_values(&[label]).inc();
+        result
     };
     match readiness.last.get_with((), check).await {
         Ok(()) => (Status::Ok, Json(json!({ "status": "ready" }))),
@@ -121,6 +126,35 @@ async fn readyz(
             Json(json!({ "status": "unavailable", "reason": reason })),
         ),
     }
+}
+
+/// One readiness check, with the database's part bounded by
+/// `READINESS_TIMEOUT`.
+async fn readiness_of(
+    db: &Db,
+    identities: &VisitorIdentities,
+    recorder: &VisitRecorder,
+) -> Result<(), NotReady> {
+    if !recorder.is_running() {
+        return Err("the visit recorder has stopped");
+    }
+    let database = async {
+        match database::migrations_applied(db).await {
+            Ok(true) => {}
+            Ok(false) => return Err("database migrations are not all applied"),
+            Err(error) => {
+                rocket::warn!("readiness check failed: {error}");
+                return Err("database error");
+            }
+        }
+        identities.load(db).await.map(drop).map_err(|error| {
+            rocket::warn!("readiness check failed: {error}");
+            "the visitor secret is not available"
+        })
+    };
+    tokio::time::timeout(READINESS_TIMEOUT, database)
+        .await
+        .unwrap_or(Err("database did not answer within 1 s"))
 }
 
 /// Makes `/healthz` fail from now on; the process exits once it has failed

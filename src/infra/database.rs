@@ -6,16 +6,40 @@ use std::{collections::HashSet, future::Future, str::FromStr, time::Duration};
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
-use rocket::fairing::AdHoc;
+use rocket::{fairing::AdHoc, figment::providers::Serialized, Build, Rocket};
 use rocket_db_pools::Database;
 use sqlx::{
     migrate::Migrator, postgres::PgConnectOptions, Connection, PgConnection, PgExecutor, PgPool,
 };
 
-/// The pool rocket_db_pools builds from `databases.visitors` (`DATABASE_URL`).
+/// The pool of `databases.visitors` (`DATABASE_URL`), built by `stage`.
 #[derive(Database)]
 #[database("visitors")]
 pub struct Db(PgPool);
+
+/// Builds the pool as rocket_db_pools' own initializer does (from
+/// `databases.visitors`, 4 connections per worker unless set), without its
+/// shutdown, which closes the pool at once: requests still in flight read
+/// through it. The shutdown's drain closes it once they are answered
+/// (`telemetry::drain_on_shutdown`).
+async fn open_pool(rocket: Rocket<Build>) -> rocket::fairing::Result {
+    let workers: usize = rocket
+        .figment()
+        .extract_inner(rocket::Config::WORKERS)
+        .unwrap_or_else(|_| rocket::Config::default().workers);
+    let figment = rocket
+        .figment()
+        .focus(&format!("databases.{}", Db::NAME))
+        .join(Serialized::default("max_connections", workers * 4))
+        .join(Serialized::default("connect_timeout", 5));
+    match <PgPool as rocket_db_pools::Pool>::init(&figment).await {
+        Ok(pool) => Ok(rocket.manage(Db::from(pool))),
+        Err(error) => {
+            rocket::error!("failed to initialize the database pool: {error}");
+            Err(rocket)
+        }
+    }
+}
 
 /// The migrations in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!();
@@ -184,25 +208,27 @@ pub async fn database_now(db: impl PgExecutor<'_>) -> Result<DateTime<Utc>, sqlx
 /// feature that needs the pool.
 pub fn stage(migrate_on_start: bool) -> AdHoc {
     AdHoc::on_ignite("Database", move |rocket| async move {
-        rocket.attach(Db::init()).attach(AdHoc::try_on_ignite(
-            "Database schema",
-            move |rocket| async move {
-                let Some(db) = Db::fetch(&rocket) else {
-                    return Err(rocket);
-                };
-                let result = if migrate_on_start {
-                    migrate(db).await
-                } else {
-                    check_schema(db).await
-                };
-                match result {
-                    Ok(()) => Ok(rocket),
-                    Err(error) => {
-                        rocket::error!("{error}");
-                        Err(rocket)
+        rocket
+            .attach(AdHoc::try_on_ignite("Database pool", open_pool))
+            .attach(AdHoc::try_on_ignite(
+                "Database schema",
+                move |rocket| async move {
+                    let Some(db) = Db::fetch(&rocket) else {
+                        return Err(rocket);
+                    };
+                    let result = if migrate_on_start {
+                        migrate(db).await
+                    } else {
+                        check_schema(db).await
+                    };
+                    match result {
+                        Ok(()) => Ok(rocket),
+                        Err(error) => {
+                            rocket::error!("{error}");
+                            Err(rocket)
+                        }
                     }
-                }
-            },
-        ))
+                },
+            ))
     })
 }

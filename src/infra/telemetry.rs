@@ -7,8 +7,12 @@ use rocket::{
     fairing::{AdHoc, Fairing, Info, Kind},
     Data, Orbit, Request, Response, Rocket,
 };
+use rocket_db_pools::Database;
 
-use crate::infra::{database::REQUEST_DEADLINE, metrics::Metrics};
+use crate::infra::{
+    database::{Db, REQUEST_DEADLINE},
+    metrics::Metrics,
+};
 
 /// When the request arrived, for its latency.
 struct Arrival(Instant);
@@ -66,8 +70,9 @@ const DRAIN_POLL: Duration = Duration::from_millis(20);
 /// On shutdown (SIGTERM), once the listener is closed: waits until every
 /// request in flight has been answered, at most `REQUEST_DEADLINE` (by then
 /// each has its 200 or its 503), so that the process exits only after its
-/// visits are committed or refused. Rocket's own grace period
-/// (`ROCKET_SHUTDOWN`) is longer, so it cuts no answer short.
+/// visits are committed or refused; then closes the database pool, which
+/// their reads needed. Rocket's own grace period (`ROCKET_SHUTDOWN`) is
+/// longer, so it cuts no answer short.
 pub fn drain_on_shutdown() -> AdHoc {
     AdHoc::on_shutdown("Drain requests in flight", |rocket| Box::pin(drain(rocket)))
 }
@@ -86,4 +91,7 @@ async fn drain(rocket: &Rocket<Orbit>) {
     );
     // The last answers leave their connections.
     rocket::tokio::time::sleep(DRAIN_POLL).await;
+    if let Some(db) = Db::fetch(rocket) {
+        db.close().await;
+    }
 }

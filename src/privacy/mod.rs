@@ -7,11 +7,14 @@
 use askama::Template;
 use rocket::{fairing::AdHoc, get, routes, State};
 
-use crate::infra::{
-    config::{Config, RetentionDays, SecretSource},
-    database::Db,
-    error::AppError,
-    page::{Layout, Page},
+use crate::{
+    counting::visitor_key::VisitorIdentities,
+    infra::{
+        config::{Config, RetentionDays, SecretSource},
+        database::Db,
+        error::AppError,
+        page::{Layout, Page},
+    },
 };
 
 /// `/privacy` and the facts it shows.
@@ -75,6 +78,9 @@ pub struct Kept {
 #[template(path = "privacy.html")]
 pub struct PrivacyTemplate<'a> {
     pub facts: &'a PrivacyFacts,
+    /// The key of the visitor hash is an earlier release's, still in the
+    /// database (see `VisitorIdentities::kept_in_database`).
+    pub key_in_database: bool,
     pub kept: Vec<Kept>,
     pub layout: Option<&'a Layout>,
 }
@@ -112,6 +118,7 @@ async fn rollup_retention(db: &Db) -> Result<Vec<(String, Option<i64>)>, sqlx::E
 #[get("/privacy")]
 async fn privacy<'a>(
     facts: &'a State<PrivacyFacts>,
+    identities: &State<VisitorIdentities>,
     db: &Db,
     layout: &'a State<Layout>,
 ) -> Result<Page<PrivacyTemplate<'a>>, AppError> {
@@ -157,6 +164,7 @@ async fn privacy<'a>(
     });
     Ok(Page::ok(PrivacyTemplate {
         facts,
+        key_in_database: identities.kept_in_database(),
         kept,
         layout: Some(layout),
     }))

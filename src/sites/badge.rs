@@ -7,7 +7,7 @@ use num_format::{Locale, ToFormattedString};
 use rocket::{get, head, http::ContentType, FromForm};
 
 use crate::{
-    counting::visit::RequestVisitor,
+    counting::{site_id::SiteId, store::VisitCounts, visit::RequestVisitor},
     infra::{
         database::{database_now, within_deadline},
         error::AppError,
@@ -246,7 +246,7 @@ async fn draw(
                 signature: query.s,
             };
             match hit.counter.count(&request, &hit.source, hit.visitor).await {
-                Ok(counts) => Some(counts),
+                Ok(counts) => Some((counts, hit.counter)),
                 Err(Dropped::Unavailable) => {
                     return Err(AppError::Unavailable("the hit could not be recorded"))
                 }
@@ -256,14 +256,39 @@ async fn draw(
         None => None,
     };
 
+    let number = number_shown(&request, query.p, site.id, stats, counted.as_ref()).await;
+    let number = match &counted {
+        Some((counts, counter)) => counter.answer(counts, number),
+        None => number,
+    }?;
+    let template = BadgeTemplate::new(
+        request.label,
+        number.to_formatted_string(&Locale::en),
+        request.style,
+    );
+    let svg = template
+        .render()
+        .map_err(|_| AppError::Unavailable("the badge could not be drawn"))?;
+    Ok(CrossSiteImage::new(svg, ContentType::SVG, "no-cache"))
+}
+
+/// The badge's number: the site's, from the hit just `counted` when it
+/// answers it (all time), or a page's.
+async fn number_shown(
+    request: &BadgeRequest,
+    page: Option<&str>,
+    site: SiteId,
+    stats: &StatsReader<'_>,
+    counted: Option<&(VisitCounts, HitCounter<'_>)>,
+) -> Result<i64, AppError> {
     let metric = request.metric;
-    let number = match (query.p, counted) {
+    Ok(match (page, counted) {
         // The visit just recorded answers with the site's exact totals.
-        (None, Some(counts)) if request.range == StatsRange::AllTime => {
+        (None, Some((counts, _))) if request.range == StatsRange::AllTime => {
             metric.of(counts.unique_visitors, counts.total_visits)
         }
         (None, _) => {
-            let stats = stats.get(site.id, request.range).await?;
+            let stats = stats.get(site, request.range).await?;
             metric.of(stats.unique_visitors, stats.visits)
         }
         (Some(path), _) => {
@@ -274,7 +299,7 @@ async fn draw(
                 let first = request.range.first_bucket(now);
                 store::page_counts(
                     stats.pool(),
-                    site.id,
+                    site,
                     request.range.granularity(),
                     first,
                     &path,
@@ -284,16 +309,7 @@ async fn draw(
             .await?;
             metric.of(counts.unique_visitors, counts.visits)
         }
-    };
-    let template = BadgeTemplate::new(
-        request.label,
-        number.to_formatted_string(&Locale::en),
-        request.style,
-    );
-    let svg = template
-        .render()
-        .map_err(|_| AppError::Unavailable("the badge could not be drawn"))?;
-    Ok(CrossSiteImage::new(svg, ContentType::SVG, "no-cache"))
+    })
 }
 
 #[cfg(test)]

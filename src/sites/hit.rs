@@ -209,6 +209,12 @@ impl HitCounter<'_> {
         result
     }
 
+    /// What a request that counted a hit answers; see
+    /// `VisitRecorder::answer`.
+    pub fn answer<T, E>(&self, counts: &VisitCounts, answer: Result<T, E>) -> Result<T, E> {
+        self.recorder.answer(counts, answer)
+    }
+
     async fn try_count(
         &self,
         hit: &HitRequest<'_>,

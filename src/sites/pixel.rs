@@ -1,7 +1,8 @@
 //! `GET /pixel/DOMAIN.gif?p=/path`: the one-line, JavaScript-free way to
 //! count a page. It answers the same transparent GIF whatever happens, so a
-//! page never shows a broken image; why a hit did not count is the
-//! metrics' business, not the page's.
+//! page never shows a broken image; its status says only whether the hit
+//! could be recorded right now (503 when not), and why a hit did not count
+//! is the metrics' business, not the page's.
 
 use rocket::{
     get, head,

@@ -40,12 +40,12 @@ pub async fn export(
 ) -> Result<CsvDownload<TextStream![String]>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
     let request = ExportRequest::parse(range, granularity)?;
-    let from = within_deadline(request.first_bucket(db)).await?;
+    let buckets = within_deadline(request.buckets(db)).await?;
     let pool = sqlx::PgPool::clone(db);
     let site = readable.site.id;
     let body = TextStream! {
         yield header_line();
-        let mut rows = store::export_rows(&pool, site, request.granularity, from);
+        let mut rows = store::export_rows(&pool, site, request.granularity, buckets);
         while let Some(row) = rows.next().await {
             match row {
                 Ok(row) => yield row.to_line(),

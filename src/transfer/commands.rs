@@ -33,12 +33,12 @@ pub async fn export(
     let site = site(pool, domain).await?;
     let request = ExportRequest::parse(range, granularity)
         .map_err(|error| CommandError::Invalid(error.to_string()))?;
-    let from = request.first_bucket(pool).await?;
+    let buckets = request.buckets(pool).await?;
     let mut out = std::io::BufWriter::new(std::io::stdout());
     let failed =
         |error: std::io::Error| CommandError::Invalid(format!("writing the export: {error}"));
     out.write_all(header_line().as_bytes()).map_err(failed)?;
-    let mut rows = store::export_rows(pool, site.id, request.granularity, from);
+    let mut rows = store::export_rows(pool, site.id, request.granularity, buckets);
     while let Some(row) = rows.next().await {
         out.write_all(row?.to_line().as_bytes()).map_err(failed)?;
     }

@@ -50,13 +50,28 @@ impl ExportRequest {
         Ok(Self { range, granularity })
     }
 
-    /// Where the rows start, by the database's clock: the range's first day
-    /// (or hour); `None` for all time.
-    pub async fn first_bucket(&self, pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    /// Which buckets the rows cover, by the database's clock.
+    pub async fn buckets(&self, pool: &PgPool) -> Result<ExportedBuckets, sqlx::Error> {
         let now = database_now(pool).await?;
-        Ok(self
-            .range
-            .first_bucket(now)
-            .map(|start| self.granularity.truncate(start)))
+        Ok(ExportedBuckets {
+            from: self
+                .range
+                .first_bucket(now)
+                .map(|start| self.granularity.truncate(start)),
+            // Only complete days: today is still being counted, and a file
+            // with it could not be imported (see format::read_daily_rows).
+            before: match self.granularity {
+                Granularity::Day => Some(Granularity::Day.truncate(now)),
+                Granularity::Minute | Granularity::Hour => None,
+            },
+        })
     }
+}
+
+/// The buckets an export holds: from the range's first day (or hour; all
+/// of them when `None`) and, by day, before today.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportedBuckets {
+    pub from: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
 }

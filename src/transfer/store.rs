@@ -7,15 +7,19 @@ use futures::stream::BoxStream;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use crate::{counting::site_id::SiteId, stats::range::Granularity, transfer::format::CountRow};
+use crate::{
+    counting::site_id::SiteId,
+    stats::range::Granularity,
+    transfer::{format::CountRow, ExportedBuckets},
+};
 
-/// Every row of the site's counts at `granularity` from `from` on, in file
+/// Every row of the site's counts at `granularity` in `buckets`, in file
 /// order, as the database produces them (not gathered in memory).
 pub fn export_rows(
     pool: &PgPool,
     site: SiteId,
     granularity: Granularity,
-    from: Option<DateTime<Utc>>,
+    buckets: ExportedBuckets,
 ) -> BoxStream<'_, Result<CountRow, sqlx::Error>> {
     sqlx::query_as::<_, CountRow>(
         "SELECT time, $2 AS granularity, dimension, value, unique_visitors, visits FROM (
@@ -23,12 +27,14 @@ pub fn export_rows(
                     sum(arrivals)::bigint AS unique_visitors, sum(visits)::bigint AS visits
              FROM visit_rollups
              WHERE site_id = $1 AND granularity = $2 AND ($3::timestamptz IS NULL OR bucket >= $3)
+               AND ($4::timestamptz IS NULL OR bucket < $4)
              GROUP BY bucket
              UNION ALL
              SELECT bucket, dimension, value, sum(arrivals)::bigint,
                     CASE WHEN dimension = 'page' THEN sum(visits)::bigint END
              FROM visitor_breakdowns
              WHERE site_id = $1 AND granularity = $2 AND ($3::timestamptz IS NULL OR bucket >= $3)
+               AND ($4::timestamptz IS NULL OR bucket < $4)
              GROUP BY bucket, dimension, value
              UNION ALL
              SELECT day, dimension, value, unique_visitors, visits
@@ -39,7 +45,8 @@ pub fn export_rows(
     )
     .bind(site.0)
     .bind(granularity.as_sql())
-    .bind(from)
+    .bind(buckets.from)
+    .bind(buckets.before)
     .fetch(pool)
 }
 

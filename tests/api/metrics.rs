@@ -1,5 +1,7 @@
 //! /metrics: what monitoring reads, and what it must never reveal.
 
+use std::time::Instant;
+
 use rocket::http::{ContentType, Status};
 
 use crate::helpers::{TestApp, FIREFOX, GOOGLEBOT};
@@ -202,4 +204,25 @@ async fn the_public_port_serves_no_metrics_whatever_the_spelling() {
         let body = response.into_string().await.unwrap_or_default();
         assert!(!body.contains("visitors_"), "{path}: {body}");
     }
+}
+
+/// Probes from every load balancer and nginx's retries cost the database
+/// about one readiness check a second, not one each.
+#[rocket::async_test]
+async fn readiness_is_checked_about_once_a_second_however_often_it_is_probed() {
+    let app = TestApp::spawn().await;
+    let started = Instant::now();
+    for _ in 0..50 {
+        assert_eq!(
+            app.client.get("/readyz").dispatch().await.status(),
+            Status::Ok
+        );
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let text = scrape(&app).await;
+    let checks = sample(&text, "visitors_readiness_checks_total{result=\"ready\"}").unwrap();
+    assert!(
+        (1.0..=elapsed.ceil() + 1.0).contains(&checks),
+        "{checks} checks for 50 probes in {elapsed:.2} s"
+    );
 }

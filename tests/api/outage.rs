@@ -50,6 +50,16 @@ async fn an_outage_gives_503_pages_and_the_app_recovers_by_itself() {
     let refused = pixel().await;
     assert_eq!(refused.status(), Status::ServiceUnavailable);
     assert_eq!(refused.content_type(), Some(ContentType::GIF));
+    // So does a counting badge, whose page names the cause.
+    let badge = app
+        .client
+        .get("/badge/blog.example.svg?count=1")
+        .header(Header::new("User-Agent", FIREFOX))
+        .dispatch()
+        .await;
+    assert_eq!(badge.status(), Status::ServiceUnavailable);
+    let page = badge.into_string().await.unwrap();
+    assert!(page.contains("The database cannot be reached"), "{page}");
     assert_eq!(
         app.client.get("/healthz").dispatch().await.status(),
         Status::Ok,

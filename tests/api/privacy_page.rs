@@ -2,8 +2,10 @@
 //! of raw visits, the rollups' retention and the trusted address header.
 
 use rocket::http::{ContentType, Status};
+use sqlx::PgPool;
+use visitors::infra::database::MIGRATOR;
 
-use crate::helpers::{TestApp, FIREFOX};
+use crate::helpers::{fresh_database, TestApp, FIREFOX};
 
 async fn privacy_page(app: &TestApp) -> String {
     let response = app.client.get("/privacy").dispatch().await;
@@ -155,4 +157,29 @@ async fn it_names_where_the_key_lives_and_what_the_proxies_keep() {
     assert!(privacy_page(&given)
         .await
         .contains("Its key is the operator's <code>VISITOR_SECRET</code>."));
+}
+
+/// An earlier release's key that could not move into a file (no room for
+/// it) stays in the database, and the page says so.
+#[rocket::async_test]
+async fn it_says_when_the_key_is_still_in_the_database() {
+    let database = fresh_database().await;
+    let pool = PgPool::connect(&database.url).await.unwrap();
+    MIGRATOR.run(&pool).await.unwrap();
+    sqlx::query("INSERT INTO app_settings (name, value) VALUES ('visitor_secret', $1)")
+        .bind(vec![7u8; 32])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let app = TestApp::spawn_on(
+        &database.url,
+        &[("visitor_secret_file", "/proc/no-room-for-it/visitor-secret")],
+    )
+    .await;
+    let html = privacy_page(&app).await;
+    assert!(
+        html.contains("it is still there, so a copy of the database holds it too"),
+        "{html}"
+    );
+    assert!(!html.contains("not in the database"), "{html}");
 }

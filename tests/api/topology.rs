@@ -188,8 +188,8 @@ fn nginx_in_front_of_three_replicas_behaves_like_the_stack() {
     );
 
     // A replica killed during a burst costs no failed request: nginx tries
-    // the next one, and the request's id keeps a visit the dead one had
-    // recorded from counting twice.
+    // the next one. (That the request's id keeps a visit the dead one had
+    // recorded from counting twice is the fault suite's to check.)
     let sent = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..4)
         .map(|_| {

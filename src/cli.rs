@@ -1,4 +1,5 @@
-//! The `visitors` command line: serve, migrate, prune, healthcheck, sites, simulate.
+//! The `visitors` command line: serve, migrate, prune, healthcheck, sites,
+//! goals, export, import, simulate.
 
 use std::{process::ExitCode, time::Duration};
 
@@ -9,6 +10,7 @@ use crate::{
     health::{probe, HealthSwitch},
     infra::{build_info::BuildInfo, config::Config, database, logging},
     simulate::Plan,
+    goals::commands::{self as goal_commands, GoalsCommand},
     sites::commands::{self as site_commands, CommandError, SitesCommand},
     transfer::commands as transfer,
 };
@@ -35,6 +37,11 @@ enum Command {
     Sites {
         #[command(subcommand)]
         command: SitesCli,
+    },
+    /// Manage a site's goals (custom events, pages).
+    Goals {
+        #[command(subcommand)]
+        command: GoalsCommand,
     },
     /// Write a site's counts as CSV to standard output.
     Export {
@@ -102,6 +109,9 @@ pub fn run() -> ExitCode {
                 SitesCli::Manage(command) => site_commands::run(command, &config, &pool).await,
                 SitesCli::History { domain } => transfer::history(&pool, &domain).await,
             }
+        })),
+        Command::Goals { command } => rocket::execute(with_database(|_, pool| async move {
+            goal_commands::run(command, &pool).await
         })),
         Command::Export {
             domain,

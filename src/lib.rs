@@ -9,10 +9,12 @@ pub mod infra;
 pub mod assets;
 pub mod counting;
 pub mod dashboard;
+pub mod goals;
 pub mod health;
 pub mod privacy;
 pub mod simulate;
 pub mod sites;
+pub mod sources;
 pub mod stats;
 pub mod transfer;
 pub mod version;
@@ -53,7 +55,9 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         // Features.
         .attach(counting::stage(&config))
         .attach(stats::stage(&config))
+        .attach(sources::stage())
         .attach(sites::stage(&config))
+        .attach(goals::stage())
         .attach(transfer::stage())
         .attach(dashboard::stage())
         .attach(privacy::stage(&config))

@@ -29,6 +29,9 @@ def script(batch):
         # No request ids, as for the benchmark's requests direct to a replica
         # (only nginx names them).
         11: column("NULL", "bytea"),
+        # No source, campaign, screen or event, as for GET / and the pixel
+        # without them; no country database.
+        **{n: column("NULL", "text") for n in range(12, 21)},
     }
     with open(STATEMENT) as statement:
         sql = statement.read().strip()

@@ -4,6 +4,9 @@
 //! address the counter sees for them.
 
 pub mod bots;
+pub mod country;
+pub mod details;
+pub mod goal;
 pub mod maintenance;
 pub mod recorder;
 pub mod site_id;
@@ -30,16 +33,18 @@ use serde::Serialize;
 use crate::infra::{config::Config, database::Db, metrics::Metrics};
 
 use self::{
+    country::{CountryDatabase, CountryLookup},
     recorder::{RecorderDatabase, RecorderMetrics, VisitRecorder},
     user_agent::UserAgentClassifier,
     visit::ClientAddressRule,
     visitor_key::VisitorIdentities,
 };
 
-/// The classifier, the identities, the address rule, the recorder, the
-/// maintenance (counters and raw-visit retention) and `/api/whoami`. The
-/// recorder and the shared secret need the pool, so they are set up once
-/// the database stage has made it.
+/// The classifier, the country lookup, the identities, the address rule,
+/// the recorder, the maintenance (counters and raw-visit retention) and
+/// `/api/whoami`. The recorder and the shared secret need the pool, so
+/// they are set up once the database stage has made it. A country
+/// database that cannot be read stops the start.
 pub fn stage(config: &Config) -> AdHoc {
     let identities = VisitorIdentities::new(config.visitor_secret.clone());
     let rule = ClientAddressRule {
@@ -47,14 +52,36 @@ pub fn stage(config: &Config) -> AdHoc {
     };
     let retention = config.raw_visits_retention;
     let database_url = config.database_url.clone();
-    AdHoc::on_ignite("Counting", move |rocket| async move {
-        // Compiling the rules takes tens of milliseconds of CPU: keep it
-        // off the async workers, and out of the request path.
+    let (geoip_db, country_header) = (config.geoip_db.clone(), config.country_header);
+    AdHoc::try_on_ignite("Counting", move |rocket| async move {
+        // Compiling the rules and reading the country database take tens
+        // of milliseconds of CPU: off the async workers, and out of the
+        // request path.
         let classifier = rocket::tokio::task::spawn_blocking(UserAgentClassifier::new)
             .await
             .expect("building the User-Agent classifier does not panic");
-        rocket
+        let database = if geoip_db.required || geoip_db.path.exists() {
+            let path = geoip_db.path.clone();
+            let opened = rocket::tokio::task::spawn_blocking(move || CountryDatabase::open(&path))
+                .await
+                .expect("reading the country database does not panic");
+            match opened {
+                Ok(database) => Some(database),
+                Err(error) => {
+                    rocket::error!("{error}");
+                    return Err(rocket);
+                }
+            }
+        } else {
+            rocket::info!(
+                "no country database at {}: no countries (GEOIP_DB)",
+                geoip_db.path.display()
+            );
+            None
+        };
+        Ok(rocket
             .manage(classifier)
+            .manage(CountryLookup::new(database, country_header))
             .manage(identities)
             .manage(rule)
             .mount("/", routes![whoami])
@@ -96,7 +123,7 @@ pub fn stage(config: &Config) -> AdHoc {
                         ));
                     }
                 })
-            }))
+            })))
     })
 }
 

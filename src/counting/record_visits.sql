@@ -1,7 +1,10 @@
 WITH requested AS (
     SELECT * FROM unnest($10::int[], $1::bytea[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $9::timestamptz[], $11::bytea[]) WITH ORDINALITY
-        AS i (site_id, visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, request_id, n)
+                         $7::text[], $9::timestamptz[], $11::bytea[], $12::text[], $13::text[], $14::text[],
+                         $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
+        WITH ORDINALITY
+        AS i (site_id, visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, request_id,
+              source, utm_source, utm_medium, utm_campaign, utm_term, utm_content, screen, country, event, n)
 ), claimed AS (
     -- A request the proxy sent again (its first replica failed after it
     -- was sent there) is recorded once: the first to claim its id wins.
@@ -18,11 +21,14 @@ WITH requested AS (
        OR n IN (SELECT min(n) FROM requested WHERE request_id IN (SELECT request_id FROM claimed)
                 GROUP BY request_id)
 ), grouped AS (
-    -- One row per visitor of a site: its k visits of this batch share one
-    -- time and one reading of the User-Agent (one replica's rules).
+    -- One row per visitor of a site: its k page views of this batch share
+    -- one time and one reading of the User-Agent (one replica's rules) and
+    -- of the address. Events (custom events, not page views) leave the
+    -- visitor as it is.
     SELECT site_id, visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at,
-           min(ARRAY[browser, os, device]) AS client
+           min(ARRAY[browser, os, device, country]) AS client
     FROM incoming
+    WHERE event IS NULL
     GROUP BY site_id, visitor_key
 ), visitor AS (
     -- last_seen is the latest human visit (a bot's visits count as bot
@@ -55,32 +61,47 @@ WITH requested AS (
            row_number() OVER w = 1 AND NOT i.is_bot AS first_human,
            visitor.previous_client
     FROM incoming i JOIN visitor USING (site_id, visitor_key) JOIN grouped g USING (site_id, visitor_key)
+    WHERE i.event IS NULL
     WINDOW w AS (PARTITION BY i.site_id, i.visitor_key ORDER BY i.n)
 ), reread AS (
-    -- Values of browser, OS or device that changed since the visitor's
-    -- previous human visit: the old value was last seen then, and the new
-    -- one (seen before, if the rules changed back) when visitor_values says.
-    -- The current value's time is the visitor's own last_seen, so a value
-    -- has a row here only once it was replaced.
+    -- Values of browser, OS, device or country that changed since the
+    -- visitor's previous human visit: the old value was last seen then, and
+    -- the new one (seen before, if the rules changed back) when
+    -- visitor_values says. The current value's time is the visitor's own
+    -- last_seen, so a value has a row here only once it was replaced. A
+    -- country that was not known (no database then) has no row to leave.
     INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen)
     SELECT visit.site_id, visit.visitor_key, d.dimension, d.value, d.at
     FROM visit CROSS JOIN LATERAL (VALUES
         ('browser', visit.previous_client[1], visit.browser, visit.previous),
         ('os', visit.previous_client[2], visit.os, visit.previous),
-        ('device', visit.previous_client[3], visit.device, visit.previous)) c (dimension, old, new, old_at)
+        ('device', visit.previous_client[3], visit.device, visit.previous),
+        ('country', visit.previous_client[4], visit.country, visit.previous)) c (dimension, old, new, old_at)
     CROSS JOIN LATERAL (VALUES (c.dimension, c.old, c.old_at), (c.dimension, c.new, visit.seen)) d (dimension, value, at)
     WHERE visit.first_human AND visit.previous_client IS NOT NULL AND c.old IS DISTINCT FROM c.new
+      AND d.value IS NOT NULL
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (site_id, visitor_key, dimension, value) DO UPDATE SET
         previous_seen = f.last_seen,
         last_seen = greatest(f.last_seen, excluded.last_seen)
     RETURNING f.site_id, f.visitor_key, f.dimension, f.value, f.previous_seen
-), event AS (
-    INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host)
-    SELECT site_id, seen, visitor_key, path, browser, os, device, is_bot, referrer_host FROM visit
+), raw AS (
+    -- The raw visits: page views at their visitor's time, events at theirs.
+    INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host,
+                              source, utm_source, utm_medium, utm_campaign, utm_term, utm_content, screen,
+                              country, event)
+    SELECT site_id, seen, visitor_key, path, browser, os, device, is_bot, referrer_host, source, utm_source,
+           utm_medium, utm_campaign, utm_term, utm_content, screen, country, NULL
+    FROM visit
+    UNION ALL
+    SELECT site_id, coalesce(visited_at, now()), visitor_key, path, browser, os, device, is_bot, referrer_host,
+           source, utm_source, utm_medium, utm_campaign, utm_term, utm_content, screen, country, event
+    FROM incoming
+    WHERE event IS NOT NULL
+    RETURNING *
 ), buckets AS (
     SELECT visit.site_id, visit.visitor_key, visit.first_human, visit.is_bot, visit.path, visit.browser,
-           visit.os, visit.device, visit.previous, g.granularity, g.retention,
+           visit.os, visit.device, visit.country, visit.previous, g.granularity, g.retention,
            date_trunc(g.granularity, visit.seen, 'UTC') AS bucket,
            date_trunc(g.granularity, visit.previous, 'UTC') AS previous_bucket
     FROM visit CROSS JOIN rollup_granularities g
@@ -106,14 +127,14 @@ WITH requested AS (
         arrivals = r.arrivals + excluded.arrivals,
         departures = r.departures + excluded.departures
 ), visit_value AS (
-    -- What a visit has that is not a property of its visitor: the referrer
-    -- host and the page (sites only: the instance's own dashboard, site 0,
-    -- is one page). A visitor's visits of a batch share one time, so one
-    -- row per value.
+    -- What a visit has that is not a property of its visitor: its page,
+    -- referrer, source, campaign and screen, or an event's name
+    -- (visit_dimensions). A visitor's visits of a batch share one time, so
+    -- one row per value.
     INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen)
-    SELECT DISTINCT visit.site_id, visit.visitor_key, d.dimension, d.value, visit.seen
-    FROM visit CROSS JOIN LATERAL (VALUES ('referrer', visit.referrer_host), ('page', visit.path)) d (dimension, value)
-    WHERE d.value IS NOT NULL AND NOT visit.is_bot AND (d.dimension <> 'page' OR visit.site_id <> 0)
+    SELECT DISTINCT raw.site_id, raw.visitor_key, d.dimension, d.value, raw.visited_at
+    FROM raw CROSS JOIN LATERAL visit_dimensions(raw, NULL) d
+    WHERE NOT raw.is_bot AND NOT d.per_visitor
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (site_id, visitor_key, dimension, value) DO UPDATE SET
         previous_seen = f.last_seen,
@@ -127,10 +148,11 @@ WITH requested AS (
                 ELSE date_trunc(b.granularity, r.previous_seen, 'UTC') END AS previous_bucket,
            d.dimension, d.value
     FROM buckets b
-    CROSS JOIN LATERAL (VALUES ('browser', b.browser), ('os', b.os), ('device', b.device)) d (dimension, value)
+    CROSS JOIN LATERAL (VALUES ('browser', b.browser), ('os', b.os), ('device', b.device),
+                               ('country', b.country)) d (dimension, value)
     LEFT JOIN reread r ON b.first_human AND (r.site_id, r.visitor_key, r.dimension, r.value)
                                           = (b.site_id, b.visitor_key, d.dimension, d.value)
-    WHERE b.granularity IN ('hour', 'day') AND NOT b.is_bot
+    WHERE b.granularity IN ('hour', 'day') AND NOT b.is_bot AND d.value IS NOT NULL
     UNION ALL
     SELECT r.site_id, g.granularity, g.retention, date_trunc(g.granularity, r.last_seen, 'UTC'),
            date_trunc(g.granularity, r.previous_seen, 'UTC'), r.dimension, r.value
@@ -150,10 +172,11 @@ WITH requested AS (
         WHERE previous_bucket < bucket
           AND (retention IS NULL OR previous_bucket >= bucket - retention)
         UNION ALL
-        -- Page views.
-        SELECT site_id, granularity, bucket, 'page', path, 0, 0, 1
-        FROM buckets
-        WHERE granularity IN ('hour', 'day') AND NOT is_bot AND site_id <> 0
+        -- Page views, and events' completions.
+        SELECT raw.site_id, g.granularity, date_trunc(g.granularity, raw.visited_at, 'UTC'),
+               d.dimension, d.value, 0, 0, 1
+        FROM raw CROSS JOIN LATERAL visit_dimensions(raw, NULL) d CROSS JOIN rollup_granularities g
+        WHERE g.granularity IN ('hour', 'day') AND NOT raw.is_bot AND d.dimension IN ('page', 'event')
     ) changes
     GROUP BY site_id, granularity, bucket, dimension, value
     ORDER BY site_id, granularity, bucket, dimension, value
@@ -187,6 +210,11 @@ WITH requested AS (
     SELECT visit.n, visit.visits, visit.previous IS NULL AND NOT visit.is_bot AS is_new, true AS recorded,
            visit.site_id
     FROM visit
+    UNION ALL
+    -- An event adds to no visitor's count.
+    SELECT n, 0, false, true, site_id
+    FROM incoming
+    WHERE event IS NOT NULL
     UNION ALL
     -- A request recorded already is answered as it stands, adding nothing.
     SELECT r.n, coalesce(v.visits, 0), false, false, r.site_id

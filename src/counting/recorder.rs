@@ -567,8 +567,10 @@ mod tests {
                 os: "Unknown".into(),
                 device: DeviceType::Other,
             }),
+            country: None,
             path: "/".into(),
             referrer_host: None,
+            details: Default::default(),
             request: None,
         }
     }

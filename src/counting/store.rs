@@ -3,7 +3,12 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::counting::{site_id::SiteId, visit::RequestId, visitor_key::VisitorKey};
+use crate::counting::{
+    details::{DetailText, HitDetails},
+    site_id::SiteId,
+    visit::RequestId,
+    visitor_key::VisitorKey,
+};
 
 /// Counter rows per bucket. A batch writes to the shard of its first visitor,
 /// by the rule of the migration's `visitor_shard()` (which the rebuild uses).
@@ -19,7 +24,12 @@ pub struct NewVisit<'a> {
     pub os: &'a str,
     pub device: &'a str,
     pub is_bot: bool,
+    /// The country of the visitor's address, like its browser a property
+    /// of the visitor.
+    pub country: Option<&'a str>,
     pub referrer_host: Option<&'a str>,
+    /// Where it came from, its screen, or the event it is.
+    pub details: &'a HitDetails,
     /// When the visit happened; `None` (every live visit) is the database's
     /// clock. Fixtures and imports of past visits set it.
     pub visited_at: Option<DateTime<Utc>>,
@@ -91,6 +101,17 @@ pub async fn record_visits<'a>(
     let keys: Vec<&[u8]> = visits.iter().map(|v| &v.visitor.as_bytes()[..]).collect();
     let bots: Vec<bool> = visits.iter().map(|v| v.is_bot).collect();
     let referrers: Vec<Option<&str>> = visits.iter().map(|v| v.referrer_host).collect();
+    let detail = |f: fn(&HitDetails) -> &Option<DetailText>| {
+        visits
+            .iter()
+            .map(|v| f(v.details).as_ref().map(DetailText::as_str))
+            .collect::<Vec<_>>()
+    };
+    let screens: Vec<Option<&str>> = visits
+        .iter()
+        .map(|v| v.details.screen.map(|screen| screen.as_str()))
+        .collect();
+    let countries: Vec<Option<&str>> = visits.iter().map(|v| v.country).collect();
     let times: Vec<Option<DateTime<Utc>>> = visits.iter().map(|v| v.visited_at).collect();
     let sites: Vec<i32> = visits.iter().map(|v| v.site.0).collect();
     let requests: Vec<Option<&[u8]>> = visits
@@ -111,6 +132,15 @@ pub async fn record_visits<'a>(
         &times[..] as &[Option<DateTime<Utc>>],
         &sites[..],
         &requests[..] as &[Option<&[u8]>],
+        &detail(|d| &d.source)[..] as &[Option<&str>],
+        &detail(|d| &d.utm.source)[..] as &[Option<&str>],
+        &detail(|d| &d.utm.medium)[..] as &[Option<&str>],
+        &detail(|d| &d.utm.campaign)[..] as &[Option<&str>],
+        &detail(|d| &d.utm.term)[..] as &[Option<&str>],
+        &detail(|d| &d.utm.content)[..] as &[Option<&str>],
+        &screens[..] as &[Option<&str>],
+        &countries[..] as &[Option<&str>],
+        &detail(|d| &d.event)[..] as &[Option<&str>],
     )
     .fetch_all(db)
     .await

@@ -12,6 +12,8 @@ use rocket::{
 
 use crate::{
     counting::{
+        country::{CountryCode, CountryLookup},
+        details::HitDetails,
         site_id::SiteId,
         store::NewVisit,
         user_agent::{ClientInfo, UserAgentClassifier},
@@ -50,8 +52,11 @@ pub struct IncomingVisit {
     pub site: SiteId,
     pub visitor: VisitorKey,
     pub client: Arc<ClientInfo>,
+    /// The country of the client's address, when known.
+    pub country: Option<CountryCode>,
     pub path: String,
     pub referrer_host: Option<String>,
+    pub details: HitDetails,
     pub request: Option<RequestId>,
 }
 
@@ -84,7 +89,9 @@ impl IncomingVisit {
             os: &self.client.os,
             device: self.client.device.as_str(),
             is_bot: self.client.is_bot(),
+            country: self.country.as_ref().map(CountryCode::as_str),
             referrer_host: self.referrer_host.as_deref(),
+            details: &self.details,
             visited_at: None,
             request: self.request,
         }
@@ -92,25 +99,35 @@ impl IncomingVisit {
 }
 
 /// Who made a request, before it is known which site it counts for: the
-/// client address (only ever hashed, and dropped with the request) and the
-/// User-Agent, read as the dashboard shows it.
+/// client address (only ever hashed and looked up for its country, and
+/// dropped with the request) and the User-Agent, read as the dashboard
+/// shows it.
 pub struct RequestVisitor<'r> {
     hasher: &'r VisitorHasher,
     address: Option<IpAddr>,
     user_agent: &'r str,
     request: Option<RequestId>,
     pub client: Arc<ClientInfo>,
+    pub country: Option<CountryCode>,
 }
 
 impl RequestVisitor<'_> {
     /// The visit of `path` of `site`; the path is clipped to a bounded size.
-    pub fn visit(&self, site: SiteId, path: &str, referrer_host: Option<String>) -> IncomingVisit {
+    pub fn visit(
+        &self,
+        site: SiteId,
+        path: &str,
+        referrer_host: Option<String>,
+        details: HitDetails,
+    ) -> IncomingVisit {
         IncomingVisit {
             site,
             visitor: self.hasher.key(site, self.address, self.user_agent),
             client: Arc::clone(&self.client),
+            country: self.country,
             path: clip(path, MAX_PATH_LEN).to_owned(),
             referrer_host,
+            details,
             request: self.request,
         }
     }
@@ -131,10 +148,14 @@ impl<'r> FromRequest<'r> for RequestVisitor<'r> {
             rocket::outcome::try_outcome!(request.guard::<&State<UserAgentClassifier>>().await);
         let rule =
             rocket::outcome::try_outcome!(request.guard::<&State<ClientAddressRule>>().await);
+        let countries =
+            rocket::outcome::try_outcome!(request.guard::<&State<CountryLookup>>().await);
         let user_agent = request.headers().get_one("User-Agent").unwrap_or("");
+        let address = rule.client_address(request);
         Outcome::Success(Self {
             hasher,
-            address: rule.client_address(request),
+            country: countries.country(request, address),
+            address,
             user_agent,
             request: request
                 .headers()
@@ -165,8 +186,28 @@ impl<'r> FromRequest<'r> for IncomingVisit {
             SiteId::INSTANCE,
             request.uri().path().as_str(),
             referrer_host,
+            HitDetails::default(),
         ))
     }
+}
+
+/// A page's path in the one spelling it is stored, signed and looked up
+/// in, however it arrived (`p` decoded by Rocket, or a Referer): as a URL
+/// carries it (percent-encoded), dot segments resolved, without its query
+/// and fragment. `None` for anything that is not an absolute path on the
+/// site itself, or longer than `MAX_PATH_LEN`.
+pub fn canonical_page(raw: &str) -> Option<String> {
+    if !raw.starts_with('/') || raw.chars().any(char::is_control) {
+        return None;
+    }
+    let base = url::Url::parse("http://page.invalid/").expect("a valid base URL");
+    // A path that names another host ("//x", "/\\x") is no page of the site.
+    let url = base
+        .join(raw)
+        .ok()
+        .filter(|url| url.host() == base.host())?;
+    let path = url.path();
+    (path.len() <= MAX_PATH_LEN).then(|| path.to_owned())
 }
 
 /// The host of a Referer or Origin URL; our own host is dropped by the

@@ -18,7 +18,7 @@ use crate::{
     infra::{
         database::{database_now, within_deadline, Db},
         error::AppError,
-        page::{CrossSiteImage, Layout, NoReferrer, Page},
+        page::{CrossSiteResource, Layout, NoReferrer, Page},
     },
     sites::{
         access::{Audience, SiteAccess},
@@ -231,8 +231,8 @@ fn dashboard_head(range: Option<&str>) -> Result<(ContentType, ()), AppError> {
 }
 
 /// A chart, usable as an `<img>` on other sites; always fresh.
-fn svg_image(svg: &str) -> CrossSiteImage<String> {
-    CrossSiteImage::new(svg.to_owned(), ContentType::SVG, "no-cache")
+fn svg_image(svg: &str) -> CrossSiteResource<String> {
+    CrossSiteResource::new(svg.to_owned(), ContentType::SVG, "no-cache")
 }
 
 /// The chart alone, for an `<img>` elsewhere. Not a visit.
@@ -241,7 +241,7 @@ async fn chart_svg(
     range: Option<&str>,
     stats: StatsReader<'_>,
     charts: &State<ChartCache>,
-) -> Result<CrossSiteImage<String>, AppError> {
+) -> Result<CrossSiteResource<String>, AppError> {
     let range = StatsRange::parse(range)?;
     let stats = stats.get(SiteId::INSTANCE, range).await?;
     Ok(svg_image(&charts.charts(SiteId::INSTANCE, &stats).wide))
@@ -298,7 +298,7 @@ async fn site_chart_svg(
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
     charts: &State<ChartCache>,
-) -> Result<NoReferrer<CrossSiteImage<String>>, AppError> {
+) -> Result<NoReferrer<CrossSiteResource<String>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
     let range = StatsRange::parse(range)?;
     let stats = stats.get(readable.site.id, range).await?;

@@ -234,6 +234,28 @@ pub const RAW_VISITS_RETENTION_DAYS: Setting = Setting::app(
      key) is kept; the maintenance job deletes older ones in batches. Every count the dashboard \
      and API show comes from rollups and stays the same. `0` keeps them forever",
 );
+pub const GEOIP_DB: Setting = Setting::app(
+    "GEOIP_DB",
+    Some("/usr/share/visitors/country.mmdb"),
+    Rule::Text,
+)
+.doc(
+    "",
+    "a MaxMind-format country (or city) database, for the Countries panel: the image ships the \
+     CC BY 4.0 geo-whois-asn-country database there; DB-IP Lite or GeoLite2 files work too. \
+     Only the country code is kept. No file at this default path (outside the image): no \
+     countries, unless `COUNTRY_HEADER`; a file named here that cannot be read stops the start",
+);
+/// The CDN country headers `COUNTRY_HEADER` may name.
+const COUNTRY_HEADERS: &[&str] = &["CloudFront-Viewer-Country", "CF-IPCountry"];
+pub const COUNTRY_HEADER: Setting =
+    Setting::app("COUNTRY_HEADER", None, Rule::OneOf(COUNTRY_HEADERS))
+.doc(
+    "(unset)",
+    "the country header a CDN in front sets (`CloudFront-Viewer-Country`, `CF-IPCountry`), read \
+     before `GEOIP_DB`; only behind proxies that `TRUSTED_PROXY_HOPS` counts, since a client \
+     reaching the app any other way could choose its own country",
+);
 pub const METRICS_PORT: Setting = Setting::app(
     "METRICS_PORT",
     Some("9464"),
@@ -291,6 +313,8 @@ pub const SETTINGS: &[Setting] = &[
     HEALTH_FAIL_EXIT_AFTER,
     TRUSTED_PROXY_HOPS,
     RAW_VISITS_RETENTION_DAYS,
+    GEOIP_DB,
+    COUNTRY_HEADER,
     METRICS_PORT,
     ROCKET_ADDRESS,
     ROCKET_PORT,
@@ -327,6 +351,20 @@ pub struct Config {
     pub raw_visits_retention: Option<RetentionDays>,
     /// The metrics listener's port; 0 picks one.
     pub metrics_port: u16,
+    /// The country database's file; a missing one is an error unless it is
+    /// the default path.
+    pub geoip_db: GeoIpDb,
+    /// A CDN's country header, trusted (behind `trusted_proxy_hops`).
+    pub country_header: Option<&'static str>,
+}
+
+/// Where the country database is (`GEOIP_DB`).
+#[derive(Debug, Clone)]
+pub struct GeoIpDb {
+    pub path: std::path::PathBuf,
+    /// Set by the operator: a missing file stops the start. The default
+    /// path may hold nothing (a build without the image's database).
+    pub required: bool,
 }
 
 /// A whole number of days, at least one.
@@ -492,6 +530,14 @@ impl Config {
                     .expect("checked by the rule"),
             ),
             metrics_port: u16::try_from(read.number(&METRICS_PORT)?).expect("checked by the rule"),
+            geoip_db: {
+                let path = read.required(&GEOIP_DB)?;
+                GeoIpDb {
+                    required: GEOIP_DB.default != Some(path.as_str()),
+                    path: path.into(),
+                }
+            },
+            country_header: read.country_header()?,
             figment,
         })
     }
@@ -558,6 +604,22 @@ impl Settings<'_> {
         Ok(self
             .optional(setting)?
             .map(|text| Secret::new(text.into_bytes())))
+    }
+
+    /// `COUNTRY_HEADER`, as the rule's own word; refused unless proxies are
+    /// trusted, which is what says a CDN set it.
+    fn country_header(&self) -> Result<Option<&'static str>, ConfigError> {
+        let Some(header) = self.optional(&COUNTRY_HEADER)? else {
+            return Ok(None);
+        };
+        if self.number(&TRUSTED_PROXY_HOPS)? == 0 {
+            return Err(ConfigError::new(
+                COUNTRY_HEADER.variable,
+                "needs TRUSTED_PROXY_HOPS of 1 or more (the CDN in front): otherwise a client \
+                 could send the header itself and choose its country",
+            ));
+        }
+        Ok(COUNTRY_HEADERS.iter().copied().find(|word| *word == header))
     }
 }
 

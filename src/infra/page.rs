@@ -66,17 +66,17 @@ impl<'r, T: Template> Responder<'r, 'static> for Page<T> {
     }
 }
 
-/// An image any site may embed (`Cross-Origin-Resource-Policy: cross-origin`):
-/// the pixel, the badge, a chart.
+/// A resource any site may embed (`Cross-Origin-Resource-Policy:
+/// cross-origin`): the pixel, the badge, a chart, the script.
 #[derive(rocket::Responder)]
-pub struct CrossSiteImage<T> {
+pub struct CrossSiteResource<T> {
     pub body: T,
     pub content_type: ContentType,
     pub cache_control: Header<'static>,
     pub resource_policy: Header<'static>,
 }
 
-impl<T> CrossSiteImage<T> {
+impl<T> CrossSiteResource<T> {
     pub fn new(body: T, content_type: ContentType, cache_control: &'static str) -> Self {
         Self {
             body,

@@ -7,16 +7,21 @@ use num_format::{Locale, ToFormattedString};
 use rocket::{get, head, http::ContentType, FromForm};
 
 use crate::{
-    counting::{site_id::SiteId, store::VisitCounts, visit::RequestVisitor},
+    counting::{
+        site_id::SiteId,
+        store::VisitCounts,
+        visit::{canonical_page, RequestVisitor},
+    },
     infra::{
         database::{database_now, within_deadline},
         error::AppError,
-        page::CrossSiteImage,
+        page::CrossSiteResource,
     },
     sites::{
         access::{Audience, SiteAccess},
-        hit::{canonical_page, Dropped, HitCounter, HitRequest, HitSource},
+        hit::{Dropped, HitCounter, HitRequest, HitSource},
     },
+    sources::attribution::DetailParams,
     stats::{store, StatsRange, StatsReader},
 };
 
@@ -191,7 +196,7 @@ pub async fn badge(
     source: HitSource,
     visitor: Option<RequestVisitor<'_>>,
     counter: HitCounter<'_>,
-) -> Result<CrossSiteImage<String>, AppError> {
+) -> Result<CrossSiteResource<String>, AppError> {
     let hit = Hit {
         source,
         visitor,
@@ -208,7 +213,7 @@ pub async fn badge_head(
     query: BadgeQuery<'_>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
-) -> Result<CrossSiteImage<String>, AppError> {
+) -> Result<CrossSiteResource<String>, AppError> {
     draw(file, &query, &access, &stats, None).await
 }
 
@@ -226,7 +231,7 @@ async fn draw(
     access: &SiteAccess<'_>,
     stats: &StatsReader<'_>,
     hit: Option<Hit<'_>>,
-) -> Result<CrossSiteImage<String>, AppError> {
+) -> Result<CrossSiteResource<String>, AppError> {
     let domain = file.strip_suffix(".svg").ok_or(AppError::NotFound)?;
     let readable = access.open(domain, query.token, Audience::Badge).await?;
     let request = BadgeRequest::parse(query)?;
@@ -244,6 +249,7 @@ async fn draw(
                 domain,
                 path: query.p,
                 signature: query.s,
+                details: &DetailParams::NONE,
             };
             match hit.counter.count(&request, &hit.source, hit.visitor).await {
                 Ok(counts) => Some((counts, hit.counter)),
@@ -269,7 +275,7 @@ async fn draw(
     let svg = template
         .render()
         .map_err(|_| AppError::Unavailable("the badge could not be drawn"))?;
-    Ok(CrossSiteImage::new(svg, ContentType::SVG, "no-cache"))
+    Ok(CrossSiteResource::new(svg, ContentType::SVG, "no-cache"))
 }
 
 /// The badge's number: the site's, from the hit just `counted` when it

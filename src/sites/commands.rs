@@ -6,11 +6,14 @@ use clap::Subcommand;
 use sqlx::PgPool;
 
 use crate::{
-    counting::visitor_key::{SecretError, VisitorIdentities},
+    counting::{
+        visit::canonical_page,
+        visitor_key::{SecretError, VisitorIdentities},
+    },
     infra::config::Config,
     sites::{
         domain::Domain,
-        hit::canonical_page,
+        
         links::SiteLinks,
         manage::{SiteRequest, SiteSummary},
         model::{Site, Visibility},

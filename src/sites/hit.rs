@@ -15,11 +15,15 @@ use crate::{
     counting::{
         recorder::VisitRecorder,
         store::VisitCounts,
-        visit::{referrer_host, RequestVisitor, MAX_PATH_LEN},
+        visit::{canonical_page, referrer_host, RequestVisitor},
         visitor_key::VisitorIdentities,
     },
     infra::{database::Db, metrics::Metrics},
     sites::{directory::SiteDirectory, domain::Domain, model::Site, signature::PathSigner},
+    sources::{
+        attribution::{details_of, DetailParams, OwnHosts},
+        known::KnownSources,
+    },
 };
 
 /// Where the browser says the hit comes from: the page (`Referer`) and its
@@ -57,18 +61,22 @@ pub enum Dropped {
     NoOrigin,
     BadPath,
     BadSignature,
+    /// A source, campaign value, screen class or event name that is too
+    /// long, holds control characters, or is not one of its words.
+    BadDetail,
     /// The database, or the shared secret, is not there right now.
     Unavailable,
 }
 
 impl Dropped {
-    pub const ALL: [Dropped; 7] = [
+    pub const ALL: [Dropped; 8] = [
         Self::UnknownSite,
         Self::RemovedSite,
         Self::ForeignHost,
         Self::NoOrigin,
         Self::BadPath,
         Self::BadSignature,
+        Self::BadDetail,
         Self::Unavailable,
     ];
 
@@ -80,35 +88,25 @@ impl Dropped {
             Self::NoOrigin => "no_origin",
             Self::BadPath => "bad_path",
             Self::BadSignature => "bad_signature",
+            Self::BadDetail => "bad_detail",
             Self::Unavailable => "unavailable",
         }
     }
 }
 
-/// What a request asks to count: `p` and `s` of its URL.
+/// What a request asks to count: `p` and `s` of its URL, and the rest of
+/// its query (where the visitor came from, an event).
 pub struct HitRequest<'a> {
     pub domain: &'a str,
     pub path: Option<&'a str>,
     pub signature: Option<&'a str>,
+    pub details: &'a DetailParams<'a>,
 }
 
-/// A page's path in the one spelling it is stored, signed and looked up
-/// in, however it arrived (`p` decoded by Rocket, or a Referer): as a URL
-/// carries it (percent-encoded), dot segments resolved, without its query
-/// and fragment. `None` for anything that is not an absolute path on the
-/// site itself, or longer than `MAX_PATH_LEN`.
-pub fn canonical_page(raw: &str) -> Option<String> {
-    if !raw.starts_with('/') || raw.chars().any(char::is_control) {
-        return None;
+impl OwnHosts for Site {
+    fn is_own(&self, host: &str) -> bool {
+        self.has_host(host)
     }
-    let base = url::Url::parse("http://page.invalid/").expect("a valid base URL");
-    // A path that names another host ("//x", "/\\x") is no page of the site.
-    let url = base
-        .join(raw)
-        .ok()
-        .filter(|url| url.host() == base.host())?;
-    let path = url.path();
-    (path.len() <= MAX_PATH_LEN).then(|| path.to_owned())
 }
 
 /// The page a hit counts for: `p`, or else the path of the Referer, or
@@ -162,6 +160,7 @@ pub struct HitCounter<'a> {
     pool: &'a PgPool,
     recorder: &'a VisitRecorder,
     identities: &'a VisitorIdentities,
+    known: &'a KnownSources,
     metrics: &'a Metrics,
 }
 
@@ -176,17 +175,24 @@ impl<'r> FromRequest<'r> for HitCounter<'r> {
             rocket.state::<SiteDirectory>(),
             rocket.state::<VisitRecorder>(),
             rocket.state::<VisitorIdentities>(),
+            rocket.state::<KnownSources>(),
             rocket.state::<Metrics>(),
         ) {
-            (Some(db), Some(directory), Some(recorder), Some(identities), Some(metrics)) => {
-                Outcome::Success(Self {
-                    directory,
-                    pool: db,
-                    recorder,
-                    identities,
-                    metrics,
-                })
-            }
+            (
+                Some(db),
+                Some(directory),
+                Some(recorder),
+                Some(identities),
+                Some(known),
+                Some(metrics),
+            ) => Outcome::Success(Self {
+                directory,
+                pool: db,
+                recorder,
+                identities,
+                known,
+                metrics,
+            }),
             // A stage is missing: a mistake in assembling the server.
             _ => Outcome::Error((Status::InternalServerError, ())),
         }
@@ -231,12 +237,13 @@ impl HitCounter<'_> {
         let path = check(&site, hit, source, || {
             self.identities.hasher().map(PathSigner::new)
         })?;
+        // A hit's Referer is the site's own page: where the visitor came
+        // from is what the page says (its script's `r`, its campaign).
+        let details = details_of(hit.details, source.referer.as_ref(), &*site, self.known)
+            .map_err(|_| Dropped::BadDetail)?;
         let visitor = visitor.ok_or(Dropped::Unavailable)?;
-        // No referrer: a hit's Referer is the site's own page, and where the
-        // visitor came from before is not known without JavaScript (which
-        // is why a site's dashboard has no Referrers table).
         self.recorder
-            .record(visitor.visit(site.id, &path, None))
+            .record(visitor.visit(site.id, &path, None, details))
             .await
             .map_err(|_| Dropped::Unavailable)
     }
@@ -275,6 +282,7 @@ mod tests {
 
     fn hit<'a>(path: Option<&'a str>, signature: Option<&'a str>) -> HitRequest<'a> {
         HitRequest {
+            details: &DetailParams::NONE,
             domain: "example.com",
             path,
             signature,

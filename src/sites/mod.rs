@@ -43,6 +43,7 @@ pub fn stage(config: &Config) -> AdHoc {
                 routes![
                     pixel::pixel,
                     pixel::pixel_head,
+                    pixel::hit,
                     badge::badge,
                     badge::badge_head
                 ],

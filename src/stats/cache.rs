@@ -16,6 +16,7 @@ use sqlx::PgPool;
 use crate::{
     counting::site_id::SiteId,
     infra::{
+        config::RetentionDays,
         database::{within_deadline, Db},
         error::AppError,
     },
@@ -32,18 +33,20 @@ const CACHED_SITES: u64 = 1024;
 pub struct StatsCache {
     /// `None` when caching is off (`STATS_CACHE_MS=0`).
     cache: Option<Cache<(SiteId, StatsRange), Arc<Stats>>>,
+    /// How long raw visits are kept: what a goal read from them can cover.
+    retention: Option<RetentionDays>,
 }
 
 impl StatsCache {
     /// A zero `ttl` turns caching off.
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, retention: Option<RetentionDays>) -> Self {
         let cache = (!ttl.is_zero()).then(|| {
             Cache::builder()
                 .max_capacity(CACHED_SITES * StatsRange::ALL.len() as u64)
                 .time_to_live(ttl)
                 .build()
         });
-        Self { cache }
+        Self { cache, retention }
     }
 
     /// The range's stats; concurrent requests for one range that find
@@ -56,7 +59,7 @@ impl StatsCache {
         range: StatsRange,
     ) -> Result<Arc<Stats>, Arc<sqlx::Error>> {
         let load = async {
-            within_deadline(load_stats(pool, site, range))
+            within_deadline(load_stats(pool, site, range, self.retention))
                 .await
                 .map(Arc::new)
         };

@@ -20,7 +20,7 @@ pub use self::{
 
 /// The stats cache and `/api/stats`.
 pub fn stage(config: &Config) -> AdHoc {
-    let cache = StatsCache::new(config.stats_cache_ttl);
+    let cache = StatsCache::new(config.stats_cache_ttl, config.raw_visits_retention);
     AdHoc::on_ignite("Stats", |rocket| async {
         rocket.manage(cache).mount("/", api::routes())
     })

@@ -9,11 +9,11 @@ use serde::Serialize;
 use sqlx::PgPool;
 
 use crate::{
-    counting::site_id::SiteId,
-    infra::database::database_now,
+    counting::{goal::GoalKind, site_id::SiteId},
+    infra::{config::RetentionDays, database::database_now},
     stats::{
         range::{Granularity, StatsRange},
-        store::{self, BreakdownRow, BucketRow, ImportedDay},
+        store::{self, BreakdownRow, BucketRow, ImportedDay, PageCounts},
     },
 };
 
@@ -46,6 +46,49 @@ pub struct BreakdownEntry {
     pub unique_visitors: i64,
     /// Percent of the range's unique visitors, one decimal.
     pub share: f64,
+    /// A page's views, an event's completions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visits: Option<i64>,
+}
+
+/// The five UTM fields' breakdowns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Campaigns {
+    pub utm_source: Vec<BreakdownEntry>,
+    pub utm_medium: Vec<BreakdownEntry>,
+    pub utm_campaign: Vec<BreakdownEntry>,
+    pub utm_term: Vec<BreakdownEntry>,
+    pub utm_content: Vec<BreakdownEntry>,
+}
+
+impl Campaigns {
+    /// Each field's name (as the page's address says it) and breakdown.
+    pub fn fields(&self) -> [(&'static str, &[BreakdownEntry]); 5] {
+        [
+            ("utm_source", &self.utm_source),
+            ("utm_medium", &self.utm_medium),
+            ("utm_campaign", &self.utm_campaign),
+            ("utm_term", &self.utm_term),
+            ("utm_content", &self.utm_content),
+        ]
+    }
+}
+
+/// A goal's numbers over the range.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GoalEntry {
+    pub kind: GoalKind,
+    pub pattern: String,
+    /// Unique visitors who completed it.
+    pub converters: i64,
+    /// The events, or page views, that completed it.
+    pub completions: i64,
+    /// Converters in percent of the range's unique visitors, one decimal.
+    pub conversion_rate: f64,
+    /// For a page goal ending in `*`, counted from the raw visits: where
+    /// the range starts before the oldest one kept, the time they start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counted_since: Option<DateTime<Utc>>,
 }
 
 /// What `/api/stats` returns, and what the dashboard shows.
@@ -65,6 +108,14 @@ pub struct Stats {
     pub referrers: Vec<BreakdownEntry>,
     /// Paths of the site by unique visitors.
     pub pages: Vec<BreakdownEntry>,
+    pub countries: Vec<BreakdownEntry>,
+    /// Where a site's visitors came from (its script's referrer, its
+    /// campaign's source).
+    pub sources: Vec<BreakdownEntry>,
+    pub campaigns: Campaigns,
+    pub screens: Vec<BreakdownEntry>,
+    pub events: Vec<BreakdownEntry>,
+    pub goals: Vec<GoalEntry>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -81,6 +132,7 @@ pub async fn load_stats(
     pool: &PgPool,
     site: SiteId,
     range: StatsRange,
+    retention: Option<RetentionDays>,
 ) -> Result<Stats, sqlx::Error> {
     let mut snapshot = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -112,9 +164,40 @@ pub async fn load_stats(
             store::breakdowns(&mut *db, site, granularity, first_bucket).await?
         }
     };
+    let unique_visitors = rows.iter().map(|row| row.latest).sum();
+    // Raw visits older than the retention are gone: a goal counted from
+    // them counts from the oldest one kept.
+    let kept_since = retention.map(|days| now - TimeDelta::days(i64::from(days.days())));
+    let mut goals = Vec::new();
+    for goal in store::goals(&mut *db, site).await? {
+        let (counts, counted_since) = match goal.page_prefix() {
+            Some(prefix) => {
+                let counts = store::prefix_counts(&mut *db, site, first_bucket, prefix).await?;
+                let partial = kept_since.filter(|kept| first_bucket.is_none_or(|from| from < *kept));
+                (counts, partial)
+            }
+            None => {
+                let counts = breakdowns
+                    .iter()
+                    .find(|row| row.dimension == goal.kind.as_str() && row.value == goal.pattern)
+                    .map_or(PageCounts::default(), |row| PageCounts {
+                        unique_visitors: row.unique_visitors,
+                        visits: row.visits,
+                    });
+                (counts, None)
+            }
+        };
+        goals.push(GoalEntry {
+            kind: goal.kind,
+            pattern: goal.pattern,
+            converters: counts.unique_visitors,
+            completions: counts.visits,
+            conversion_rate: percent(counts.unique_visitors, unique_visitors),
+            counted_since,
+        });
+    }
     snapshot.commit().await?;
 
-    let unique_visitors = rows.iter().map(|row| row.latest).sum();
     let mut by_dimension = split_by_dimension(breakdowns, unique_visitors);
     let mut take = |dimension: &str| by_dimension.remove(dimension).unwrap_or_default();
     Ok(Stats {
@@ -131,6 +214,18 @@ pub async fn load_stats(
         devices: take("device"),
         referrers: take("referrer"),
         pages: take("page"),
+        countries: take("country"),
+        sources: take("source"),
+        campaigns: Campaigns {
+            utm_source: take("utm_source"),
+            utm_medium: take("utm_medium"),
+            utm_campaign: take("utm_campaign"),
+            utm_term: take("utm_term"),
+            utm_content: take("utm_content"),
+        },
+        screens: take("screen"),
+        events: take("event"),
+        goals,
         generated_at: now,
     })
 }
@@ -167,45 +262,54 @@ fn fill_series(
     series
 }
 
+/// `part` in percent of `whole`, one decimal; 0 of nothing.
+fn percent(part: i64, whole: i64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 * 1000.0 / whole as f64).round() / 10.0
+    }
+}
+
+/// Dimensions whose values carry a count of their own: page views, event
+/// completions.
+const WITH_VISITS: [&str; 2] = ["page", "event"];
+
 /// Top values per dimension, most visitors first, the rest folded into "Other".
 fn split_by_dimension(
     rows: Vec<BreakdownRow>,
     unique_visitors: i64,
 ) -> HashMap<String, Vec<BreakdownEntry>> {
-    let mut grouped: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    let mut grouped: HashMap<String, Vec<BreakdownRow>> = HashMap::new();
     for row in rows.into_iter().filter(|row| row.unique_visitors > 0) {
-        grouped
-            .entry(row.dimension)
-            .or_default()
-            .push((row.value, row.unique_visitors));
+        grouped.entry(row.dimension.clone()).or_default().push(row);
     }
-    let share = |count: i64| {
-        if unique_visitors == 0 {
-            0.0
-        } else {
-            (count as f64 * 1000.0 / unique_visitors as f64).round() / 10.0
-        }
-    };
     grouped
         .into_iter()
         .map(|(dimension, mut values)| {
-            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            let rest: i64 = values.iter().skip(TOP_VALUES).map(|(_, count)| count).sum();
+            let with_visits = WITH_VISITS.contains(&dimension.as_str());
+            let entry = |name: String, visitors: i64, visits: i64| BreakdownEntry {
+                name,
+                unique_visitors: visitors,
+                share: percent(visitors, unique_visitors),
+                visits: with_visits.then_some(visits),
+            };
+            values.sort_by(|a, b| {
+                b.unique_visitors
+                    .cmp(&a.unique_visitors)
+                    .then_with(|| a.value.cmp(&b.value))
+            });
+            let rest = values.split_off(TOP_VALUES.min(values.len()));
             let mut entries: Vec<BreakdownEntry> = values
                 .into_iter()
-                .take(TOP_VALUES)
-                .map(|(name, count)| BreakdownEntry {
-                    name,
-                    unique_visitors: count,
-                    share: share(count),
-                })
+                .map(|row| entry(row.value, row.unique_visitors, row.visits))
                 .collect();
-            if rest > 0 {
-                entries.push(BreakdownEntry {
-                    name: "Other".into(),
-                    unique_visitors: rest,
-                    share: share(rest),
-                });
+            if !rest.is_empty() {
+                entries.push(entry(
+                    "Other".into(),
+                    rest.iter().map(|row| row.unique_visitors).sum(),
+                    rest.iter().map(|row| row.visits).sum(),
+                ));
             }
             (dimension, entries)
         })
@@ -248,11 +352,13 @@ mod tests {
                 dimension: "browser".into(),
                 value: format!("B{i:02}"),
                 unique_visitors: i,
+                visits: 0,
             })
             .chain([BreakdownRow {
                 dimension: "os".into(),
                 value: "Linux".into(),
                 unique_visitors: 78,
+                visits: 0,
             }])
             .collect();
         let split = split_by_dimension(rows, 78);

@@ -5,7 +5,13 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
-use crate::{counting::site_id::SiteId, stats::range::Granularity};
+use crate::{
+    counting::{
+        goal::{Goal, GoalKind},
+        site_id::SiteId,
+    },
+    stats::range::Granularity,
+};
 
 /// One bucket of `visit_rollups`, summed over its shards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,13 +26,15 @@ pub struct BucketRow {
     pub latest: i64,
 }
 
-/// Unique visitors per value of a dimension (`browser`, `os`, `device`,
-/// `referrer`, `page`).
+/// Unique visitors per value of a dimension (`browser`, `page`, `source`,
+/// …: the migrations' `visit_dimensions`), and its page views or event
+/// completions (zero for the others).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BreakdownRow {
     pub dimension: String,
     pub value: String,
     pub unique_visitors: i64,
+    pub visits: i64,
 }
 
 /// The site's buckets of `granularity` from `from` on; all of them when
@@ -81,7 +89,8 @@ pub async fn breakdowns(
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
     sqlx::query_as!(
         BreakdownRow,
-        r#"SELECT dimension, value, sum(arrivals - departures)::bigint AS "unique_visitors!"
+        r#"SELECT dimension, value, sum(arrivals - departures)::bigint AS "unique_visitors!",
+                  sum(visits)::bigint AS "visits!"
            FROM visitor_breakdowns
            WHERE site_id = $3 AND granularity = $1 AND ($2::timestamptz IS NULL OR bucket >= $2)
            GROUP BY dimension, value HAVING sum(arrivals - departures) > 0"#,
@@ -103,12 +112,9 @@ pub async fn breakdowns_since(
     sqlx::query_as!(
         BreakdownRow,
         r#"SELECT d.dimension AS "dimension!", d.value AS "value!",
-                  count(DISTINCT e.visitor_key) AS "unique_visitors!"
-           FROM visit_events e
-           CROSS JOIN LATERAL (VALUES ('browser', e.browser), ('os', e.os), ('device', e.device),
-                                      ('referrer', e.referrer_host), ('page', e.path)) d (dimension, value)
-           WHERE e.site_id = $2 AND e.visited_at >= $1 AND NOT e.is_bot AND d.value IS NOT NULL
-             AND (d.dimension <> 'page' OR e.site_id <> 0)
+                  count(DISTINCT e.visitor_key) AS "unique_visitors!", count(*) AS "visits!"
+           FROM visit_events e CROSS JOIN LATERAL visit_dimensions(e, NULL) d
+           WHERE e.site_id = $2 AND e.visited_at >= $1 AND NOT e.is_bot
            GROUP BY d.dimension, d.value"#,
         from,
         site.0,
@@ -118,7 +124,7 @@ pub async fn breakdowns_since(
 }
 
 /// One page's counts over a range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PageCounts {
     pub unique_visitors: i64,
     pub visits: i64,
@@ -144,6 +150,40 @@ pub async fn page_counts(
         granularity.as_sql(),
         from,
         path,
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The site's goals, in the order they were made.
+pub async fn goals(db: impl PgExecutor<'_>, site: SiteId) -> Result<Vec<Goal>, sqlx::Error> {
+    sqlx::query_as!(
+        Goal,
+        r#"SELECT kind AS "kind: GoalKind", pattern FROM goals WHERE site_id = $1 ORDER BY id"#,
+        site.0,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The unique visitors and page views of every page starting with
+/// `prefix`, from `from` on, from the raw visits (which hold them together,
+/// as no counter does): a page goal ending in `*`.
+pub async fn prefix_counts(
+    db: impl PgExecutor<'_>,
+    site: SiteId,
+    from: Option<DateTime<Utc>>,
+    prefix: &str,
+) -> Result<PageCounts, sqlx::Error> {
+    sqlx::query_as!(
+        PageCounts,
+        r#"SELECT count(DISTINCT visitor_key) AS "unique_visitors!", count(*) AS "visits!"
+           FROM visit_events
+           WHERE site_id = $1 AND ($2::timestamptz IS NULL OR visited_at >= $2)
+             AND NOT is_bot AND event IS NULL AND starts_with(path, $3)"#,
+        site.0,
+        from,
+        prefix,
     )
     .fetch_one(db)
     .await

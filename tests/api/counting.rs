@@ -15,7 +15,9 @@ use visitors::{
     infra::database::database_now,
 };
 
-use crate::helpers::{fresh_database, page_number, your_visits, TestApp, FIREFOX, GOOGLEBOT};
+use crate::helpers::{
+    fresh_database, page_number, your_visits, TestApp, FIREFOX, GOOGLEBOT, NO_DETAILS,
+};
 
 #[rocket::async_test]
 async fn five_hundred_concurrent_first_visits_of_one_visitor_count_exactly() {
@@ -440,6 +442,8 @@ async fn maintenance_and_a_batch_of_two_sites_never_deadlock() {
         os: "Linux",
         device: "desktop",
         is_bot: false,
+        country: None,
+        details: &NO_DETAILS,
         referrer_host: None,
         visited_at,
         request: None,
@@ -534,6 +538,8 @@ async fn a_request_twice_in_one_batch_counts_once() {
         os: "Linux",
         device: "desktop",
         is_bot: false,
+        country: None,
+        details: &NO_DETAILS,
         referrer_host: None,
         visited_at: None,
         request: id,

@@ -15,7 +15,7 @@ use visitors::{
     stats::range::Granularity,
 };
 
-use crate::helpers::{page_number, TestApp, FIREFOX, IPHONE};
+use crate::helpers::{page_number, TestApp, FIREFOX, IPHONE, NO_DETAILS};
 
 const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
@@ -43,6 +43,8 @@ async fn past_visit(
             os: &client.os,
             device: client.device.as_str(),
             is_bot: client.is_bot(),
+            country: None,
+            details: &NO_DETAILS,
             referrer_host: referrer,
             visited_at: Some(now - ago),
             request: None,
@@ -532,6 +534,8 @@ async fn visitors_read_differently_between_visits_count_exactly_in_every_range()
                 os,
                 device,
                 is_bot,
+                country: None,
+                details: &NO_DETAILS,
                 referrer_host: None,
                 visited_at: Some(now - ago),
                 request: None,
@@ -589,6 +593,8 @@ async fn visitors_read_differently_between_visits_count_exactly_in_every_range()
             os: "Windows",
             device: "desktop",
             is_bot: false,
+            country: None,
+            details: &NO_DETAILS,
             referrer_host: None,
             visited_at: None,
             request: None,

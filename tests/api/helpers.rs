@@ -15,7 +15,45 @@ use rocket::{
     local::asynchronous::{Client, LocalResponse},
 };
 use sqlx::{Connection, PgConnection, PgPool};
-use visitors::infra::config::{self, Config};
+use visitors::{
+    counting::details::{HitDetails, Utm},
+    infra::config::{self, Config},
+};
+
+/// Every row of every table of the app's schema, as text: what a search
+/// for something that must never be stored (an address) looks through.
+pub async fn every_stored_row(db: &PgPool) -> String {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert!(tables.len() >= 4, "found tables {tables:?}");
+    let mut dump = String::new();
+    for table in &tables {
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
+            .fetch_all(db)
+            .await
+            .unwrap();
+        dump.extend(rows.into_iter().map(|row| row + "\n"));
+    }
+    dump
+}
+
+/// A visit's details when it has none (the instance's own page, a badge).
+pub static NO_DETAILS: HitDetails = HitDetails {
+    source: None,
+    utm: Utm {
+        source: None,
+        medium: None,
+        campaign: None,
+        term: None,
+        content: None,
+    },
+    screen: None,
+    event: None,
+};
 
 pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 pub const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";

@@ -17,6 +17,7 @@ mod retention;
 mod settings;
 mod simulate;
 mod sites;
+mod sources;
 mod startup;
 mod topology;
 mod transfer;

@@ -2,7 +2,7 @@
 
 use rocket::http::Header;
 
-use crate::helpers::{TestApp, FIREFOX};
+use crate::helpers::{every_stored_row, TestApp, FIREFOX};
 
 #[rocket::async_test]
 async fn no_table_holds_a_client_address() {
@@ -17,22 +17,7 @@ async fn no_table_holds_a_client_address() {
         .dispatch()
         .await;
 
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT quote_ident(table_name) FROM information_schema.tables WHERE table_schema = 'public'",
-    )
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    assert!(tables.len() >= 4, "found tables {tables:?}");
-
-    let mut dump = String::new();
-    for table in &tables {
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT t::text FROM {table} t"))
-            .fetch_all(&app.db)
-            .await
-            .unwrap();
-        dump.extend(rows.into_iter().map(|row| row + "\n"));
-    }
+    let dump = every_stored_row(&app.db).await;
     assert!(
         dump.contains("news.example.com"),
         "the dump has the stored visits"

@@ -15,7 +15,7 @@ use visitors::{
     sites::{manage::SiteRequest, model::Visibility, store},
 };
 
-use crate::helpers::{fresh_database, run_command, TestApp, FIREFOX, IPHONE};
+use crate::helpers::{fresh_database, run_command, TestApp, FIREFOX, IPHONE, NO_DETAILS};
 
 const SITE: &str = "blog.example";
 
@@ -60,6 +60,8 @@ async fn history(app: &TestApp) {
                 os: &client.os,
                 device: client.device.as_str(),
                 is_bot: false,
+                country: None,
+                details: &NO_DETAILS,
                 referrer_host: None,
                 visited_at: Some(now - TimeDelta::days(days_ago)),
                 request: None,

@@ -194,8 +194,8 @@ async fn upgrading_keeps_every_count_as_the_instances_own_site() {
     // Every person's latest reading is known from the kept raw visits, so a
     // later release's new reading of them counts exactly.
     let unread: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM visitors WHERE NOT is_bot AND client IS DISTINCT FROM \
-         ARRAY['Firefox', 'Linux', 'desktop'] AND client IS DISTINCT FROM \
+        "SELECT count(*) FROM visitors WHERE NOT is_bot AND client[1:3] IS DISTINCT FROM \
+         ARRAY['Firefox', 'Linux', 'desktop'] AND client[1:3] IS DISTINCT FROM \
          ARRAY['Mobile Safari', 'iOS', 'mobile']",
     )
     .fetch_one(&app.db)

@@ -28,6 +28,12 @@ ALTER TABLE visitor_breakdowns DROP CONSTRAINT visitor_breakdowns_dimension_chec
         'referrer', 'page', 'browser', 'os', 'device', 'country', 'source', 'utm_source',
         'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'screen', 'event')) NOT VALID;
 
+-- An import may carry them too (visitors import, the export's rows).
+ALTER TABLE imported_counts DROP CONSTRAINT imported_counts_dimension_check,
+    ADD CONSTRAINT imported_counts_dimension_check CHECK (dimension IN (
+        'total', 'page', 'browser', 'os', 'device', 'referrer', 'country', 'source', 'utm_source',
+        'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'screen', 'event')) NOT VALID;
+
 -- A goal: an event's name, or a page's path (a trailing * matches every
 -- path that starts with what precedes it). Converters and completions are
 -- read from the counters (events, exact paths) or the raw visits (paths

@@ -123,6 +123,9 @@ python3 scripts/check_links.py "${markdown[@]}"
 echo "--- CHANGELOG.md names every migration and release"
 python3 scripts/check_changelog.py
 
+echo "--- the script: terser's output of assets/script/visitors.js, at most 1 024 bytes gzipped"
+scripts/minify-script.sh --check
+
 echo "--- no build or coverage artefact is tracked"
 artefacts=$(git ls-files -- '*.profraw' '*.profdata' 'target/*')
 if [[ -n $artefacts ]]; then

@@ -7,10 +7,10 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::{
     counting::maintenance,
+    goals::commands::{self as goal_commands, GoalsCommand},
     health::{probe, HealthSwitch},
     infra::{build_info::BuildInfo, config::Config, database, logging},
     simulate::Plan,
-    goals::commands::{self as goal_commands, GoalsCommand},
     sites::commands::{self as site_commands, CommandError, SitesCommand},
     transfer::commands as transfer,
 };

@@ -75,7 +75,9 @@ impl CountryDatabase {
         let built = i64::try_from(metadata.build_epoch)
             .ok()
             .and_then(|epoch| DateTime::from_timestamp(epoch, 0))
-            .map_or_else(String::new, |at| format!(", built {}", at.format("%Y-%m-%d")));
+            .map_or_else(String::new, |at| {
+                format!(", built {}", at.format("%Y-%m-%d"))
+            });
         let description = format!("{}{built}", metadata.database_type);
         Ok(Self {
             reader,

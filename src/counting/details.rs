@@ -159,7 +159,10 @@ mod tests {
     fn details_are_trimmed_bounded_and_visible() {
         assert_eq!(DetailText::parse("e", "  "), Ok(None));
         assert_eq!(
-            DetailText::parse("e", " Signup ").unwrap().unwrap().as_str(),
+            DetailText::parse("e", " Signup ")
+                .unwrap()
+                .unwrap()
+                .as_str(),
             "Signup"
         );
         assert!(DetailText::parse("e", &"x".repeat(MAX_DETAIL_CHARS))

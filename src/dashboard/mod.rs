@@ -3,17 +3,24 @@
 //! public sites at `/sites`, and each one's chart alone as SVG.
 
 mod chart;
+mod panels;
 
 use std::sync::Arc;
 
 use askama::Template;
 use moka::sync::Cache;
-use rocket::{fairing::AdHoc, get, head, http::ContentType, routes, State};
+use rocket::{
+    fairing::AdHoc,
+    get, head,
+    http::{ContentType, Status},
+    request::{FromRequest, Outcome},
+    routes, Request, State,
+};
 
 use crate::{
     counting::{
-        recorder::VisitRecorder, site_id::SiteId, store::VisitCounts, user_agent::ClientInfo,
-        visit::IncomingVisit,
+        country::CountryLookup, recorder::VisitRecorder, site_id::SiteId, store::VisitCounts,
+        user_agent::ClientInfo, visit::IncomingVisit,
     },
     infra::{
         database::{database_now, within_deadline, Db},
@@ -24,10 +31,13 @@ use crate::{
         access::{Audience, SiteAccess},
         store::{self as site_store, ListedSite},
     },
-    stats::{range::Granularity, Stats, StatsRange, StatsReader},
+    stats::{model::BreakdownEntry, range::Granularity, Stats, StatsRange, StatsReader},
 };
 
-use self::chart::{BarChart, ChartLayout};
+use self::{
+    chart::{BarChart, ChartLayout},
+    panels::CampaignTab,
+};
 
 /// The dashboards and their charts, and the cache of drawn charts.
 pub fn stage() -> AdHoc {
@@ -99,6 +109,36 @@ impl ChartCache {
     }
 }
 
+/// What drawing a dashboard takes from the server: the charts drawn, the
+/// layout, whether countries are known.
+struct ViewParts<'r> {
+    charts: &'r ChartCache,
+    layout: &'r Layout,
+    countries: &'r CountryLookup,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ViewParts<'r> {
+    type Error = ();
+
+    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        let rocket = request.rocket();
+        match (
+            rocket.state::<ChartCache>(),
+            rocket.state::<Layout>(),
+            rocket.state::<CountryLookup>(),
+        ) {
+            (Some(charts), Some(layout), Some(countries)) => Outcome::Success(Self {
+                charts,
+                layout,
+                countries,
+            }),
+            // A stage is missing: a mistake in assembling the server.
+            _ => Outcome::Error((Status::InternalServerError, ())),
+        }
+    }
+}
+
 /// A link of the range selector.
 pub struct RangeLink {
     pub range: StatsRange,
@@ -130,10 +170,26 @@ impl DashboardLinks {
     }
 }
 
+/// Whose dashboard it is.
+#[derive(Clone, Copy)]
+enum Dashboard<'a> {
+    /// The instance's own page: one page, its referrers.
+    Instance,
+    /// A site's: its pages, sources, campaigns, goals, events.
+    Site { domain: &'a str },
+}
+
 /// What every dashboard shows of a range: the numbers, the chart and the
 /// links, the same for the instance and for a site.
 pub struct StatsView {
     pub stats: Arc<Stats>,
+    /// The site's domain (for the goals' hint); empty on the instance's.
+    pub domain: String,
+    /// The countries, by flag and name.
+    pub countries: Vec<BreakdownEntry>,
+    /// What the Countries panel says when it is empty.
+    pub countries_empty: &'static str,
+    pub campaigns: Vec<CampaignTab>,
     /// The chart for wide screens, and the one for narrow screens.
     pub chart_svg: Arc<str>,
     pub chart_svg_narrow: Arc<str>,
@@ -152,7 +208,13 @@ pub struct ImportedSummary {
 }
 
 impl StatsView {
-    fn new(stats: Arc<Stats>, charts: Charts, links: &DashboardLinks, show_pages: bool) -> Self {
+    fn new(
+        stats: Arc<Stats>,
+        charts: Charts,
+        links: &DashboardLinks,
+        dashboard: Dashboard<'_>,
+        countries: &CountryLookup,
+    ) -> Self {
         let range = stats.range;
         let imported: Vec<i64> = stats
             .series
@@ -176,8 +238,20 @@ impl StatsView {
             json_href: links.href(&links.json, range),
             chart_svg: charts.wide,
             chart_svg_narrow: charts.narrow,
+            domain: match dashboard {
+                Dashboard::Site { domain } => domain.to_owned(),
+                Dashboard::Instance => String::new(),
+            },
+            countries: panels::countries(&stats.countries),
+            countries_empty: if countries.source().is_some() {
+                "No visitor's country is known in this range."
+            } else {
+                "Countries are off: no country database (GEOIP_DB; the image has one) and no CDN \
+                 header (COUNTRY_HEADER)."
+            },
+            campaigns: panels::campaign_tabs(&stats.campaigns),
+            show_pages: matches!(dashboard, Dashboard::Site { .. }),
             stats,
-            show_pages,
         }
     }
 }
@@ -200,14 +274,13 @@ async fn dashboard<'a>(
     visit: IncomingVisit,
     recorder: &State<VisitRecorder>,
     stats: StatsReader<'_>,
-    charts: &State<ChartCache>,
-    layout: &'a State<Layout>,
+    view: ViewParts<'a>,
 ) -> Result<Page<DashboardTemplate<'a>>, AppError> {
     let range = StatsRange::parse(range)?;
     let client = Arc::clone(&visit.client);
     let counts = recorder.record(visit).await?;
     let stats = recorder.answer(&counts, stats.get(SiteId::INSTANCE, range).await)?;
-    let drawn = charts.charts(SiteId::INSTANCE, &stats);
+    let drawn = view.charts.charts(SiteId::INSTANCE, &stats);
     let links = DashboardLinks {
         page: "/".into(),
         chart: "/chart.svg".into(),
@@ -217,8 +290,8 @@ async fn dashboard<'a>(
     Ok(Page::ok(DashboardTemplate {
         counts,
         client,
-        view: StatsView::new(stats, drawn, &links, false),
-        layout: Some(layout),
+        view: StatsView::new(stats, drawn, &links, Dashboard::Instance, view.countries),
+        layout: Some(view.layout),
     }))
 }
 
@@ -265,8 +338,7 @@ async fn site_dashboard<'a>(
     token: Option<&str>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
-    charts: &State<ChartCache>,
-    layout: &'a State<Layout>,
+    view: ViewParts<'a>,
 ) -> Result<NoReferrer<Page<SiteTemplate<'a>>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
     let site = &readable.site;
@@ -281,12 +353,13 @@ async fn site_dashboard<'a>(
     let range = StatsRange::parse(range)
         .map_err(|invalid| invalid.on_page(links.query_prefix(&links.page)))?;
     let stats = stats.get(site.id, range).await?;
-    let drawn = charts.charts(site.id, &stats);
+    let drawn = view.charts.charts(site.id, &stats);
+    let dashboard = Dashboard::Site { domain: &name };
     Ok(NoReferrer::new(Page::ok(SiteTemplate {
         public: site.is_public(),
+        view: StatsView::new(stats, drawn, &links, dashboard, view.countries),
         domain: name,
-        view: StatsView::new(stats, drawn, &links, true),
-        layout: Some(layout),
+        layout: Some(view.layout),
     })))
 }
 

@@ -31,7 +31,10 @@ struct GoalRequest {
 
 async fn site_id(db: &Db, domain: &str) -> Result<SiteId, AppError> {
     let domain = Domain::parse(domain).map_err(|_| AppError::NotFound)?;
-    Ok(sites::find(db, &domain).await?.ok_or(AppError::NotFound)?.id)
+    Ok(sites::find(db, &domain)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .id)
 }
 
 fn goal(kind: GoalKind, pattern: &str) -> Result<Goal, AppError> {

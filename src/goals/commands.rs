@@ -69,7 +69,11 @@ pub async fn run(command: GoalsCommand, pool: &PgPool) -> Result<(), CommandErro
             if store::add(pool, site, &goal).await? {
                 println!("{} counts the goal {}", args.domain, describe(&goal));
             } else {
-                println!("{} counts the goal {} already", args.domain, describe(&goal));
+                println!(
+                    "{} counts the goal {} already",
+                    args.domain,
+                    describe(&goal)
+                );
             }
         }
         GoalsCommand::List { domain } => {
@@ -86,7 +90,11 @@ pub async fn run(command: GoalsCommand, pool: &PgPool) -> Result<(), CommandErro
                     describe(&goal)
                 )));
             }
-            println!("{} no longer counts the goal {}", args.domain, describe(&goal));
+            println!(
+                "{} no longer counts the goal {}",
+                args.domain,
+                describe(&goal)
+            );
         }
     }
     Ok(())

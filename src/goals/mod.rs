@@ -11,7 +11,5 @@ use rocket::fairing::AdHoc;
 
 /// `/api/sites/DOMAIN/goals`, with the admin token.
 pub fn stage() -> AdHoc {
-    AdHoc::on_ignite("Goals", |rocket| async {
-        rocket.mount("/", api::routes())
-    })
+    AdHoc::on_ignite("Goals", |rocket| async { rocket.mount("/", api::routes()) })
 }

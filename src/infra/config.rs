@@ -230,8 +230,8 @@ pub const RAW_VISITS_RETENTION_DAYS: Setting = Setting::app(
 )
 .doc(
     "",
-    "days a raw visit (`visit_events`: time, path, browser, OS, device, referrer host, visitor \
-     key) is kept; the maintenance job deletes older ones in batches. Every count the dashboard \
+    "days a raw visit (`visit_events`: time, path, browser, OS, device, country, referrer host, \
+     source, campaign, screen, event name, visitor key) is kept; the maintenance job deletes older ones in batches. Every count the dashboard \
      and API show comes from rollups and stays the same. `0` keeps them forever",
 );
 pub const GEOIP_DB: Setting = Setting::app(
@@ -248,8 +248,11 @@ pub const GEOIP_DB: Setting = Setting::app(
 );
 /// The CDN country headers `COUNTRY_HEADER` may name.
 const COUNTRY_HEADERS: &[&str] = &["CloudFront-Viewer-Country", "CF-IPCountry"];
-pub const COUNTRY_HEADER: Setting =
-    Setting::app("COUNTRY_HEADER", None, Rule::OneOf(COUNTRY_HEADERS))
+pub const COUNTRY_HEADER: Setting = Setting::app(
+    "COUNTRY_HEADER",
+    None,
+    Rule::OneOf(COUNTRY_HEADERS),
+)
 .doc(
     "(unset)",
     "the country header a CDN in front sets (`CloudFront-Viewer-Country`, `CF-IPCountry`), read \

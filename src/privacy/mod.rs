@@ -8,7 +8,7 @@ use askama::Template;
 use rocket::{fairing::AdHoc, get, routes, State};
 
 use crate::{
-    counting::visitor_key::VisitorIdentities,
+    counting::{country::CountryLookup, visitor_key::VisitorIdentities},
     infra::{
         config::{Config, RetentionDays, SecretSource},
         database::Db,
@@ -81,6 +81,8 @@ pub struct PrivacyTemplate<'a> {
     /// The key of the visitor hash is an earlier release's, still in the
     /// database (see `VisitorIdentities::kept_in_database`).
     pub key_in_database: bool,
+    /// Where countries come from (the database and its build), if anywhere.
+    pub countries: Option<String>,
     pub kept: Vec<Kept>,
     pub layout: Option<&'a Layout>,
 }
@@ -119,6 +121,7 @@ async fn rollup_retention(db: &Db) -> Result<Vec<(String, Option<i64>)>, sqlx::E
 async fn privacy<'a>(
     facts: &'a State<PrivacyFacts>,
     identities: &State<VisitorIdentities>,
+    countries: &State<CountryLookup>,
     db: &Db,
     layout: &'a State<Layout>,
 ) -> Result<Page<PrivacyTemplate<'a>>, AppError> {
@@ -127,8 +130,8 @@ async fn privacy<'a>(
         .map(|days| i64::from(days.days()) * 86_400);
     let mut kept = vec![Kept {
         what: "Raw visits",
-        detail: "one row per visit: the time, path, browser, OS, device, referrer host and \
-                 visitor key",
+        detail: "one row per visit or event: the time, path, browser, OS, device, country, \
+                 referrer host, source, campaign, screen, event name and visitor key",
         how_long: duration_text(raw_days),
     }];
     for (granularity, retention) in rollup_retention(db).await? {
@@ -139,11 +142,13 @@ async fn privacy<'a>(
             ),
             "hour" => (
                 "Counts per hour",
-                "visits, unique visitors, browsers, OS, devices and referrers per hour",
+                "visits, unique visitors, and the visitors per page, browser, OS, device, \
+                 country, referrer, source, campaign value, screen and event, per hour",
             ),
             "day" => (
                 "Counts per day",
-                "visits, unique visitors, browsers, OS, devices and referrers per day: the \
+                "visits, unique visitors, and the visitors per page, browser, OS, device, \
+                 country, referrer, source, campaign value, screen and event, per day: the \
                  week, month and all-time numbers",
             ),
             _ => continue,
@@ -157,14 +162,15 @@ async fn privacy<'a>(
     kept.push(Kept {
         what: "Per-visitor rows",
         detail: "per visitor key: the number of visits, the first, latest and previous visit's \
-                 time, whether it is a crawler; per visitor key and referrer host or page, the \
-                 last two times. Needed to count unique visitors exactly; they hold no \
-                 address",
+                 time, whether it is a crawler, its browser, OS, device and country; per visitor \
+                 key and value (a page, a source, an event, …), the last two times. Needed to \
+                 count unique visitors exactly; they hold no address",
         how_long: duration_text(None),
     });
     Ok(Page::ok(PrivacyTemplate {
         facts,
         key_in_database: identities.kept_in_database(),
+        countries: countries.source(),
         kept,
         layout: Some(layout),
     }))

@@ -13,7 +13,6 @@ use crate::{
     infra::config::Config,
     sites::{
         domain::Domain,
-        
         links::SiteLinks,
         manage::{SiteRequest, SiteSummary},
         model::{Site, Visibility},

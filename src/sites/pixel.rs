@@ -45,7 +45,10 @@ pub async fn pixel(
         signature: s,
         details: &details,
     };
-    Some((count(&counter, &hit, &source, visitor).await, transparent_gif()))
+    Some((
+        count(&counter, &hit, &source, visitor).await,
+        transparent_gif(),
+    ))
 }
 
 /// The script's hit (`navigator.sendBeacon`, or `fetch` with `keepalive`):

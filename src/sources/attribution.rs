@@ -190,10 +190,7 @@ mod tests {
             Some("https://blog.example/post?utm_source=mail&utm_medium=email&utm_campaign=launch%202"),
         )
         .unwrap();
-        assert_eq!(
-            found.source.as_ref().map(DetailText::as_str),
-            Some("mail")
-        );
+        assert_eq!(found.source.as_ref().map(DetailText::as_str), Some("mail"));
         assert_eq!(
             found.utm.medium.as_ref().map(DetailText::as_str),
             Some("email")

@@ -61,19 +61,6 @@ pub struct Campaigns {
     pub utm_content: Vec<BreakdownEntry>,
 }
 
-impl Campaigns {
-    /// Each field's name (as the page's address says it) and breakdown.
-    pub fn fields(&self) -> [(&'static str, &[BreakdownEntry]); 5] {
-        [
-            ("utm_source", &self.utm_source),
-            ("utm_medium", &self.utm_medium),
-            ("utm_campaign", &self.utm_campaign),
-            ("utm_term", &self.utm_term),
-            ("utm_content", &self.utm_content),
-        ]
-    }
-}
-
 /// A goal's numbers over the range.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GoalEntry {
@@ -173,7 +160,8 @@ pub async fn load_stats(
         let (counts, counted_since) = match goal.page_prefix() {
             Some(prefix) => {
                 let counts = store::prefix_counts(&mut *db, site, first_bucket, prefix).await?;
-                let partial = kept_since.filter(|kept| first_bucket.is_none_or(|from| from < *kept));
+                let partial =
+                    kept_since.filter(|kept| first_bucket.is_none_or(|from| from < *kept));
                 (counts, partial)
             }
             None => {

@@ -26,7 +26,23 @@ pub const HEADER: [&str; 6] = [
 ];
 
 /// Dimensions a row can be about; `total` is the bucket's own count.
-pub const DIMENSIONS: [&str; 6] = ["total", "page", "browser", "os", "device", "referrer"];
+pub const DIMENSIONS: [&str; 15] = [
+    "total",
+    "page",
+    "browser",
+    "os",
+    "device",
+    "referrer",
+    "country",
+    "source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "screen",
+    "event",
+];
 
 const MAX_VALUE_LEN: usize = 1024;
 
@@ -184,7 +200,7 @@ pub fn read_daily_rows(text: &[u8], now: DateTime<Utc>) -> Result<Vec<CountRow>,
         };
         let unique_visitors = count(&record[4], "unique_visitors")?;
         let visits = match (dimension, &record[5]) {
-            ("total" | "page", cell) => Some(count(cell, "visits")?),
+            ("total" | "page" | "event", cell) => Some(count(cell, "visits")?),
             (_, "") => None,
             _ => return Err(refuse(format!("{dimension} rows have no visits"))),
         };

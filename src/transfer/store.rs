@@ -31,7 +31,7 @@ pub fn export_rows(
              GROUP BY bucket
              UNION ALL
              SELECT bucket, dimension, value, sum(arrivals)::bigint,
-                    CASE WHEN dimension = 'page' THEN sum(visits)::bigint END
+                    CASE WHEN dimension IN ('page', 'event') THEN sum(visits)::bigint END
              FROM visitor_breakdowns
              WHERE site_id = $1 AND granularity = $2 AND ($3::timestamptz IS NULL OR bucket >= $3)
                AND ($4::timestamptz IS NULL OR bucket < $4)

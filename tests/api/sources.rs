@@ -150,7 +150,10 @@ async fn assert_exact_in_every_range(app: &TestApp) {
         .fetch_one(&app.db)
         .await
         .unwrap();
-        assert_eq!(stats["unique_visitors"], unique, "{range}: events make no visitor");
+        assert_eq!(
+            stats["unique_visitors"], unique,
+            "{range}: events make no visitor"
+        );
     }
 }
 
@@ -296,11 +299,45 @@ async fn concurrent_script_and_pixel_hits_count_exactly() {
         };
         let agent = if i % 2 == 0 { FIREFOX } else { IPHONE };
         let address = network.to_string();
-        hits.push((address.clone(), agent, hit(&script, "p=/post&r=https%3A%2F%2Fwww.google.de%2Fsearch&w=laptop"), true));
-        hits.push((address.clone(), agent, hit(&script, "p=/post&r=&w=mobile&utm_source=mail&utm_medium=email&utm_campaign=launch"), true));
-        hits.push((address.clone(), agent, hit(&script, "p=/post&r=https%3A%2F%2Fwww.blog.example%2F&w=mobile"), true));
-        hits.push((address.clone(), agent, hit(&script, "p=/post&e=Signup"), true));
-        hits.push((address.clone(), agent, hit(&pixel, "p=/post&ref=producthunt"), false));
+        hits.push((
+            address.clone(),
+            agent,
+            hit(
+                &script,
+                "p=/post&r=https%3A%2F%2Fwww.google.de%2Fsearch&w=laptop",
+            ),
+            true,
+        ));
+        hits.push((
+            address.clone(),
+            agent,
+            hit(
+                &script,
+                "p=/post&r=&w=mobile&utm_source=mail&utm_medium=email&utm_campaign=launch",
+            ),
+            true,
+        ));
+        hits.push((
+            address.clone(),
+            agent,
+            hit(
+                &script,
+                "p=/post&r=https%3A%2F%2Fwww.blog.example%2F&w=mobile",
+            ),
+            true,
+        ));
+        hits.push((
+            address.clone(),
+            agent,
+            hit(&script, "p=/post&e=Signup"),
+            true,
+        ));
+        hits.push((
+            address.clone(),
+            agent,
+            hit(&pixel, "p=/post&ref=producthunt"),
+            false,
+        ));
         if i % 4 == 0 {
             hits.push((address, agent, hit(&pixel, "p=/post&e=Download"), false));
         }
@@ -322,7 +359,11 @@ async fn concurrent_script_and_pixel_hits_count_exactly() {
     assert_eq!(sources.get("Google"), Some(&(40, None)));
     assert_eq!(sources.get("mail"), Some(&(40, None)));
     assert_eq!(sources.get("producthunt"), Some(&(40, None)));
-    assert_eq!(sources.get("www.blog.example"), None, "a move within the site");
+    assert_eq!(
+        sources.get("www.blog.example"),
+        None,
+        "a move within the site"
+    );
     assert_eq!(sources.get("Direct / none"), None, "the campaign named it");
     assert_eq!(
         shown(&stats["events"]),
@@ -333,10 +374,7 @@ async fn concurrent_script_and_pixel_hits_count_exactly() {
     );
     assert_eq!(
         shown(&stats["countries"]),
-        BTreeMap::from([
-            ("DE".to_owned(), (14, None)),
-            ("US".to_owned(), (13, None)),
-        ]),
+        BTreeMap::from([("DE".to_owned(), (14, None)), ("US".to_owned(), (13, None)),]),
         "233.252.0.0/24 is in no network of the database"
     );
     assert_eq!(stats["visits"], 160, "events are no page views");
@@ -483,7 +521,10 @@ async fn goals_count_converters_and_completions() {
         .client
         .post(format!("/api/sites/{BLOG}/goals"))
         .header(ContentType::JSON)
-        .header(Header::new("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .header(Header::new(
+            "Authorization",
+            format!("Bearer {ADMIN_TOKEN}"),
+        ))
         .body(r#"{"kind": "page", "pattern": "/docs/*"}"#)
         .dispatch()
         .await;
@@ -492,7 +533,10 @@ async fn goals_count_converters_and_completions() {
         .client
         .post(format!("/api/sites/{BLOG}/goals"))
         .header(ContentType::JSON)
-        .header(Header::new("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .header(Header::new(
+            "Authorization",
+            format!("Bearer {ADMIN_TOKEN}"),
+        ))
         .body(r#"{"kind": "page", "pattern": "/pricing"}"#)
         .dispatch()
         .await;
@@ -501,7 +545,10 @@ async fn goals_count_converters_and_completions() {
         .client
         .post(format!("/api/sites/{BLOG}/goals"))
         .header(ContentType::JSON)
-        .header(Header::new("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .header(Header::new(
+            "Authorization",
+            format!("Bearer {ADMIN_TOKEN}"),
+        ))
         .body(r#"{"kind": "page", "pattern": "/a*b"}"#)
         .dispatch()
         .await;
@@ -580,8 +627,13 @@ async fn goals_count_converters_and_completions() {
     );
     let removed = app
         .client
-        .delete(format!("/api/sites/{BLOG}/goals?kind=page&pattern=/pricing"))
-        .header(Header::new("Authorization", format!("Bearer {ADMIN_TOKEN}")))
+        .delete(format!(
+            "/api/sites/{BLOG}/goals?kind=page&pattern=/pricing"
+        ))
+        .header(Header::new(
+            "Authorization",
+            format!("Bearer {ADMIN_TOKEN}"),
+        ))
         .dispatch()
         .await;
     assert_eq!(removed.status(), Status::NoContent);
@@ -616,7 +668,11 @@ async fn the_script_is_served_small_and_cacheable() {
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(response.into_string().await.unwrap(), body);
-    let stale = app.client.get("/script/0123456789abcdef.js").dispatch().await;
+    let stale = app
+        .client
+        .get("/script/0123456789abcdef.js")
+        .dispatch()
+        .await;
     assert_eq!(stale.status(), Status::NotFound);
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM visit_events")
         .fetch_one(&app.db)

@@ -6,6 +6,7 @@ use chrono::TimeDelta;
 use rocket::http::{ContentType, Status};
 use visitors::{
     counting::{
+        details::{DetailText, HitDetails, ScreenClass, Utm},
         maintenance::maintain_counters,
         store::{record_visits, NewVisit},
         user_agent::UserAgentClassifier,
@@ -70,6 +71,45 @@ async fn history(app: &TestApp) {
         .await
         .unwrap();
     }
+    // A visit with a source, a campaign, a screen and a country, and an
+    // event: the export carries them, the import takes them.
+    let client = classifier.classify(IPHONE);
+    let text = |value| DetailText::parse("test", value).unwrap();
+    let tagged = HitDetails {
+        source: text("Hacker News"),
+        utm: Utm {
+            medium: text("social"),
+            campaign: text("launch, \"day 1\""),
+            ..Default::default()
+        },
+        screen: Some(ScreenClass::Mobile),
+        event: None,
+    };
+    let signup = HitDetails {
+        event: text("Signup"),
+        ..Default::default()
+    };
+    for details in [&tagged, &signup] {
+        record_visits(
+            &app.db,
+            &[NewVisit {
+                site,
+                visitor: VisitorKey::from_bytes([5; 32]),
+                path: "/launch",
+                browser: &client.browser,
+                os: &client.os,
+                device: client.device.as_str(),
+                is_bot: false,
+                country: Some("NZ"),
+                details,
+                referrer_host: None,
+                visited_at: Some(now - TimeDelta::days(2)),
+                request: None,
+            }],
+        )
+        .await
+        .unwrap();
+    }
     maintain_counters(&app.db).await.unwrap();
 }
 
@@ -105,6 +145,15 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
         csv.contains(",day,total,,2,2\r\n"),
         "twelve days ago: {csv}"
     );
+    for row in [
+        ",day,source,Hacker News,1,\r\n",
+        ",day,utm_campaign,\"launch, \"\"day 1\"\"\",1,\r\n",
+        ",day,country,NZ,1,\r\n",
+        ",day,screen,mobile,1,\r\n",
+        ",day,event,Signup,1,1\r\n",
+    ] {
+        assert!(csv.contains(row), "{row} in {csv}");
+    }
     // Complete days only: today is still being counted (its hours are in
     // the hourly export), and could not be imported.
     let today = database_now(&source.db).await.unwrap();
@@ -159,7 +208,7 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
         .iter()
         .filter(|p| !p["imported"].is_null())
         .collect();
-    assert_eq!(imported.len(), 4, "{stats}");
+    assert_eq!(imported.len(), 5, "{stats}");
     assert_eq!(stats["unique_visitors"], 0);
     assert_eq!(stats["visits"], 0);
     std::fs::remove_file(file).unwrap();

@@ -8,8 +8,10 @@
 
 # ensure_chromium: Debian's Chromium and a font, installed with apt if missing.
 ensure_chromium() {
-    if ! command -v chromium >/dev/null || [[ ! -d /usr/share/fonts/truetype/dejavu ]]; then
-        apt_install chromium fonts-dejavu-core
+    # A text font, and the emoji font for the Countries panel's flags.
+    if ! command -v chromium >/dev/null || [[ ! -d /usr/share/fonts/truetype/dejavu ]] ||
+        [[ ! -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]]; then
+        apt_install chromium fonts-dejavu-core fonts-noto-color-emoji
     fi
 }
 
@@ -85,13 +87,15 @@ HTML
 
 # take_screenshots DIR [RANGE]: DIR/screenshot.png at 1280 px wide and
 # DIR/screenshot-phone.png at 390 px, of the RANGE view (24h by default);
-# DIR/screenshot-site.png, example.org's dashboard at 1280 px; and the
-# badges (take_badges).
+# DIR/screenshot-site.png, example.org's dashboard at 1280 px, and
+# DIR/screenshot-site-phone.png, its panels at 390 px; and the badges
+# (take_badges).
 take_screenshots() {
     local dir=$1 range=${2:-24h}
-    screenshot "$DASHBOARD_URL/?range=$range" 1280 1240 "$dir/screenshot.png"
+    screenshot "$DASHBOARD_URL/?range=$range" 1280 1400 "$dir/screenshot.png"
     screenshot "$DASHBOARD_URL/?range=$range" 390 900 "$dir/screenshot-phone.png"
-    screenshot "$DASHBOARD_URL/sites/example.org?range=$range" 1280 1380 "$dir/screenshot-site.png"
+    screenshot "$DASHBOARD_URL/sites/example.org?range=$range" 1280 2000 "$dir/screenshot-site.png"
+    screenshot "$DASHBOARD_URL/sites/example.org?range=$range" 390 3400 "$dir/screenshot-site-phone.png"
     take_badges "$dir"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Takes the README's pictures, docs/screenshot.png (1280 px wide) and
 # docs/screenshot-phone.png (390 px) of the instance's dashboard,
-# docs/screenshot-site.png (1280 px) of a site's, and a site's badges,
+# docs/screenshot-site.png (1280 px) and docs/screenshot-site-phone.png
+# (390 px) of a site's, and a site's badges,
 # docs/badge.svg and docs/badges.png: a throwaway PostgreSQL, the release
 # build, a week of history and a little live traffic (scripts/lib/dashboard.sh),
 # then headless Chromium (Debian's `chromium`, installed with apt when missing
@@ -17,4 +18,4 @@ range=${2:-24h}
 
 start_dashboard shot
 take_screenshots "$dir" "$range"
-echo "--- wrote $dir/screenshot.png, $dir/screenshot-phone.png, $dir/screenshot-site.png, $dir/badge.svg and $dir/badges.png"
+echo "--- wrote $dir/screenshot.png, $dir/screenshot-phone.png, $dir/screenshot-site.png, $dir/screenshot-site-phone.png, $dir/badge.svg and $dir/badges.png"

@@ -76,31 +76,6 @@ pub struct Utm {
     pub content: Option<DetailText>,
 }
 
-impl Utm {
-    pub fn is_empty(&self) -> bool {
-        self.fields().iter().all(|field| field.is_none())
-    }
-
-    /// The five fields in the order of `Utm::NAMES`.
-    pub fn fields(&self) -> [&Option<DetailText>; 5] {
-        [
-            &self.source,
-            &self.medium,
-            &self.campaign,
-            &self.term,
-            &self.content,
-        ]
-    }
-
-    pub const NAMES: [&'static str; 5] = [
-        "utm_source",
-        "utm_medium",
-        "utm_campaign",
-        "utm_term",
-        "utm_content",
-    ];
-}
-
 /// The screen's width, coarsely: what the script sends, nothing finer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScreenClass {

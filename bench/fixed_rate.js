@@ -7,24 +7,26 @@
 // sockets, one request at a time each, written and read as raw HTTP/1.1
 // (Node's http client cost too much per request to offer 1000/s on a
 // machine shared with the stack); no dependency to install.
-//   node bench/fixed_rate.js URL RATE SECONDS CONNECTIONS RUN [REFERER]
+//   node bench/fixed_rate.js URL RATE SECONDS CONNECTIONS RUN [REFERER] [METHOD]
 // Every request is a first visit: a User-Agent never sent before (as
 // bench/visitors.lua's "new" mode: nginx overwrites X-Real-IP), with the
-// Referer when given (the page holding the pixel). Prints one JSON object:
+// Referer when given (the page holding the pixel); METHOD POST sends the
+// script's body-less POST (GET by default). Prints one JSON object:
 // offered and achieved requests/s, p50/p90/p99/max latency in ms, errors,
 // and how far the sender itself fell behind its schedule (late_ms, p99).
 "use strict";
 const net = require("node:net");
 const { performance } = require("node:perf_hooks");
 
-const [url, rateText, secondsText, connectionsText, run, referer] = process.argv.slice(2);
+const [url, rateText, secondsText, connectionsText, run, referer, method = "GET"] = process.argv.slice(2);
 const rate = Number(rateText);
 const seconds = Number(secondsText);
 const total = Math.max(1, Math.round(rate * seconds));
 const target = new URL(url);
 const port = Number(target.port || 80);
 const head =
-  `GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+  `${method} ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\n` +
+  (method === "POST" ? "Content-Length: 0\r\n" : "") +
   (referer ? `Referer: ${referer}\r\n` : "") +
   "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " +
   `Chrome/124.0.0.0 Safari/537.36 visitor/${run}-`;

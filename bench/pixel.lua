@@ -1,11 +1,12 @@
--- wrk script: the pixel as many new visitors.
---   wrk ... -s bench/pixel.lua URL -- RUN PATH [REFERER]
+-- wrk script: the pixel (or the script's hit) as many new visitors.
+--   wrk ... -s bench/pixel.lua URL -- RUN PATH [REFERER] [METHOD]
 -- Every request is a first visit of PATH (the pixel's URL, e.g.
 -- /pixel/site-1.example.gif?p=/x): a User-Agent never sent before (RUN, any
 -- word, keeps runs apart). nginx overwrites X-Real-IP with the connection's
 -- address, so the User-Agent carries the identity, as in bench/visitors.lua;
 -- every User-Agent reads as the same desktop Chrome. REFERER, when given, is
--- the page holding the pixel (a page of the site's own host).
+-- the page holding the pixel (a page of the site's own host). METHOD POST
+-- sends the script's body-less POST instead of the image's GET.
 
 local threads = 0
 
@@ -18,6 +19,7 @@ function init(args)
     run = args[1] or tostring(os.time())
     path = args[2] or "/"
     referer = args[3]
+    method = args[4] or "GET"
     counter = 0
 end
 
@@ -31,5 +33,8 @@ function request()
     if referer and referer ~= "" then
         headers["Referer"] = referer
     end
-    return wrk.format("GET", path, headers)
+    if method == "POST" then
+        headers["Content-Length"] = "0"
+    end
+    return wrk.format(method, path, headers)
 end

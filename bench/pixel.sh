@@ -7,13 +7,15 @@
 #     with its rate limit raised), and one public site, site-1.example;
 #   - wrk at saturation, 100 connections: GET /pixel/site-1.example.gif?p=/x
 #     as new visitors (bench/pixel.lua, with a Referer of the site's page),
+#     the script's hit (POST /hit/site-1.example with a referrer, a screen
+#     class and a campaign, as new visitors; skipped by a build without it),
 #     GET / as new visitors (bench/visitors.lua), and the proxy ceiling: the
 #     pixel's requests through the same nginx configuration in front of an
 #     nginx that answers at once;
-#   - then the pixel and GET / again at a fixed offered rate of half the
-#     maximum just measured for each (bench/fixed_rate.js, an open-loop
-#     sender in Node: wrk can only saturate), for p50 and p99 at a load the
-#     stack is meant to carry.
+#   - then the pixel, the script's hit and GET / again at a fixed offered
+#     rate of half the maximum just measured for each (bench/fixed_rate.js,
+#     an open-loop sender in Node: wrk can only saturate), for p50 and p99 at
+#     a load the stack is meant to carry.
 # Checks first that the pixel counts (ten hits, ten visitors of the site).
 # Writes the table into REPORT (docs/performance.md). Targets 127.0.0.1
 # only; about 3 minutes at the default 15 s per run.
@@ -30,6 +32,9 @@ rate_limit=100000r/s
 rate_burst=100000
 site="site-1.example"
 pixel="/pixel/$site.gif?p=/x"
+# What the script sends for a page view that came from a search, on a laptop,
+# with a campaign: every new column of the write path filled.
+script_hit="/hit/$site?p=/x&r=https%3A%2F%2Fwww.google.com%2F&w=laptop&utm_source=newsletter&utm_medium=email&utm_campaign=bench"
 referer="https://$site/x"
 
 # nginx and dnsmasq live in sbin, which a non-login shell may not search.
@@ -92,20 +97,29 @@ saturate() {
 run=$(date +%s)
 saturate "pixel" "$lb$pixel" -s bench/pixel.lua -- "$run" "$pixel" "$referer"
 pixel_max=$SATURATED_RPS
+# A build before the script answers 404 to its hit.
+script_max=
+if [[ $(curl -s -o /dev/null -w '%{http_code}' "$lb/script.js") == 200 ]]; then
+    saturate "script hit" "$lb$script_hit" -s bench/pixel.lua -- "$run-script" "$script_hit" "$referer" POST
+    script_max=$SATURATED_RPS
+fi
 saturate "GET /" "$lb/" -s bench/visitors.lua -- new "pixel-$run"
 page_max=$SATURATED_RPS
 saturate "proxy ceiling" "$ceiling$pixel" -s bench/pixel.lua -- "$run-ceiling" "$pixel" "$referer"
 
-# fixed_rate SCENARIO URL MAXIMUM [REFERER]: half of MAXIMUM requests/s,
-# offered for the same time as a saturated run.
+# fixed_rate SCENARIO URL MAXIMUM [REFERER [METHOD]]: half of MAXIMUM
+# requests/s, offered for the same time as a saturated run.
 fixed_rate() {
     local scenario=$1 url=$2 rate summary
     rate=$(python3 -c 'import sys; print(max(1, round(float(sys.argv[1]) / 2)))' "$3")
     echo "--- $scenario, $rate requests/s offered"
-    summary=$(node bench/fixed_rate.js "$url" "$rate" "$seconds" "$connections" "$run-rate-${scenario//[^a-z]/}" "${4:-}")
+    summary=$(node bench/fixed_rate.js "$url" "$rate" "$seconds" "$connections" "$run-rate-${scenario//[^a-z]/}" "${4:-}" "${5:-GET}")
     record "{\"kind\": \"fixed_rate\", \"scenario\": \"$scenario\", \"result\": $summary}"
 }
 fixed_rate "pixel" "$lb$pixel" "$pixel_max" "$referer"
+if [[ -n $script_max ]]; then
+    fixed_rate "script hit" "$lb$script_hit" "$script_max" "$referer" POST
+fi
 fixed_rate "GET /" "$lb/" "$page_max"
 
 record "{\"kind\": \"counted\", \"site_visitors\": $(site_visitors)}"

@@ -1,17 +1,26 @@
 """Writes bench/pixel.sh's results into docs/performance.md, between
 <!-- pixel:start --> and <!-- pixel:end -->, with the machine and the date:
-the pixel and GET / as new visitors at saturation, the proxy ceiling, the
-ratios, and p50/p99 at a fixed offered rate of half of each maximum.
-    python3 bench/pixel_report.py RESULTS.jsonl docs/performance.md"""
+the pixel, the script's hit and GET / as new visitors at saturation, the
+proxy ceiling, the ratios, and p50/p99 at a fixed offered rate of half of
+each maximum.
+    python3 bench/pixel_report.py RESULTS.jsonl docs/performance.md
+With --sitting, a sitting of several binaries (bench/sitting.sh with
+BENCH=pixel, each run twice) between <!-- pixel-sitting:start --> and
+<!-- pixel-sitting:end -->: each scenario's figures per binary and run, and
+what the last binary costs the pixel against the one labelled "before".
+    python3 bench/pixel_report.py --sitting docs/performance.md LABEL=RESULTS.jsonl..."""
+import json
+import statistics
 import os
 import sys
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import report  # noqa: E402
+from report import machine, report, write_section  # noqa: E402
 
 ROUTES = {
     "pixel": "`GET /pixel/site-1.example.gif?p=/x` new visitors",
+    "script hit": "`POST /hit/site-1.example?p=/x&r=…&w=laptop&utm_…` new visitors (the script)",
     "GET /": "`GET /` new visitors",
     "proxy ceiling": "proxy ceiling (the pixel's requests, nginx behind nginx `return 200`)",
 }
@@ -53,7 +62,11 @@ def pixel_table(rows):
         f"- Share of the proxy ceiling ({proxy:.0f}/s): pixel **{pixel / proxy:.0%}**, "
         f"`GET /` **{page / proxy:.0%}**",
     ]
-    for scenario in ("pixel", "GET /"):
+    if "script hit" in saturated:
+        script = saturated["script hit"]["rps"]
+        lines.append(f"- The script's hit / the pixel, new visitors at saturation: **{script / pixel:.2f}×** "
+                     f"({script:.0f} / {pixel:.0f}; source, screen and campaign stored beside the page)")
+    for scenario in ("pixel", "script hit", "GET /"):
         r = fixed.get(scenario)
         if r:
             held = r["rps"] / r["offered_rps"]
@@ -70,8 +83,52 @@ def pixel_table(rows):
     return "\n".join(lines)
 
 
+def by_scenario(path):
+    """({scenario: saturated result}, {scenario: fixed-rate result}) of a run."""
+    with open(path) as results:
+        rows = [json.loads(line) for line in results if line.strip()]
+    return ({row["scenario"]: row["result"] for row in rows if row["kind"] == "saturated"},
+            {row["scenario"]: row["result"] for row in rows if row["kind"] == "fixed_rate"})
+
+
+def sitting_table(runs):
+    labels = list(dict.fromkeys(label for label, _ in runs))
+    by_label = {label: [by_scenario(path) for name, path in runs if name == label] for label in labels}
+
+    def cells(label, kind, scenario, field, digits):
+        values = [run[kind][scenario][field] for run in by_label[label] if scenario in run[kind]]
+        return " · ".join(f"{value:.{digits}f}" for value in values) or "–"
+
+    lines = [f"Measured {machine()}, `BENCH=pixel bench/sitting.sh`: each binary twice, in the order "
+             "given and then the reverse, through nginx in front of three replicas, new visitors.",
+             "",
+             "| scenario | figure | " + " | ".join(labels) + " |",
+             "|---|---|" + "---:|" * len(labels)]
+    for scenario in ("pixel", "script hit", "GET /", "proxy ceiling"):
+        lines.append(f"| {ROUTES[scenario]} | saturated req/s | "
+                     + " | ".join(cells(label, 0, scenario, "rps", 0) for label in labels) + " |")
+    for scenario in ("pixel", "script hit", "GET /"):
+        for field in ("p50", "p99"):
+            lines.append(f"| {ROUTES[scenario]} | {field} ms at half the maximum | "
+                         + " | ".join(cells(label, 1, scenario, field, 2) for label in labels) + " |")
+    after = labels[-1]
+    if "before" in by_label and after != "before":
+        def mean(label, scenario):
+            return statistics.mean(run[0][scenario]["rps"] for run in by_label[label])
+        lines.append("")
+        for scenario in ("pixel", "GET /"):
+            ratio = mean(after, scenario) / mean("before", scenario)
+            lines.append(f"- {ROUTES[scenario]}, {after} / before at saturation: **{ratio:.2f}×** "
+                         f"(at most 10 % slower: {'met' if ratio >= 0.9 else '**NOT met**'})")
+    return "\n".join(lines)
+
+
 def main():
-    report("pixel", pixel_table, *sys.argv[1:3])
+    if sys.argv[1] == "--sitting":
+        runs = [tuple(pair.split("=", 1)) for pair in sys.argv[3:]]
+        write_section(sys.argv[2], "pixel-sitting", sitting_table(runs))
+    else:
+        report("pixel", pixel_table, *sys.argv[1:3])
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Several builds of the app under bench/stack.sh in one sitting: each binary
+# Several builds of the app under one benchmark in one sitting: each binary
 # once in the order given and once in the reverse order, so that a drift in
-# the machine's load over the sitting weighs on all of them alike. Writes
-# the comparison into REPORT's "sitting" section (bench/sitting_report.py)
-# and the table of the last binary's second run into its "stack" section; keeps every run's
-# results in target/bench/sitting/. About 9 minutes per binary at the default
-# 15 s per scenario.
-#   bench/sitting.sh [SECONDS_PER_RUN] [REPORT] LABEL=BINARY...
+# the machine's load over the sitting weighs on all of them alike. BENCH
+# names the benchmark: stack (the default, bench/stack.sh: the comparison
+# goes into REPORT's "sitting" section, bench/sitting_report.py, and the
+# last binary's second run into its "stack" section) or pixel
+# (bench/pixel.sh: the comparison into "pixel-sitting",
+# bench/pixel_report.py). Keeps every run's results in target/bench/sitting/.
+# About 9 minutes per binary for stack, 6 for pixel, at the default 15 s
+# per scenario.
+#   [BENCH=pixel] bench/sitting.sh [SECONDS_PER_RUN] [REPORT] LABEL=BINARY...
 # e.g. bench/sitting.sh 15 docs/performance.md before=/tmp/old/visitors after=target/release/visitors
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,8 @@ for pair in "$@"; do
     seen[$label]=1
 done
 
+bench=${BENCH:-stack}
+[[ $bench == stack || $bench == pixel ]] || { echo "$0: BENCH is stack or pixel" >&2; exit 2; }
 out=target/bench/sitting
 rm -rf "$out"
 mkdir -p "$out"
@@ -30,20 +35,24 @@ order=("$@")
 for ((i = $# - 1; i >= 0; i--)); do
     order+=("${order[i]}")
 done
-scratch=$out/stack.md
+scratch=$out/$bench.md
 results=()
 n=0
 for pair in "${order[@]}"; do
     n=$((n + 1))
     label=${pair%%=*}
     echo "=== run $n of ${#order[@]}: $label, load average $(cut -d' ' -f1 /proc/loadavg)"
-    printf '<!-- stack:start -->\n<!-- stack:end -->\n' >"$scratch"
-    VISITORS_BIN=${pair#*=} bench/stack.sh "$seconds" "$scratch" >"$out/$n-$label.log" 2>&1 ||
+    printf '<!-- %s:start -->\n<!-- %s:end -->\n' "$bench" "$bench" >"$scratch"
+    VISITORS_BIN=${pair#*=} "bench/$bench.sh" "$seconds" "$scratch" >"$out/$n-$label.log" 2>&1 ||
         { tail -20 "$out/$n-$label.log" >&2; exit 1; }
-    cp target/bench/stack.jsonl "$out/$n-$label.jsonl"
+    cp "target/bench/$bench.jsonl" "$out/$n-$label.jsonl"
     results+=("$label=$out/$n-$label.jsonl")
 done
-last=${!#}
-python3 bench/report.py stack "$out/$(($# + 1))-${last%%=*}.jsonl" "$report"
-python3 bench/sitting_report.py "$report" "${results[@]}"
+if [[ $bench == pixel ]]; then
+    python3 bench/pixel_report.py --sitting "$report" "${results[@]}"
+else
+    last=${!#}
+    python3 bench/report.py stack "$out/$(($# + 1))-${last%%=*}.jsonl" "$report"
+    python3 bench/sitting_report.py "$report" "${results[@]}"
+fi
 echo "--- $report updated"

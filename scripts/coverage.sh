@@ -54,6 +54,10 @@ echo "--- bench/pixel.sh, 1 s per run, on the instrumented debug build"
 VISITORS_BIN="${CARGO_TARGET_DIR:-target}/debug/visitors" BENCH_WARMUP=1 \
     bench/pixel.sh 1 "$smoke_report" >/dev/null
 grep -q "GET /pixel/site-1.example.gif?p=/x. new visitors | fixed rate (open loop)" "$smoke_report"
+grep -q "new visitors (the script) | fixed rate (open loop)" "$smoke_report"
+# bench/sitting.sh's pixel comparison, over that run's results under two labels.
+python3 bench/pixel_report.py --sitting "$smoke_report" before=target/bench/pixel.jsonl after=target/bench/pixel.jsonl
+grep -q "after / before at saturation" "$smoke_report"
 
 echo "--- the fault suite (scripts/test-faults.sh), on the same build, into a scratch copy of docs/operations.md"
 faults_report=$(mktemp)

@@ -30,8 +30,8 @@ ADD https://registry.npmjs.org/@ip-location-db/geo-whois-asn-country-mmdb/-/geo-
 RUN printf '%s  /tmp/geoip.tgz\n' "$GEOIP_SHA256" >/tmp/geoip.sha256 \
     && sha256sum -c /tmp/geoip.sha256 \
     && mkdir -p /usr/share/visitors \
-    && tar -xzf /tmp/geoip.tgz -O package/geo-whois-asn-country.mmdb >/usr/share/visitors/country.mmdb \
-    && tar -xzf /tmp/geoip.tgz -O package/NRO_LICENSE >/usr/share/visitors/country.mmdb.LICENSE \
+    && tar -xzf /tmp/geoip.tgz -O package/geo-whois-asn-country.mmdb >/usr/share/visitors/geo-whois-asn-country.mmdb \
+    && tar -xzf /tmp/geoip.tgz -O package/NRO_LICENSE >/usr/share/visitors/geo-whois-asn-country.mmdb.LICENSE \
     && rm /tmp/geoip.tgz /tmp/geoip.sha256
 COPY Cargo.toml Cargo.lock build.rs version.txt ./
 COPY assets ./assets

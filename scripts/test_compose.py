@@ -272,7 +272,8 @@ def check_1_up():
 
 def check_2_endpoints():
     """Through nginx: /, /version, /healthz, /readyz, /api/stats; /metrics 404 there and on a replica's port,
-    200 on its metrics listener; `visitors sites add` in a replica prints PUBLIC_URL's snippet."""
+    200 on its metrics listener; `visitors sites add` in a replica prints PUBLIC_URL's snippet; the image's
+    country database is in use (/privacy names it) and /script.js is served."""
     for path in ["/", "/healthz", "/readyz", "/api/stats", "/version"]:
         status, _, _ = via_lb(path)
         if status != 200:
@@ -308,8 +309,17 @@ def check_2_endpoints():
     status, headers, _ = via_lb("/static/no-such-file.css")
     if status != 404 or "max-age=31536000" in headers.get("cache-control", ""):
         raise CheckFailed(f"/static/ 404 through nginx: {status}, Cache-Control {headers.get('cache-control')!r}")
+    privacy = via_lb("/privacy")[2].decode()
+    countries = re.search(r"looked up from the client's address in (geo-whois-asn-country\.mmdb \([^)]*\))",
+                          privacy)
+    if not countries:
+        raise CheckFailed("/privacy names no country database: the image's is not in use")
+    status, headers, script = via_lb("/script.js")
+    if status != 200 or b"sendBeacon" not in script:
+        raise CheckFailed(f"/script.js through nginx answered {status}")
     return (f"all 200, /version {version['version']} = image label, /metrics 404 via nginx and port 8000, 200 "
-            f"on a replica's metrics listener, the snippet starts with PUBLIC_URL, /static/ 404 not cached")
+            f"on a replica's metrics listener, the snippet starts with PUBLIC_URL, /static/ 404 not cached, "
+            f"countries from {countries.group(1)}, /script.js {len(script)} bytes")
 
 
 def check_3_replicas_share():

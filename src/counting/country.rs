@@ -60,7 +60,8 @@ struct IsoCountry<'a> {
 /// An opened country database, and what `/privacy` says of it.
 pub struct CountryDatabase {
     reader: maxminddb::Reader<Vec<u8>>,
-    /// Its type and build date, e.g. "geo-whois-asn-country, built 2026-06-17".
+    /// Its file, type and build date, e.g. "geo-whois-asn-country.mmdb
+    /// (country ipvAll, built 2026-06-17)".
     pub description: String,
 }
 
@@ -78,7 +79,11 @@ impl CountryDatabase {
             .map_or_else(String::new, |at| {
                 format!(", built {}", at.format("%Y-%m-%d"))
             });
-        let description = format!("{}{built}", metadata.database_type);
+        let file = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        let description = format!("{file} ({}{built})", metadata.database_type);
         Ok(Self {
             reader,
             description,

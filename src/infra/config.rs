@@ -236,7 +236,7 @@ pub const RAW_VISITS_RETENTION_DAYS: Setting = Setting::app(
 );
 pub const GEOIP_DB: Setting = Setting::app(
     "GEOIP_DB",
-    Some("/usr/share/visitors/country.mmdb"),
+    Some("/usr/share/visitors/geo-whois-asn-country.mmdb"),
     Rule::Text,
 )
 .doc(

@@ -3,10 +3,10 @@
 # once in the order given and once in the reverse order, so that a drift in
 # the machine's load over the sitting weighs on all of them alike. BENCH
 # names the benchmark: stack (the default, bench/stack.sh: the comparison
-# goes into REPORT's "sitting" section, bench/sitting_report.py, and the
-# last binary's second run into its "stack" section) or pixel
+# goes into REPORT's "sitting" section, bench/sitting_report.py) or pixel
 # (bench/pixel.sh: the comparison into "pixel-sitting",
-# bench/pixel_report.py). Keeps every run's results in target/bench/sitting/.
+# bench/pixel_report.py); the last binary's second run fills the
+# benchmark's own section ("stack", "pixel"). Keeps every run's results in target/bench/sitting/.
 # About 9 minutes per binary for stack, 6 for pixel, at the default 15 s
 # per scenario.
 #   [BENCH=pixel] bench/sitting.sh [SECONDS_PER_RUN] [REPORT] LABEL=BINARY...
@@ -48,11 +48,15 @@ for pair in "${order[@]}"; do
     cp "target/bench/$bench.jsonl" "$out/$n-$label.jsonl"
     results+=("$label=$out/$n-$label.jsonl")
 done
+# The last binary's second run (the first of the reverse order) fills the
+# benchmark's own section.
+last=${!#}
+last_run=$out/$(($# + 1))-${last%%=*}.jsonl
 if [[ $bench == pixel ]]; then
+    python3 bench/pixel_report.py "$last_run" "$report"
     python3 bench/pixel_report.py --sitting "$report" "${results[@]}"
 else
-    last=${!#}
-    python3 bench/report.py stack "$out/$(($# + 1))-${last%%=*}.jsonl" "$report"
+    python3 bench/report.py stack "$last_run" "$report"
     python3 bench/sitting_report.py "$report" "${results[@]}"
 fi
 echo "--- $report updated"

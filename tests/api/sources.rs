@@ -680,3 +680,64 @@ async fn the_script_is_served_small_and_cacheable() {
         .unwrap();
     assert_eq!(stored, 0, "loading the script records nothing");
 }
+
+/// Campaign values, sources and event names come from the page's visitor:
+/// the dashboard escapes them, the CSV guards them against formulas.
+#[rocket::async_test]
+async fn text_from_the_page_is_escaped_wherever_it_is_shown() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    add_blog(&app).await;
+    let status = app
+        .client
+        .post(format!(
+            "/hit/{BLOG}?p=/&r=&utm_source=%3Cscript%3Ealert(1)%3C%2Fscript%3E\
+             &utm_campaign=%3DHYPERLINK(%22http%3A%2F%2Fevil.example%22)"
+        ))
+        .header(Header::new("User-Agent", FIREFOX))
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(status, Status::NoContent);
+    let event = app
+        .client
+        .post(format!("/hit/{BLOG}?p=/&e=%40SUM(A1%3AA9)%20%3Cb%3E"))
+        .header(Header::new("User-Agent", FIREFOX))
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(event, Status::NoContent);
+    let html = app
+        .client
+        .get(format!("/sites/{BLOG}?range=24h"))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>alert(1)"), "{html}");
+    assert!(html.contains("@SUM(A1:A9) &#60;b&#62;"), "{html}");
+    let json: Value = site_stats(&app, "24h").await;
+    assert_eq!(
+        json["sources"][0]["name"], "<script>alert(1)</script>",
+        "JSON holds the text itself, escaped by its encoding"
+    );
+    let csv = app
+        .client
+        .get(format!(
+            "/api/sites/{BLOG}/export.csv?granularity=hour&range=24h"
+        ))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains(",utm_campaign,\"'=HYPERLINK(\"\"http://evil.example\"\")\",1,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",event,'@SUM(A1:A9) <b>,1,1"), "{csv}");
+}

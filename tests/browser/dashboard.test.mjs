@@ -87,3 +87,38 @@ for (const [width, minPlot] of [[320, 160], [390, 160], [768, 160], [1280, 160]]
     }
   });
 }
+
+// A site's dashboard (example.org, with a made-up week of sources,
+// campaigns, countries, goals and events) with JavaScript off: every panel
+// is there, nothing overflows a phone's width, and the Campaigns panel's
+// tabs switch by CSS alone.
+for (const width of [320, 390, 1280]) {
+  test(`a site's panels at ${width} px without JavaScript`, async () => {
+    const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      const response = await page.goto(`${base}/sites/example.org?range=7d`);
+      assert.equal(response.status(), 200);
+      const titles = await page.$$eval('.breakdown h2', (h) => h.map((e) => e.textContent));
+      for (const panel of ['Pages', 'Sources', 'Campaigns', 'Countries', 'Goals', 'Events', 'Screens']) {
+        assert.ok(titles.includes(panel), `${panel} in ${titles}`);
+      }
+      const visibleTab = () => page.$$eval('#campaigns .tab-panel', (panels) => panels
+        .map((p, i) => [i, getComputedStyle(p).display !== 'none'])
+        .filter(([, shown]) => shown).map(([i]) => i));
+      assert.deepEqual(await visibleTab(), [0], 'the first field shown');
+      await page.click('label[for="campaign-utm_campaign"]');
+      assert.deepEqual(await visibleTab(), [2], 'the campaign field shown after a click');
+      const campaigns = await page.$$eval('#campaigns .tab-panel:nth-of-type(3) td:first-child',
+        (cells) => cells.map((c) => c.textContent));
+      assert.ok(campaigns.includes('launch'), `campaigns: ${campaigns}`);
+      const { scrollWidth, viewport } = await page.evaluate(() => ({
+        scrollWidth: document.documentElement.scrollWidth,
+        viewport: document.documentElement.clientWidth,
+      }));
+      assert.ok(scrollWidth <= viewport, `the page is ${scrollWidth} px wide in ${viewport}`);
+    } finally {
+      await context.close();
+    }
+  });
+}

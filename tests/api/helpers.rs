@@ -10,6 +10,7 @@ use std::{
 };
 
 use figment::providers::Serialized;
+use maxminddb_writer::{paths::IpAddrWithMask, Database};
 use rocket::{
     http::{ContentType, Header, Status},
     local::asynchronous::{Client, LocalResponse},
@@ -39,6 +40,34 @@ pub async fn every_stored_row(db: &PgPool) -> String {
         dump.extend(rows.into_iter().map(|row| row + "\n"));
     }
     dump
+}
+
+/// A country database of three networks, in a new file: 192.0.2.0/24 in Germany and
+/// 198.51.100.0/24 in the United States, as the ip-location-db files write
+/// them (`country_code`), and 203.0.113.0/24 as GeoLite2 and DB-IP do
+/// (`country.iso_code`): France.
+pub fn country_database() -> PathBuf {
+    let mut database = Database::default();
+    database.metadata.database_type = "test-country".into();
+    database.metadata.binary_format_major_version = 2;
+    database.metadata.build_epoch = 1_780_000_000;
+    for (network, code, nested) in [
+        ("192.0.2.0/24", "DE", false),
+        ("198.51.100.0/24", "US", false),
+        ("203.0.113.0/24", "FR", true),
+    ] {
+        let value = if nested {
+            serde_json::json!({ "country": { "iso_code": code } })
+        } else {
+            serde_json::json!({ "country_code": code })
+        };
+        let data = database.insert_value(value).unwrap();
+        database.insert_node(network.parse::<IpAddrWithMask>().unwrap(), data);
+    }
+    let path = std::env::temp_dir().join(format!("visitors-{}.mmdb", uuid::Uuid::new_v4()));
+    let file = std::fs::File::create(&path).unwrap();
+    database.write_to(file).unwrap();
+    path
 }
 
 /// A visit's details when it has none (the instance's own page, a badge).

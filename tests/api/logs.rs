@@ -5,11 +5,14 @@ use std::time::{Duration, Instant};
 use rocket::http::{Header, Status};
 use serde_json::Value;
 
-use crate::helpers::{fresh_database, http, AppProcess, TestApp, FIREFOX};
+use crate::helpers::{country_database, fresh_database, http, AppProcess, TestApp, FIREFOX};
 
 #[test]
 fn json_logs_have_one_line_per_request_and_no_client_address() {
     let database = rocket::execute(fresh_database());
+    // The address is looked up for its country (203.0.113.0/24 is France in
+    // this database), and is in the logs no more for that.
+    let countries = country_database();
     let database_url = database.url.clone();
     let log = std::env::temp_dir().join(format!(
         "visitors-log-{}.jsonl",
@@ -22,6 +25,7 @@ fn json_logs_have_one_line_per_request_and_no_client_address() {
             ("LOG_FORMAT", "json"),
             ("ROCKET_IP_HEADER", "X-Real-IP"),
             ("INSTANCE_NAME", "replica-log"),
+            ("GEOIP_DB", countries.to_str().unwrap()),
         ],
         &log,
     );
@@ -89,13 +93,15 @@ fn json_logs_have_one_line_per_request_and_no_client_address() {
         !text.contains("203.0.113.99"),
         "no client address in the logs"
     );
-    let key: Vec<u8> = rocket::execute(async {
+    let (key, country): (Vec<u8>, String) = rocket::execute(async {
         let db = sqlx::PgPool::connect(&database_url).await.unwrap();
-        sqlx::query_scalar("SELECT visitor_key FROM visitors")
+        sqlx::query_as("SELECT visitor_key, client[4] FROM visitors")
             .fetch_one(&db)
             .await
             .unwrap()
     });
+    std::fs::remove_file(countries).unwrap();
+    assert_eq!(country, "FR", "the visit's country, from its address");
     let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
     assert!(!text.contains(&hex[..16]), "no visitor key in the logs");
 }

@@ -3,11 +3,10 @@
 //! pixel, exact in every range; countries from a country database (built
 //! here) or a CDN's header only where trusted; goals; the script itself.
 
-use std::{collections::BTreeMap, net::Ipv4Addr, path::PathBuf};
+use std::{collections::BTreeMap, net::Ipv4Addr};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::future::join_all;
-use maxminddb_writer::{paths::IpAddrWithMask, Database};
 use rocket::http::{ContentType, Header, Status};
 use serde_json::Value;
 use visitors::{
@@ -21,7 +20,7 @@ use visitors::{
     sites::{manage::SiteRequest, model::Visibility, store},
 };
 
-use crate::helpers::{every_stored_row, run_command, TestApp, FIREFOX, IPHONE};
+use crate::helpers::{country_database, every_stored_row, run_command, TestApp, FIREFOX, IPHONE};
 
 const BLOG: &str = "blog.example";
 
@@ -38,34 +37,6 @@ async fn add_blog(app: &TestApp) -> SiteId {
         .await
         .unwrap()
         .id
-}
-
-/// A country database of two networks: 192.0.2.0/24 in Germany and
-/// 198.51.100.0/24 in the United States, as the ip-location-db files write
-/// them (`country_code`), and 203.0.113.0/24 as GeoLite2 and DB-IP do
-/// (`country.iso_code`): France.
-fn country_database() -> PathBuf {
-    let mut database = Database::default();
-    database.metadata.database_type = "test-country".into();
-    database.metadata.binary_format_major_version = 2;
-    database.metadata.build_epoch = 1_780_000_000;
-    for (network, code, nested) in [
-        ("192.0.2.0/24", "DE", false),
-        ("198.51.100.0/24", "US", false),
-        ("203.0.113.0/24", "FR", true),
-    ] {
-        let value = if nested {
-            serde_json::json!({ "country": { "iso_code": code } })
-        } else {
-            serde_json::json!({ "country_code": code })
-        };
-        let data = database.insert_value(value).unwrap();
-        database.insert_node(network.parse::<IpAddrWithMask>().unwrap(), data);
-    }
-    let path = std::env::temp_dir().join(format!("visitors-{}.mmdb", uuid::Uuid::new_v4()));
-    let file = std::fs::File::create(&path).unwrap();
-    database.write_to(file).unwrap();
-    path
 }
 
 async fn site_stats(app: &TestApp, range: &str) -> Value {

@@ -4,7 +4,10 @@
 #   - the stack as bench/stack.sh starts it (PostgreSQL tuned as
 #     docker-compose.yml tunes it, three replicas of the binary on
 #     127.0.0.1-3 behind one name in dnsmasq, the project's nginx template
-#     with its rate limit raised), and one public site, site-1.example;
+#     with its rate limit raised), and one public site, site-1.example; the
+#     replicas look every client up in a country database that places the
+#     loopback addresses in one country (bench/loopback_country.py), so that
+#     each new visitor stores a country, as with the image's database;
 #   - wrk at saturation, 100 connections: GET /pixel/site-1.example.gif?p=/x
 #     as new visitors (bench/pixel.lua, with a Referer of the site's page),
 #     the script's hit (POST /hit/site-1.example with a referrer, a screen
@@ -45,10 +48,13 @@ build_app
 
 start_bench_database pixel
 work=$CLUSTER_DIR
+ensure_venv "$PWD/target/bench-venv" bench/requirements.txt
+"$PWD/target/bench-venv/bin/python" bench/loopback_country.py "$work/country.mmdb"
 psql_visitors() { as_cluster_owner "$PG_BINDIR/psql" -X -q -tA "${pg[@]}" -d visitors "$@"; }
 psql_visitors -c "INSERT INTO sites (domain, visibility, share_token) VALUES ('$site', 'public', sha256('bench-pixel'::bytea))"
 
-replica_env=(ROCKET_IP_HEADER=X-Real-IP VISITOR_SECRET=a-benchmark-secret-of-some-length)
+replica_env=(ROCKET_IP_HEADER=X-Real-IP VISITOR_SECRET=a-benchmark-secret-of-some-length
+    GEOIP_DB="$work/country.mmdb")
 app_port=0
 for replica in 1 2 3; do
     start_app "127.0.0.$replica" "$app_port" "$url" "${replica_env[@]}" INSTANCE_NAME="app-$replica"
@@ -122,7 +128,10 @@ if [[ -n $script_max ]]; then
 fi
 fixed_rate "GET /" "$lb/" "$page_max"
 
-record "{\"kind\": \"counted\", \"site_visitors\": $(site_visitors)}"
+# Raw visits with a country (none for a build before countries): to_jsonb
+# reads a column that may not exist.
+with_country=$(psql_visitors -c "SELECT count(*) FROM visit_events e WHERE to_jsonb(e) ->> 'country' IS NOT NULL")
+record "{\"kind\": \"counted\", \"site_visitors\": $(site_visitors), \"with_country\": $with_country}"
 mkdir -p target/bench
 cp "$results" target/bench/pixel.jsonl
 python3 bench/pixel_report.py "$results" "$report"

@@ -34,7 +34,7 @@ def pixel_table(rows):
     settings = next(row for row in rows if row["kind"] == "settings")
     saturated = {row["scenario"]: row["result"] for row in rows if row["kind"] == "saturated"}
     fixed = {row["scenario"]: row["result"] for row in rows if row["kind"] == "fixed_rate"}
-    counted = next((row["site_visitors"] for row in rows if row["kind"] == "counted"), None)
+    counted = next((row for row in rows if row["kind"] == "counted"), None)
     lines = [
         f"{settings['connections']} connections, {settings['seconds']} s per run after a warm-up, "
         f"through nginx in front of three replicas; PostgreSQL `{settings['postgres']}`; nginx rate "
@@ -78,8 +78,9 @@ def pixel_table(rows):
                    " (**rate not held**: the sender, one Node process on the same cores, or the "
                    "stack fell behind; the latencies then measure that backlog)"))
     if counted is not None:
-        lines.append(f"- Visitors of site-1.example counted by the run: {counted:,} "
-                     "(every pixel request a new visitor; ten counted hits checked before the load)")
+        lines.append(f"- Visitors of site-1.example counted by the run: {counted['site_visitors']:,} "
+                     "(every pixel request a new visitor; ten counted hits checked before the load); "
+                     f"raw visits with a country: {counted.get('with_country', 0):,}")
     return "\n".join(lines)
 
 

@@ -1,24 +1,31 @@
 // visitors' optional script: counts a site's page views, single-page-app
 // route changes included, and its custom events. No cookie, no storage;
-// it sends only what the server stores: the path, the referrer of the
-// first view, the page's UTM parameters, a coarse screen class, an event's
-// name. Embedded as
+// it sends only what the server stores: the path, the referrer's origin
+// with the first view, the page's UTM parameters, a coarse class of the
+// window's width, an event's name. Embedded as
 //   <script defer src="https://COUNTER/script.js" data-site="example.com"></script>
-// with data-hash to count hash routes (#/about) as pages. The served file is
-// visitors.min.js, made from this one by scripts/minify-script.sh.
+// (or /script/HASH.js), with data-hash to count hash routes as pages
+// (/app/#/about is the page /app/about). The served file is visitors.min.js,
+// made from this one by scripts/minify-script.sh.
 (function (win, doc) {
   var me = doc.currentScript;
   if (!me) return;
   var site = encodeURIComponent(me.getAttribute("data-site"));
   var withHash = me.hasAttribute("data-hash");
-  // The counter's address: where this script came from.
-  var base = me.src.replace(/\/script[^/]*$/, "/");
+  // The counter's address: where this script came from (/script.js or
+  // /script/HASH.js).
+  var base = me.src.replace(/\/script(\/\w+)?\.js([?#].*)?$/, "/");
   var loc = win.location;
+  var started; // the page has been shown: views count from then on
   var shown; // the path counted last
-  var referrer = doc.referrer; // sent with the first view only
+  // Sent with the first view only, and only its origin (all the server keeps
+  // is the host).
+  var referrer = doc.referrer.split("/").slice(0, 3).join("/");
 
   function path() {
-    return loc.pathname + (withHash ? loc.hash : "");
+    return withHash && loc.hash
+      ? loc.pathname.replace(/\/$/, "") + "/" + loc.hash.replace(/^#\/?/, "")
+      : loc.pathname;
   }
 
   // A POST with no body needs no CORS preflight; it reaches the server even
@@ -38,7 +45,7 @@
   // that keeps it); `again` counts it all the same (a page restored from
   // the back-forward cache).
   function view(again) {
-    if (!again && path() === shown) return;
+    if (!started || (!again && path() === shown)) return;
     shown = path();
     var query = "";
     if (referrer !== undefined) {
@@ -101,7 +108,8 @@
     if (doc.prerendering || doc.visibilityState === "hidden") {
       doc.addEventListener("visibilitychange", whenShown, { once: true });
       doc.addEventListener("prerenderingchange", whenShown, { once: true });
-    } else if (shown === undefined) {
+    } else if (!started) {
+      started = 1;
       view();
     }
   }

@@ -3,7 +3,7 @@
 //! deployment says a CDN sets it (`COUNTRY_HEADER`). Only the two-letter
 //! code is kept; the address is dropped with the request, as always.
 
-use std::{fmt, net::IpAddr, path::Path};
+use std::{net::IpAddr, path::Path};
 
 use chrono::DateTime;
 use rocket::Request;
@@ -25,12 +25,6 @@ impl CountryCode {
 
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("two ASCII letters")
-    }
-}
-
-impl fmt::Display for CountryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -60,6 +54,9 @@ struct IsoCountry<'a> {
 /// An opened country database, and what `/privacy` says of it.
 pub struct CountryDatabase {
     reader: maxminddb::Reader<Vec<u8>>,
+    /// The attribution its licence asks for: the text of the file beside
+    /// it, `GEOIP_DB.LICENSE`, when there is one (the image's is the NRO's).
+    pub licence: Option<String>,
     /// Its file, type and build date, e.g. "geo-whois-asn-country.mmdb
     /// (country ipvAll, built 2026-06-17)".
     pub description: String,
@@ -84,8 +81,15 @@ impl CountryDatabase {
             |name| name.to_string_lossy().into_owned(),
         );
         let description = format!("{file} ({}{built})", metadata.database_type);
+        let mut licence_path = path.as_os_str().to_owned();
+        licence_path.push(".LICENSE");
+        let licence = std::fs::read_to_string(licence_path)
+            .ok()
+            .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|text| !text.is_empty());
         Ok(Self {
             reader,
+            licence,
             description,
         })
     }
@@ -121,6 +125,11 @@ impl CountryLookup {
             .and_then(|header| request.headers().get_one(header))
             .and_then(CountryCode::parse)
             .or_else(|| self.database.as_ref()?.country(address?))
+    }
+
+    /// The database's licence, to be shown where its data is.
+    pub fn licence(&self) -> Option<&str> {
+        self.database.as_ref()?.licence.as_deref()
     }
 
     /// Whether countries are known at all, and from what.

@@ -1,7 +1,9 @@
 //! What a hit says beyond its page, as it is stored: where the visitor came
-//! from (a source, the five UTM fields), the screen's class, and for a
-//! custom event its name. Every value is bounded and free of control
-//! characters; anything else is refused whole, before it is stored.
+//! from (a source, the five UTM fields), the class of the window's width,
+//! and for a custom event its name. Every value is cut at
+//! `MAX_DETAIL_CHARS` (a long campaign value is still the campaign); one
+//! with control or invisible characters, or a width class that is not one,
+//! is refused, before anything is stored.
 
 use std::fmt;
 
@@ -9,7 +11,7 @@ use std::fmt;
 pub const MAX_DETAIL_CHARS: usize = 100;
 
 /// A short text of a hit (a source, a UTM value, an event name), trimmed,
-/// non-empty, at most `MAX_DETAIL_CHARS` characters, without control or
+/// non-empty, cut at `MAX_DETAIL_CHARS` characters, without control or
 /// invisible formatting characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DetailText(String);
@@ -17,8 +19,6 @@ pub struct DetailText(String);
 /// Why a hit's detail was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DetailError {
-    #[error("{0} is longer than {MAX_DETAIL_CHARS} characters")]
-    TooLong(&'static str),
     #[error("{0} holds a control character")]
     Control(&'static str),
     #[error("{0} is not one of mobile, tablet, laptop, desktop")]
@@ -37,10 +37,11 @@ impl DetailText {
         if text.chars().any(|c| c.is_control() || is_invisible(c)) {
             return Err(DetailError::Control(field));
         }
-        if text.chars().count() > MAX_DETAIL_CHARS {
-            return Err(DetailError::TooLong(field));
-        }
-        Ok(Some(Self(text.to_owned())))
+        let cut = text
+            .char_indices()
+            .nth(MAX_DETAIL_CHARS)
+            .map_or(text, |(end, _)| text[..end].trim_end());
+        Ok(Some(Self(cut.to_owned())))
     }
 
     /// A value made by the server itself (a known source's name, a host).
@@ -76,7 +77,8 @@ pub struct Utm {
     pub content: Option<DetailText>,
 }
 
-/// The screen's width, coarsely: what the script sends, nothing finer.
+/// The page's width (the window's, in CSS pixels), coarsely: what the
+/// script sends, nothing finer. Called the screen on the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScreenClass {
     /// Under 576 CSS pixels.
@@ -140,12 +142,11 @@ mod tests {
                 .as_str(),
             "Signup"
         );
-        assert!(DetailText::parse("e", &"x".repeat(MAX_DETAIL_CHARS))
-            .unwrap()
-            .is_some());
+        let long = "é".repeat(MAX_DETAIL_CHARS + 1);
         assert_eq!(
-            DetailText::parse("e", &"é".repeat(MAX_DETAIL_CHARS + 1)),
-            Err(DetailError::TooLong("e"))
+            DetailText::parse("e", &long).unwrap().unwrap().as_str(),
+            "é".repeat(MAX_DETAIL_CHARS),
+            "cut, on a character's boundary"
         );
         assert_eq!(
             DetailText::parse("e", "a\nb"),

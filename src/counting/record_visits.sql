@@ -32,9 +32,12 @@ WITH requested AS (
     GROUP BY site_id, visitor_key
 ), visitor AS (
     -- last_seen is the latest human visit (a bot's visits count as bot
-    -- visits, never as arrivals), client its browser, OS and device.
-    -- previous_client keeps the client before, only when it changed (a
-    -- release read the User-Agent differently).
+    -- visits, never as arrivals), client its browser, OS, device and
+    -- country (the per-visitor values: this array, the reread below, the
+    -- breakdowns' list and the migration's visit_dimensions() name them in
+    -- one order). previous_client keeps the client before, only when it
+    -- changed (a release read the User-Agent differently, a new country
+    -- database placed the address elsewhere).
     INSERT INTO visitors AS v (site_id, visitor_key, visits, is_bot, first_seen, last_seen, client)
     SELECT site_id, visitor_key, k, is_bot, coalesce(visited_at, now()),
            CASE WHEN NOT is_bot THEN coalesce(visited_at, now()) END, CASE WHEN NOT is_bot THEN client END

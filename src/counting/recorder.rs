@@ -123,7 +123,7 @@ impl From<RecordError> for AppError {
 /// What the recorder reports to the metrics.
 #[derive(Clone)]
 pub struct RecorderMetrics {
-    /// Visits recorded and answered, by kind (`human`, `bot`).
+    /// Visits recorded and answered, by kind (`human`, `bot`, `event`).
     pub recorded: IntCounterVec,
     /// Human visitors seen for the first time.
     pub new_visitors: IntCounter,
@@ -137,7 +137,7 @@ impl RecorderMetrics {
     pub fn register(metrics: &Metrics) -> Self {
         let recorded = metrics.counter_vec(
             "visitors_visits_recorded_total",
-            "Visits recorded, by kind (human or bot)",
+            "Visits recorded, by kind: human or bot (page views), event (custom events)",
             &["kind"],
         );
         let failed = metrics.counter_vec(
@@ -289,6 +289,11 @@ impl VisitRecorder {
     /// an error within `RECORD_DEADLINE`.
     pub async fn record(&self, visit: IncomingVisit) -> RecordResult {
         let is_bot = visit.client.is_bot();
+        let kind = match (&visit.details.event, is_bot) {
+            (Some(_), _) => "event",
+            (None, true) => "bot",
+            (None, false) => "human",
+        };
         let deadline = Instant::now() + RECORD_DEADLINE;
         let (reply, answer) = oneshot::channel();
         let recorded = tokio::time::timeout_at(deadline, async {
@@ -309,7 +314,6 @@ impl VisitRecorder {
         .unwrap_or(Err(RecordError::DeadlinePassed));
         match &recorded {
             Ok(counts) if counts.recorded => {
-                let kind = if is_bot { "bot" } else { "human" };
                 self.metrics.recorded.with_label_values(&[kind]).inc();
                 if counts.is_new && !is_bot {
                     self.metrics.new_visitors.inc();

@@ -65,13 +65,15 @@ pub struct VisitCounts {
 // rollups learn whether this is the visitor's first visit in each
 // minute/hour/day bucket (an arrival there, and a departure from the bucket
 // of the previous visit; see the migration `rollups`); a bot's visits only
-// add bot visits. Browser, OS, device and referrer counts per hour and day
-// follow the same rule: referrers and pages per visitor and value, in
-// `visitor_values`; browser, OS and device by the visitor's previous human
-// visit, or, when the User-Agent reads differently than then (a release
-// changed the rules), by that value's own last visit, which
+// add bot visits. The counts per value, per hour and day, follow the same
+// rule: a visit's own values (its page, referrer, source, campaign, screen;
+// an event's name) per visitor and value, in `visitor_values`; the
+// visitor's browser, OS, device and country by its previous human visit,
+// or, when they read differently than then (a release changed the rules, a
+// new country database), by that value's own last visit, which
 // `visitor_values` keeps for every value a visitor no longer has (see the
-// migration `reread_visitors`). `greatest` keeps a visitor's times
+// migration `reread_visitors`). Custom events change no visitor and count
+// no visit: only their own values and completions. `greatest` keeps a visitor's times
 // monotonic when two of their visits race. Counter rows get the batch's
 // changes summed, in the batch's shard, so concurrent batches seldom queue on
 // one row. Every insert takes its rows in key order, and every batch runs

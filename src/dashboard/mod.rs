@@ -196,8 +196,9 @@ pub struct StatsView {
     pub ranges: Vec<RangeLink>,
     pub chart_href: String,
     pub json_href: String,
-    /// Sites have pages; the instance's own dashboard is one page.
-    pub show_pages: bool,
+    /// A site's dashboard: pages, sources, campaigns, goals, events and
+    /// screens (the instance's own dashboard is one page, with referrers).
+    pub is_site: bool,
     /// Days of the range imported from elsewhere, and their visits.
     pub imported: Option<ImportedSummary>,
 }
@@ -250,7 +251,7 @@ impl StatsView {
                  header (COUNTRY_HEADER)."
             },
             campaigns: panels::campaign_tabs(&stats.campaigns),
-            show_pages: matches!(dashboard, Dashboard::Site { .. }),
+            is_site: matches!(dashboard, Dashboard::Site { .. }),
             stats,
         }
     }

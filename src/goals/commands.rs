@@ -9,7 +9,7 @@ use crate::{
         site_id::SiteId,
     },
     goals::store,
-    sites::{commands::CommandError, domain::Domain, store as sites},
+    sites::commands::{existing, CommandError},
 };
 
 #[derive(Debug, Subcommand)]
@@ -52,12 +52,7 @@ fn describe(goal: &Goal) -> String {
 }
 
 async fn site_id(pool: &PgPool, text: &str) -> Result<SiteId, CommandError> {
-    let domain = Domain::parse(text)
-        .map_err(|reason| CommandError::Invalid(format!("{text:?}: {reason}")))?;
-    Ok(sites::find(pool, &domain)
-        .await?
-        .ok_or_else(|| CommandError::NotFound(text.to_owned()))?
-        .id)
+    Ok(existing(pool, text).await?.id)
 }
 
 /// Runs the command; what it prints is for the operator.

@@ -83,6 +83,8 @@ pub struct PrivacyTemplate<'a> {
     pub key_in_database: bool,
     /// Where countries come from (the database and its build), if anywhere.
     pub countries: Option<String>,
+    /// The country database's licence.
+    pub countries_licence: Option<String>,
     pub kept: Vec<Kept>,
     pub layout: Option<&'a Layout>,
 }
@@ -171,6 +173,7 @@ async fn privacy<'a>(
         facts,
         key_in_database: identities.kept_in_database(),
         countries: countries.source(),
+        countries_licence: countries.licence().map(str::to_owned),
         kept,
         layout: Some(layout),
     }))

@@ -92,7 +92,9 @@ fn domain(text: &str) -> Result<Domain, CommandError> {
     Domain::parse(text).map_err(|reason| CommandError::Invalid(format!("{text:?}: {reason}")))
 }
 
-async fn existing(pool: &PgPool, text: &str) -> Result<Site, CommandError> {
+/// The site an operator named, or why there is none: for every command
+/// that takes a domain.
+pub async fn existing(pool: &PgPool, text: &str) -> Result<Site, CommandError> {
     store::find(pool, &domain(text)?)
         .await?
         .ok_or_else(|| CommandError::NotFound(text.to_owned()))
@@ -165,6 +167,9 @@ pub async fn run(
             let site = store::add(pool, &new).await?;
             println!("added {}", describe(&site, &links));
             println!("pixel: {}", links.pixel_snippet(&site, "/", None));
+            if let Some(script) = links.script_snippet(&site) {
+                println!("script (optional: sources, campaigns, events): {script}");
+            }
             if site.signed {
                 println!(
                     "(signed: use `visitors sites snippet {}` for each page)",

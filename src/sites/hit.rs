@@ -13,6 +13,7 @@ use sqlx::PgPool;
 
 use crate::{
     counting::{
+        details::HitDetails,
         recorder::VisitRecorder,
         store::VisitCounts,
         visit::{canonical_page, referrer_host, RequestVisitor},
@@ -61,8 +62,8 @@ pub enum Dropped {
     NoOrigin,
     BadPath,
     BadSignature,
-    /// A source, campaign value, screen class or event name that is too
-    /// long, holds control characters, or is not one of its words.
+    /// A source, campaign value or event name with control characters, a
+    /// width class that is not one, a referrer that is no address.
     BadDetail,
     /// The database, or the shared secret, is not there right now.
     Unavailable,
@@ -238,9 +239,19 @@ impl HitCounter<'_> {
             self.identities.hasher().map(PathSigner::new)
         })?;
         // A hit's Referer is the site's own page: where the visitor came
-        // from is what the page says (its script's `r`, its campaign).
-        let details = details_of(hit.details, source.referer.as_ref(), &*site, self.known)
-            .map_err(|_| Dropped::BadDetail)?;
+        // from is what the page says (its script's `r`, its campaign). A
+        // signature covers only the path, so a signed site's hit says
+        // nothing else (a source or an event named by anyone who copied a
+        // signed URL would not be the site's).
+        let details = if site.signed {
+            if !hit.details.is_empty() {
+                return Err(Dropped::BadSignature);
+            }
+            HitDetails::default()
+        } else {
+            details_of(hit.details, source.referer.as_ref(), &*site, self.known)
+                .map_err(|_| Dropped::BadDetail)?
+        };
         let visitor = visitor.ok_or(Dropped::Unavailable)?;
         self.recorder
             .record(visitor.visit(site.id, &path, None, details))

@@ -1,9 +1,13 @@
 //! The addresses people are given for a site: its dashboard, its private
-//! link, its pixel snippet and its badge, all under `PUBLIC_URL`.
+//! link, its pixel and script snippets and its badge, all under
+//! `PUBLIC_URL`.
 
 use url::form_urlencoded::byte_serialize;
 
-use crate::sites::{model::Site, signature::PathSigner};
+use crate::{
+    sites::{model::Site, signature::PathSigner},
+    sources::ScriptUrls,
+};
 
 /// Builds links under the instance's public address.
 #[derive(Debug, Clone)]
@@ -58,6 +62,19 @@ impl SiteLinks {
     pub fn pixel_snippet(&self, site: &Site, path: &str, signer: Option<&PathSigner>) -> String {
         let url = self.pixel(site, path, signer).replace('&', "&amp;");
         format!(r#"<img src="{url}" alt="" width="1" height="1">"#)
+    }
+
+    /// The script's tag for the site's pages (not for a signed site: the
+    /// script's hits carry no signature).
+    pub fn script_snippet(&self, site: &Site) -> Option<String> {
+        (!site.signed).then(|| {
+            format!(
+                r#"<script defer src="{}{}" data-site="{}"></script>"#,
+                self.public_url,
+                ScriptUrls::LATEST,
+                site.name()
+            )
+        })
     }
 
     /// The badge's address (all-time unique visitors).

@@ -4,8 +4,6 @@
 //! page allows it (`referrerpolicy="unsafe-url"`), and with it the UTM
 //! parameters of that address.
 
-use std::borrow::Cow;
-
 use rocket::FromForm;
 
 use crate::{
@@ -38,6 +36,24 @@ pub struct DetailParams<'r> {
 }
 
 impl DetailParams<'_> {
+    /// Whether the query says nothing beyond the page.
+    pub fn is_empty(&self) -> bool {
+        [
+            self.r,
+            self.e,
+            self.w,
+            self.utm_source,
+            self.utm_medium,
+            self.utm_campaign,
+            self.utm_term,
+            self.utm_content,
+            self.reference,
+            self.source,
+        ]
+        .iter()
+        .all(Option::is_none)
+    }
+
     /// A hit that says nothing beyond its page (a counting badge).
     pub const NONE: DetailParams<'static> = DetailParams {
         r: None,
@@ -63,8 +79,9 @@ pub trait OwnHosts {
 /// The hit's details. A parameter of the query wins over the same one in
 /// the page's address; the source is `utm_source`, else `ref` or `source`,
 /// else the referrer's known name or host (none for the site's own hosts),
-/// else "Direct / none" when the page said it had no referrer. A value that
-/// is too long or holds control characters refuses the whole hit.
+/// else "Direct / none" when the page said it had no referrer. A parameter
+/// of the query that holds control characters refuses the whole hit; one of
+/// the page's address is left out (the pixel still counts the page).
 pub fn details_of(
     params: &DetailParams<'_>,
     page: Option<&url::Url>,
@@ -79,9 +96,11 @@ pub fn details_of(
         })
     };
     let field = |name: &'static str, given: Option<&str>| -> Result<_, DetailError> {
-        match given.map(Cow::Borrowed).or_else(|| of_page(name)) {
-            Some(value) => DetailText::parse(name, &value),
-            None => Ok(None),
+        match given {
+            Some(value) => DetailText::parse(name, value),
+            None => {
+                Ok(of_page(name).and_then(|value| DetailText::parse(name, &value).ok().flatten()))
+            }
         }
     };
     let utm = Utm {
@@ -202,13 +221,8 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_detail_refuses_the_hit() {
-        let long = "x".repeat(101);
+    fn a_bad_detail_refuses_the_hit_but_not_the_pages_address() {
         for params in [
-            DetailParams {
-                utm_campaign: Some(&long),
-                ..Default::default()
-            },
             DetailParams {
                 e: Some("Sign\u{0}up"),
                 ..Default::default()
@@ -224,5 +238,23 @@ mod tests {
         ] {
             assert!(details(params, None).is_err());
         }
+        let long = "x".repeat(101);
+        let cut = details(
+            DetailParams {
+                utm_campaign: Some(&long),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        assert_eq!(cut.utm.campaign.unwrap().as_str().len(), 100);
+        // The pixel's page, with a campaign value no query would carry.
+        let page = details(
+            DetailParams::default(),
+            Some("https://blog.example/?utm_campaign=a%0Ab&utm_medium=email"),
+        )
+        .unwrap();
+        assert_eq!(page.utm.campaign, None);
+        assert_eq!(page.utm.medium.unwrap().as_str(), "email");
     }
 }

@@ -1,11 +1,13 @@
 //! `GET /script.js`, the optional script (`assets/script/visitors.js`,
 //! served minified), cached for an hour; and the same at a versioned,
 //! immutable address (`/script/HASH.js`) for pages that want it cached for
-//! a year. Loading it records nothing.
+//! a year. An earlier version's address leads to the current script, so a
+//! page that kept it after an upgrade still counts. Loading it records
+//! nothing.
 
 use std::sync::LazyLock;
 
-use rocket::{get, http::ContentType};
+use rocket::{get, http::ContentType, response::Redirect, Responder};
 use sha2::{Digest, Sha256};
 
 use crate::infra::page::CrossSiteResource;
@@ -37,8 +39,22 @@ pub fn latest() -> CrossSiteResource<&'static str> {
     script("public, max-age=3600")
 }
 
+#[derive(Responder)]
+pub enum Versioned {
+    Current(CrossSiteResource<&'static str>),
+    Earlier(Redirect),
+}
+
 #[get("/script/<file>")]
-pub fn versioned(file: &str) -> Option<CrossSiteResource<&'static str>> {
-    (file.strip_suffix(".js") == Some(VERSION.as_str()))
-        .then(|| script("public, max-age=31536000, immutable"))
+pub fn versioned(file: &str) -> Option<Versioned> {
+    let version = file.strip_suffix(".js")?;
+    if version == VERSION.as_str() {
+        Some(Versioned::Current(script(
+            "public, max-age=31536000, immutable",
+        )))
+    } else if version.len() == VERSION.len() && version.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Some(Versioned::Earlier(Redirect::temporary(ScriptUrls::LATEST)))
+    } else {
+        None
+    }
 }

@@ -1,6 +1,6 @@
-//! Reading the dashboard's numbers. Everything except the last hour's
-//! breakdowns comes from the rollups, whose size depends on the number of
-//! buckets and values, not of visits.
+//! Reading the dashboard's numbers. Everything but the last hour's
+//! breakdowns and the page goals ending in `*` comes from the rollups, whose
+//! size depends on the number of buckets and values, not of visits.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -78,7 +78,7 @@ pub async fn visitors_since(
     .await
 }
 
-/// The site's browser, OS, device, referrer and page breakdowns over the
+/// The site's breakdowns (every dimension of `visit_dimensions`) over the
 /// hour or day buckets (minute buckets have none) from `from` on (all of
 /// them when `None`), from the rollups.
 pub async fn breakdowns(

@@ -7,21 +7,13 @@ use sqlx::PgPool;
 
 use crate::{
     infra::database::database_now,
-    sites::{commands::CommandError, domain::Domain, model::Site, store as sites},
+    sites::commands::{existing as site, CommandError},
     transfer::{
         format::{header_line, read_daily_rows},
         store::{self, ImportOutcome},
         ExportRequest,
     },
 };
-
-async fn site(pool: &PgPool, text: &str) -> Result<Site, CommandError> {
-    let domain = Domain::parse(text)
-        .map_err(|reason| CommandError::Invalid(format!("{text:?}: {reason}")))?;
-    sites::find(pool, &domain)
-        .await?
-        .ok_or_else(|| CommandError::NotFound(text.to_owned()))
-}
 
 /// Writes the site's counts to standard output, row by row.
 pub async fn export(

@@ -14,7 +14,13 @@
 
 use chrono::{DateTime, Timelike, Utc};
 
-use crate::stats::range::Granularity;
+use crate::{
+    counting::{
+        country::CountryCode,
+        details::{DetailText, ScreenClass},
+    },
+    stats::range::Granularity,
+};
 
 pub const HEADER: [&str; 6] = [
     "time",
@@ -187,6 +193,24 @@ pub fn read_daily_rows(text: &[u8], now: DateTime<Utc>) -> Result<Vec<CountRow>,
             "page" if !value.starts_with('/') => {
                 return Err(refuse(format!("the page {value:?} is not a path")))
             }
+            "country" if CountryCode::parse(value).is_none_or(|code| code.as_str() != value) => {
+                return Err(refuse(format!(
+                    "the country {value:?} is not a two-letter code"
+                )))
+            }
+            "screen" if !matches!(ScreenClass::parse(value), Ok(Some(_))) => {
+                return Err(refuse(format!(
+                    "the screen {value:?} is not mobile, tablet, laptop or desktop"
+                )))
+            }
+            "source" | "utm_source" | "utm_medium" | "utm_campaign" | "utm_term"
+            | "utm_content" | "event"
+                if !matches!(DetailText::parse("the value", value), Ok(Some(text)) if text.as_str() == value) =>
+            {
+                return Err(refuse(format!(
+                    "the {dimension} {value:?} is not stored so (trimmed, at most 100 characters)"
+                )))
+            }
             "total" => {}
             _ if value.is_empty() || value.len() > MAX_VALUE_LEN => {
                 return Err(refuse("the value must be 1 to 1024 bytes".into()))
@@ -315,6 +339,18 @@ mod tests {
         assert!(err("2026-11-30T00:00:00Z,day,os,\"a\nb\",1,\r\n")
             .reason
             .contains("control"));
+        assert!(err("2026-11-30T00:00:00Z,day,country,Germany,1,\r\n")
+            .reason
+            .contains("two-letter"));
+        assert!(err("2026-11-30T00:00:00Z,day,screen,1920,1,\r\n")
+            .reason
+            .contains("laptop"));
+        let long = "x".repeat(101);
+        assert!(err(&format!(
+            "2026-11-30T00:00:00Z,day,utm_campaign,{long},1,\r\n"
+        ))
+        .reason
+        .contains("at most 100"));
         let now = Utc::now();
         assert!(read_daily_rows(b"a,b\r\n", now)
             .unwrap_err()

@@ -435,18 +435,19 @@ async fn an_unreadable_country_database_stops_the_start() {
     );
 }
 
-/// A value too long, with control characters, or a screen class that is
-/// not one stores nothing of the hit.
+/// A value with control characters, a width class that is not one, or a
+/// referrer that is no address stores nothing of the hit; a long campaign
+/// value is cut, and a bad one in the pixel's page address is left out
+/// while the page still counts; a signed site's hit that names more than
+/// its signed path counts nothing.
 #[rocket::async_test]
 async fn a_bad_detail_refuses_the_whole_hit() {
     let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
     add_blog(&app).await;
-    let long = "x".repeat(101);
     for query in [
-        format!("p=/a&utm_campaign={long}"),
-        "p=/a&e=Sign%0Aup".to_owned(),
-        "p=/a&w=1920x1080".to_owned(),
-        "p=/a&r=not%20a%20url".to_owned(),
+        "p=/a&e=Sign%0Aup",
+        "p=/a&w=1920x1080",
+        "p=/a&r=not%20a%20url",
     ] {
         let status = app
             .client
@@ -464,9 +465,68 @@ async fn a_bad_detail_refuses_the_whole_hit() {
     assert_eq!(stored, 0);
     let metrics = app.scrape_metrics().await.2;
     assert!(
-        metrics.contains("visitors_site_hits_dropped_total{reason=\"bad_detail\"} 4"),
+        metrics.contains("visitors_site_hits_dropped_total{reason=\"bad_detail\"} 3"),
         "{metrics}"
     );
+
+    let long = "x".repeat(150);
+    let status = app
+        .client
+        .post(format!("/hit/{BLOG}?p=/a&utm_campaign={long}"))
+        .header(Header::new("User-Agent", FIREFOX))
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(status, Status::NoContent);
+    let status = app
+        .client
+        .get(format!("/pixel/{BLOG}.gif?p=/b"))
+        .header(Header::new(
+            "Referer",
+            format!("https://{BLOG}/b?utm_medium=a%0Ab&utm_source=mail"),
+        ))
+        .header(Header::new("User-Agent", IPHONE))
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(status, Status::Ok);
+    let stats = site_stats(&app, "24h").await;
+    assert_eq!(stats["visits"], 2, "both pages counted");
+    assert_eq!(
+        shown(&stats["campaigns"]["utm_campaign"]),
+        BTreeMap::from([("x".repeat(100), (1, None))])
+    );
+    assert_eq!(shown(&stats["campaigns"]["utm_medium"]), BTreeMap::new());
+    assert_eq!(
+        shown(&stats["sources"]),
+        BTreeMap::from([("mail".to_owned(), (1, None))])
+    );
+
+    let signed = SiteRequest {
+        domain: "signed.example".into(),
+        hosts: Vec::new(),
+        visibility: Visibility::Public,
+        signed: true,
+        badge: false,
+        origin_required: false,
+    };
+    store::add(&app.db, &signed.validate().unwrap())
+        .await
+        .unwrap();
+    let status = app
+        .client
+        .get("/pixel/signed.example.gif?p=/&e=Forged")
+        .header(Header::new("User-Agent", FIREFOX))
+        .dispatch()
+        .await
+        .status();
+    assert_eq!(status, Status::Ok);
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM visit_events WHERE event IS NOT NULL")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(events, 0, "no event named on a signed site");
 }
 
 /// Goals from the command line and the admin API: converters, completions
@@ -613,8 +673,8 @@ async fn goals_count_converters_and_completions() {
 
 const ADMIN_TOKEN: &str = "an-admin-token-for-goals";
 
-/// The script, at its own address and at a versioned one, embeddable from
-/// any site, and small.
+/// The script, at its own address and at a versioned one (an earlier
+/// version's leading to it), embeddable from any site, and small.
 #[rocket::async_test]
 async fn the_script_is_served_small_and_cacheable() {
     let app = TestApp::spawn().await;
@@ -639,12 +699,16 @@ async fn the_script_is_served_small_and_cacheable() {
         Some("public, max-age=31536000, immutable")
     );
     assert_eq!(response.into_string().await.unwrap(), body);
-    let stale = app
+    // A page that kept an earlier version's address after an upgrade.
+    let earlier = app
         .client
         .get("/script/0123456789abcdef.js")
         .dispatch()
         .await;
-    assert_eq!(stale.status(), Status::NotFound);
+    assert_eq!(earlier.status(), Status::TemporaryRedirect);
+    assert_eq!(earlier.headers().get_one("Location"), Some("/script.js"));
+    let other = app.client.get("/script/visitors.js").dispatch().await;
+    assert_eq!(other.status(), Status::NotFound);
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM visit_events")
         .fetch_one(&app.db)
         .await

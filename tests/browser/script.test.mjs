@@ -6,12 +6,15 @@
 // back and forward, leaves and comes back from the back-forward cache, and
 // clicks an outbound link that sends an event; another reads the same page
 // without JavaScript (its <noscript> pixel counts); a third comes from
-// Google and reloads. The site's API then shows exactly the page views,
-// sources, campaign values and events that happened, once each.
+// Google to a page that loads the script's versioned address, and reloads;
+// a fourth moves through a hash-routed app (data-hash). The site's API then
+// shows exactly the page views, sources, campaign values and events that
+// happened, once each.
 // Run by scripts/browser-test.sh (DASHBOARD_URL, DATABASE_URL, VISITORS_BIN).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -27,16 +30,23 @@ const flags = [
 const READER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 const NO_JS_READER = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0';
 const SEARCHER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
+const HASH_READER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36 Edg/130.0.0.0';
 
 let browser;
 let server;
 let port;
+// The script's versioned address: /script/ and its SHA-256's first 16 hex
+// digits.
+let versioned;
 
-// Every page of the app: the script as the README gives it, its <noscript>
-// pixel, and an outbound link that is also an event.
-function page() {
+// Every page of the app: the script as the README gives it (its versioned
+// address under /v/, with data-hash under /app/), its <noscript> pixel, and
+// an outbound link that is also an event.
+function page(path) {
+  const script = path.startsWith('/v/') ? versioned : `${app}/script.js`;
+  const hash = path.startsWith('/app/') ? ' data-hash' : '';
   return `<!doctype html><meta charset="utf-8"><title>An app</title>
-<script defer src="${app}/script.js" data-site="${SITE}"></script>
+<script defer src="${script}" data-site="${SITE}"${hash}></script>
 <noscript><img src="${app}/pixel/${SITE}.gif?p=/" alt="" width="1" height="1"></noscript>
 <h1>An app</h1>
 <a id="next" href="/other.html">Another page</a>
@@ -47,10 +57,14 @@ before(async () => {
   assert.ok(app, 'DASHBOARD_URL names the app to test');
   const { stdout } = await promisify(execFile)(process.env.VISITORS_BIN, ['sites', 'add', SITE, '--public']);
   console.log(stdout.trim());
+  const latest = Buffer.from(await (await fetch(`${app}/script.js`)).arrayBuffer());
+  versioned = `${app}/script/${createHash('sha256').update(latest).digest('hex').slice(0, 16)}.js`;
   const origin = new URL(app).origin;
   server = createServer((request, response) => {
     const host = (request.headers.host ?? '').split(':')[0];
-    const body = host === SITE ? page() : '<!doctype html><title>Elsewhere</title><p>Elsewhere</p>';
+    const body = host === SITE
+      ? page(new URL(request.url, 'http://localhost').pathname)
+      : '<!doctype html><title>Elsewhere</title><p>Elsewhere</p>';
     response.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
       // What the README says the script needs, and nothing more.
@@ -163,27 +177,41 @@ test('a single-page app, a page without JavaScript and a reload count exactly wh
   const searching = await browser.newContext({ userAgent: SEARCHER });
   const searchHits = hitsOf(searching);
   const searchTab = await searching.newPage();
-  await searchTab.goto(`${base}/index.html`, { referer: 'https://www.google.de/' });
+  await searchTab.goto(`${base}/v/index.html`, { referer: 'https://www.google.de/' });
   await views(10);
   await searchTab.reload();
-  const stats = await views(11);
+  await views(11);
   await searching.close();
   assert.equal(searchHits.length, 2);
+  assert.ok(searchHits.every((url) => url.startsWith(`${app}/hit/${SITE}?`)), searchHits.join(' '));
 
-  assert.equal(stats.unique_visitors, 3);
-  assert.equal(stats.visits, 11, 'eight views in the app, the page without JavaScript, a view and its reload');
+  // A hash-routed app: each route is a page of its own.
+  const hashing = await browser.newContext({ userAgent: HASH_READER });
+  const hashTab = await hashing.newPage();
+  await hashTab.goto(`${base}/app/#/about`);
+  await views(12);
+  await hashTab.evaluate(() => { location.hash = '#/users'; });
+  const stats = await views(13);
+  await hashing.close();
+
+  assert.equal(stats.unique_visitors, 4);
+  assert.equal(stats.visits, 13, 'eight views in the app, the page without JavaScript, a view and its reload, two hash routes');
   assert.deepEqual(table(stats.pages), {
-    '/index.html': [2, 3],
+    '/index.html': [1, 1],
+    '/v/index.html': [1, 2],
+    '/app/about': [1, 1],
+    '/app/users': [1, 1],
     '/a': [1, 2],
     '/b': [1, 1],
     '/c': [1, 3],
     '/other.html': [1, 1],
     '/': [1, 1],
   });
-  assert.deepEqual(table(stats.sources), { newsletter: [1, null], Google: [1, null] });
+  assert.deepEqual(table(stats.sources), { newsletter: [1, null], Google: [1, null], 'Direct / none': [1, null] },
+    'the hash-routed app was opened directly');
   assert.deepEqual(table(stats.campaigns.utm_source), { newsletter: [1, null] });
   assert.deepEqual(table(stats.campaigns.utm_medium), { email: [1, null] });
   assert.deepEqual(table(stats.campaigns.utm_campaign), { launch: [1, null] });
   assert.deepEqual(table(stats.events), { Outbound: [1, 1] });
-  assert.deepEqual(table(stats.screens), { laptop: [2, null] }, 'the two readers with JavaScript, 1280 px wide');
+  assert.deepEqual(table(stats.screens), { laptop: [3, null] }, 'the three readers with JavaScript, 1280 px wide');
 });

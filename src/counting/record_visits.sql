@@ -101,7 +101,6 @@ WITH requested AS (
            source, utm_source, utm_medium, utm_campaign, utm_term, utm_content, screen, country, event
     FROM incoming
     WHERE event IS NOT NULL
-    RETURNING *
 ), buckets AS (
     SELECT visit.site_id, visit.visitor_key, visit.first_human, visit.is_bot, visit.path, visit.browser,
            visit.os, visit.device, visit.country, visit.previous, g.granularity, g.retention,
@@ -130,14 +129,34 @@ WITH requested AS (
         arrivals = r.arrivals + excluded.arrivals,
         departures = r.departures + excluded.departures
 ), visit_value AS (
-    -- What a visit has that is not a property of its visitor: its page,
-    -- referrer, source, campaign and screen, or an event's name
-    -- (visit_dimensions). A visitor's visits of a batch share one time, so
-    -- one row per value.
+    -- What a visit has that is not a property of its visitor: its page
+    -- (sites only: the instance's own dashboard is one page), referrer,
+    -- source, campaign and screen, or an event's name: the per-visit values
+    -- of the migration's visit_dimensions(), listed here rather than called
+    -- (the call, and one list for page views with and without details, made
+    -- this statement a fifth slower under pgbench; a test compares what it
+    -- stores with the rebuild, which calls it). A visitor's visits of a
+    -- batch share one time, so one row per value.
     INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen)
-    SELECT DISTINCT raw.site_id, raw.visitor_key, d.dimension, d.value, raw.visited_at
-    FROM raw CROSS JOIN LATERAL visit_dimensions(raw, NULL) d
-    WHERE NOT raw.is_bot AND NOT d.per_visitor
+    SELECT v.site_id, v.visitor_key, d.dimension, d.value, v.seen
+    FROM visit v
+    CROSS JOIN LATERAL (VALUES ('page', CASE WHEN v.site_id <> 0 THEN v.path END),
+                               ('referrer', v.referrer_host)) d (dimension, value)
+    WHERE NOT v.is_bot AND d.value IS NOT NULL
+    UNION
+    -- Only the visits that carry any (the script's; seldom the pixel's).
+    SELECT v.site_id, v.visitor_key, d.dimension, d.value, v.seen
+    FROM visit v
+    CROSS JOIN LATERAL (VALUES ('source', v.source), ('utm_source', v.utm_source), ('utm_medium', v.utm_medium),
+                               ('utm_campaign', v.utm_campaign), ('utm_term', v.utm_term),
+                               ('utm_content', v.utm_content), ('screen', v.screen)) d (dimension, value)
+    WHERE NOT v.is_bot AND d.value IS NOT NULL
+      AND num_nonnulls(v.source, v.utm_source, v.utm_medium, v.utm_campaign, v.utm_term, v.utm_content,
+                       v.screen) > 0
+    UNION
+    SELECT site_id, visitor_key, 'event', event, coalesce(visited_at, now())
+    FROM incoming
+    WHERE event IS NOT NULL AND NOT is_bot
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (site_id, visitor_key, dimension, value) DO UPDATE SET
         previous_seen = f.last_seen,
@@ -175,11 +194,16 @@ WITH requested AS (
         WHERE previous_bucket < bucket
           AND (retention IS NULL OR previous_bucket >= bucket - retention)
         UNION ALL
-        -- Page views, and events' completions.
-        SELECT raw.site_id, g.granularity, date_trunc(g.granularity, raw.visited_at, 'UTC'),
-               d.dimension, d.value, 0, 0, 1
-        FROM raw CROSS JOIN LATERAL visit_dimensions(raw, NULL) d CROSS JOIN rollup_granularities g
-        WHERE g.granularity IN ('hour', 'day') AND NOT raw.is_bot AND d.dimension IN ('page', 'event')
+        -- Page views.
+        SELECT site_id, granularity, bucket, 'page', path, 0, 0, 1
+        FROM buckets
+        WHERE granularity IN ('hour', 'day') AND NOT is_bot AND site_id <> 0
+        UNION ALL
+        -- Events' completions.
+        SELECT i.site_id, g.granularity, date_trunc(g.granularity, coalesce(i.visited_at, now()), 'UTC'),
+               'event', i.event, 0, 0, 1
+        FROM incoming i CROSS JOIN rollup_granularities g
+        WHERE i.event IS NOT NULL AND NOT i.is_bot AND g.granularity IN ('hour', 'day')
     ) changes
     GROUP BY site_id, granularity, bucket, dimension, value
     ORDER BY site_id, granularity, bucket, dimension, value

@@ -6,6 +6,7 @@ use std::{process::ExitCode, time::Duration};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::{
+    accounts::commands::{self as user_commands, UsersCommand},
     counting::maintenance,
     goals::commands::{self as goal_commands, GoalsCommand},
     health::{probe, HealthSwitch},
@@ -37,6 +38,11 @@ enum Command {
     Sites {
         #[command(subcommand)]
         command: SitesCli,
+    },
+    /// Manage the accounts that sign in.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
     },
     /// Manage a site's goals (custom events, pages).
     Goals {
@@ -109,6 +115,9 @@ pub fn run() -> ExitCode {
                 SitesCli::Manage(command) => site_commands::run(command, &config, &pool).await,
                 SitesCli::History { domain } => transfer::history(&pool, &domain).await,
             }
+        })),
+        Command::Users { command } => rocket::execute(with_database(|_, pool| async move {
+            user_commands::run(command, &pool).await
         })),
         Command::Goals { command } => rocket::execute(with_database(|_, pool| async move {
             goal_commands::run(command, &pool).await

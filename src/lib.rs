@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod infra;
 
+pub mod accounts;
 pub mod assets;
 pub mod counting;
 pub mod dashboard;
@@ -53,6 +54,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .manage(build)
         .register("/", error::catchers())
         // Features.
+        .attach(accounts::stage(&config))
         .attach(counting::stage(&config))
         .attach(stats::stage(&config))
         .attach(sources::stage())

@@ -50,6 +50,9 @@ pub enum AppError {
     /// Nothing here, or nothing this caller may know exists.
     #[error("not found")]
     NotFound,
+    /// The request may not do this; the text says why and what to do.
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// A thing that exists already cannot be created again.
     #[error("{0}")]
     Conflict(String),
@@ -117,6 +120,7 @@ impl AppError {
             }
             Self::BadRequest(message) => explained(Status::BadRequest, message, request),
             Self::Conflict(message) => explained(Status::Conflict, message, request),
+            Self::Forbidden(message) => explained(Status::Forbidden, message.into(), request),
             Self::UnsupportedMediaType(message) => {
                 explained(Status::UnsupportedMediaType, message.into(), request)
             }
@@ -218,6 +222,7 @@ fn error_page<'a>(status: Status, request: &'a Request<'_>) -> Page<ErrorTemplat
             "The visitor counter cannot answer right now. Please try again in a few seconds.",
         ),
         409 => ("Conflict", "This exists already."),
+        403 => ("Forbidden", "This request is not allowed."),
         code if code < 500 => ("Request refused", "The request could not be served."),
         _ => (
             "Something went wrong",

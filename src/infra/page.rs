@@ -103,3 +103,20 @@ impl<T> NoReferrer<T> {
         }
     }
 }
+
+/// An answer for one person (a form with its anti-forgery token, an
+/// account's page): no cache keeps it.
+#[derive(rocket::Responder)]
+pub struct Private<T> {
+    pub body: T,
+    pub cache_control: Header<'static>,
+}
+
+impl<T> Private<T> {
+    pub fn new(body: T) -> Self {
+        Self {
+            body,
+            cache_control: Header::new("Cache-Control", "no-store"),
+        }
+    }
+}

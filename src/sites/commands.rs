@@ -71,7 +71,8 @@ pub enum SitesCommand {
 pub enum CommandError {
     #[error("{0}")]
     Invalid(String),
-    #[error("there is no site {0}")]
+    /// What was named and is not there: "site example.com".
+    #[error("there is no {0}")]
     NotFound(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -97,7 +98,7 @@ fn domain(text: &str) -> Result<Domain, CommandError> {
 pub async fn existing(pool: &PgPool, text: &str) -> Result<Site, CommandError> {
     store::find(pool, &domain(text)?)
         .await?
-        .ok_or_else(|| CommandError::NotFound(text.to_owned()))
+        .ok_or_else(|| CommandError::NotFound(format!("site {text}")))
 }
 
 fn describe(site: &Site, links: &SiteLinks) -> String {
@@ -189,7 +190,7 @@ pub async fn run(
             let site = if rotate {
                 store::rotate_token(pool, &domain(&text)?)
                     .await?
-                    .ok_or(CommandError::NotFound(text))?
+                    .ok_or_else(|| CommandError::NotFound(format!("site {text}")))?
             } else {
                 existing(pool, &text).await?
             };
@@ -200,7 +201,7 @@ pub async fn run(
             purge,
         } => {
             if !store::remove(pool, &domain(&text)?, purge).await? {
-                return Err(CommandError::NotFound(text));
+                return Err(CommandError::NotFound(format!("site {text}")));
             }
             if purge {
                 println!("removed {text} and deleted all its counts");

@@ -451,16 +451,33 @@ pub fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 
 /// The same, with what it printed: (exit code, stdout, stderr).
 pub fn run_command(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    run_command_with_input(args, env, "")
+}
+
+/// The same, with `input` on its standard input.
+pub fn run_command_with_input(
+    args: &[&str],
+    env: &[(&str, &str)],
+    input: &str,
+) -> (i32, String, String) {
+    use std::io::Write;
     let secret_file = secret_file_of(env);
-    let output = Command::new(env!("CARGO_BIN_EXE_visitors"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_visitors"))
         .args(args)
         .env_clear()
         .envs(inherited_env())
         .env("VISITOR_SECRET_FILE", &secret_file)
         .envs(env.iter().copied())
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run the visitors binary");
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    stdin.write_all(input.as_bytes()).expect("write the input");
+    drop(stdin);
+    let output = child.wait_with_output().expect("run the visitors binary");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, every test against a real PostgreSQL.
 
+mod accounts;
 mod admin;
 mod counting;
 mod dashboard;

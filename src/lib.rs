@@ -14,6 +14,7 @@ pub mod goals;
 pub mod health;
 pub mod privacy;
 pub mod simulate;
+pub mod site_settings;
 pub mod sites;
 pub mod sources;
 pub mod stats;
@@ -59,6 +60,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(stats::stage(&config))
         .attach(sources::stage())
         .attach(sites::stage(&config))
+        .attach(site_settings::stage())
         .attach(goals::stage())
         .attach(transfer::stage())
         .attach(dashboard::stage())

@@ -6,6 +6,7 @@
 pub mod commands;
 pub mod cookies;
 pub mod form_token;
+pub mod forms;
 pub mod model;
 pub mod password;
 pub mod session;

@@ -7,31 +7,27 @@ use askama::Template;
 use rocket::{
     form::{Form, FromForm},
     get,
-    http::{CookieJar, Status},
+    http::Status,
     post,
-    request::{FromRequest, Outcome},
     response::Redirect,
-    routes, Either, Request, Route,
+    routes, Route,
 };
 use sha2::{Digest, Sha256};
 
 use super::{
-    cookies::{CookieKind, CookiePolicy},
-    form_token::FormToken,
+    cookies::CookieKind,
+    forms::{go, show, signed_in_or_login, Answer, FormErrors, FormRequest},
     model::{Email, NewPassword, Password, SessionSummary, User},
-    password::{HashError, PasswordHasher},
+    password::HashError,
     session::{NoSession, SessionToken, SignedIn},
     setup::SetupCode,
     store,
-    throttle::{ClientThrottle, ATTEMPTS_PER_ADDRESS},
+    throttle::ATTEMPTS_PER_ADDRESS,
 };
-use crate::{
-    counting::{user_agent::UserAgentClassifier, visit::ClientAddressRule},
-    infra::{
-        database::{within_deadline, Db},
-        error::AppError,
-        page::{Layout, Page, Private},
-    },
+use crate::infra::{
+    database::within_deadline,
+    error::AppError,
+    page::{Layout, Page, Private},
 };
 
 pub fn routes() -> Vec<Route> {
@@ -45,122 +41,6 @@ pub fn routes() -> Vec<Route> {
         change_password,
         sign_out_everywhere
     ]
-}
-
-/// A page or where to go instead.
-type Answer<T> = Result<Private<Either<Page<T>, Redirect>>, AppError>;
-
-fn show<T>(page: Page<T>) -> Answer<T> {
-    Ok(Private::new(Either::Left(page)))
-}
-
-fn go<T>(to: String) -> Answer<T> {
-    Ok(Private::new(Either::Right(Redirect::to(to))))
-}
-
-/// What every accounts route needs from its request.
-pub struct AccountsRequest<'r> {
-    db: &'r Db,
-    hasher: &'r PasswordHasher,
-    throttle: &'r ClientThrottle,
-    policy: CookiePolicy,
-    cookies: &'r CookieJar<'r>,
-    token: FormToken,
-    layout: &'r Layout,
-    client: Option<std::net::IpAddr>,
-    /// "Firefox on Linux", for the account's list of sessions.
-    client_label: String,
-}
-
-#[rocket::async_trait]
-impl<'r> FromRequest<'r> for AccountsRequest<'r> {
-    type Error = ();
-
-    async fn from_request(request: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let db =
-            rocket::outcome::try_outcome!(request.guard::<&Db>().await.map_error(|(s, _)| (s, ())));
-        let token = rocket::outcome::try_outcome!(request.guard::<FormToken>().await);
-        let rocket = request.rocket();
-        let (Some(hasher), Some(throttle), Some(policy), Some(layout)) = (
-            rocket.state::<PasswordHasher>(),
-            rocket.state::<ClientThrottle>(),
-            rocket.state::<CookiePolicy>(),
-            rocket.state::<Layout>(),
-        ) else {
-            return Outcome::Error((Status::InternalServerError, ()));
-        };
-        let client = rocket
-            .state::<ClientAddressRule>()
-            .and_then(|rule| rule.client_address(request));
-        let client_label = match (
-            rocket.state::<UserAgentClassifier>(),
-            request.headers().get_one("User-Agent"),
-        ) {
-            (Some(classifier), Some(user_agent)) => {
-                let info = classifier.classify(user_agent);
-                format!("{} on {}", info.browser, info.os)
-            }
-            _ => "an unknown browser".to_owned(),
-        };
-        Outcome::Success(Self {
-            db,
-            hasher,
-            throttle,
-            policy: *policy,
-            cookies: request.cookies(),
-            token,
-            layout,
-            client,
-            client_label,
-        })
-    }
-}
-
-impl AccountsRequest<'_> {
-    /// Starts a session for `user` in this browser.
-    async fn start_session(&self, user: super::model::UserId) -> Result<(), AppError> {
-        let token = SessionToken::generate();
-        within_deadline(store::start_session(
-            self.db,
-            &token.digest(),
-            user,
-            &self.client_label,
-        ))
-        .await?;
-        token.set(self.policy, self.cookies);
-        Ok(())
-    }
-}
-
-/// A form's messages: one per field that was refused, and one for the form.
-#[derive(Default)]
-pub struct FormErrors {
-    fields: Vec<(&'static str, String)>,
-    pub form: Option<String>,
-}
-
-impl FormErrors {
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(name, _)| *name == field)
-            .map(|(_, message)| message.as_str())
-    }
-
-    fn field(&mut self, name: &'static str, message: impl ToString) {
-        self.fields.push((name, message.to_string()));
-    }
-
-    fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.form.is_none()
-    }
-
-    fn whole(message: impl Into<String>) -> Self {
-        Self {
-            form: Some(message.into()),
-            ..Self::default()
-        }
-    }
 }
 
 fn email_digest(email: &Email) -> [u8; 32] {
@@ -221,7 +101,7 @@ pub struct SetupForm {
 }
 
 #[get("/setup")]
-async fn setup_form<'r>(request: AccountsRequest<'r>) -> Answer<SetupTemplate<'r>> {
+async fn setup_form<'r>(request: FormRequest<'r>) -> Answer<SetupTemplate<'r>> {
     if within_deadline(store::has_users(request.db)).await? {
         return go("/login".into());
     }
@@ -235,10 +115,7 @@ async fn setup_form<'r>(request: AccountsRequest<'r>) -> Answer<SetupTemplate<'r
 }
 
 #[post("/setup", data = "<form>")]
-async fn set_up<'r>(
-    request: AccountsRequest<'r>,
-    form: Form<SetupForm>,
-) -> Answer<SetupTemplate<'r>> {
+async fn set_up<'r>(request: FormRequest<'r>, form: Form<SetupForm>) -> Answer<SetupTemplate<'r>> {
     request.token.check(&form.csrf)?;
     if within_deadline(store::has_users(request.db)).await? {
         return Err(AppError::Conflict(
@@ -331,7 +208,7 @@ pub struct LoginForm {
 
 #[get("/login?<next>&<done>")]
 async fn sign_in_form<'r>(
-    request: AccountsRequest<'r>,
+    request: FormRequest<'r>,
     signed_in: Result<SignedIn, NoSession>,
     next: Option<&str>,
     done: Option<&str>,
@@ -359,10 +236,7 @@ async fn sign_in_form<'r>(
 }
 
 #[post("/login", data = "<form>")]
-async fn sign_in<'r>(
-    request: AccountsRequest<'r>,
-    form: Form<LoginForm>,
-) -> Answer<LoginTemplate<'r>> {
+async fn sign_in<'r>(request: FormRequest<'r>, form: Form<LoginForm>) -> Answer<LoginTemplate<'r>> {
     request.token.check(&form.csrf)?;
     let form = form.into_inner();
     let next = local_path(form.next.as_deref());
@@ -434,7 +308,7 @@ pub struct TokenForm {
 
 #[post("/logout", data = "<form>")]
 async fn sign_out(
-    request: AccountsRequest<'_>,
+    request: FormRequest<'_>,
     signed_in: Result<SignedIn, NoSession>,
     form: Form<TokenForm>,
 ) -> Result<Private<Redirect>, AppError> {
@@ -463,23 +337,8 @@ pub struct AccountTemplate<'a> {
     pub layout: Option<&'a Layout>,
 }
 
-/// The signed-in person, or the sign-in page that comes back to `back`.
-fn signed_in_or_login(
-    signed_in: Result<SignedIn, NoSession>,
-    back: &str,
-) -> Result<Result<SignedIn, String>, AppError> {
-    match signed_in {
-        Ok(signed_in) => Ok(Ok(signed_in)),
-        Err(NoSession::SignedOut) => Ok(Err(format!(
-            "/login?next={}",
-            url::form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()
-        ))),
-        Err(NoSession::Unavailable(error)) => Err(error),
-    }
-}
-
 async fn account_page<'r>(
-    request: &AccountsRequest<'r>,
+    request: &FormRequest<'r>,
     signed_in: SignedIn,
     status: Status,
     errors: FormErrors,
@@ -506,7 +365,7 @@ async fn account_page<'r>(
 
 #[get("/account?<done>")]
 async fn account<'r>(
-    request: AccountsRequest<'r>,
+    request: FormRequest<'r>,
     signed_in: Result<SignedIn, NoSession>,
     done: Option<&str>,
 ) -> Answer<AccountTemplate<'r>> {
@@ -544,7 +403,7 @@ pub struct PasswordForm {
 
 #[post("/account/password", data = "<form>")]
 async fn change_password<'r>(
-    request: AccountsRequest<'r>,
+    request: FormRequest<'r>,
     signed_in: Result<SignedIn, NoSession>,
     form: Form<PasswordForm>,
 ) -> Answer<AccountTemplate<'r>> {
@@ -604,7 +463,7 @@ async fn change_password<'r>(
 
 #[post("/account/sign-out-everywhere", data = "<form>")]
 async fn sign_out_everywhere(
-    request: AccountsRequest<'_>,
+    request: FormRequest<'_>,
     signed_in: Result<SignedIn, NoSession>,
     form: Form<TokenForm>,
 ) -> Result<Private<Redirect>, AppError> {

@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::infra::{
     metrics::Metrics,
     page::{Layout, Page},
+    text::capitalised,
 };
 
 /// A query parameter's value that is not one of the values it can take.
@@ -156,14 +157,6 @@ impl AppError {
             }
         }
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// A refusal with its reason, as JSON or as a page.

@@ -51,7 +51,7 @@ async fn add(
     let new = body
         .validate()
         .map_err(|error| AppError::BadRequest(error.to_string()))?;
-    let site = store::add(db, &new).await?;
+    let site = store::add(&**db, &new).await?;
     directory.forget(&new.domain).await;
     let summary = SiteSummary::new(&site, links);
     let location = format!("/api/sites/{}", new.domain);

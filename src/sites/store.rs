@@ -2,7 +2,7 @@
 //! site's visits is the write path's (`counting::store`).
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 
 use crate::{
     counting::site_id::SiteId,
@@ -92,7 +92,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Site>, sqlx::Error> {
 
 /// Adds the site, or brings a removed one back (with its counts and link)
 /// under the new settings.
-pub async fn add(pool: &PgPool, site: &NewSite) -> Result<Site, AddError> {
+pub async fn add(db: impl PgExecutor<'_>, site: &NewSite) -> Result<Site, AddError> {
     let hosts: Vec<&str> = site.hosts.iter().map(Domain::as_str).collect();
     let token = ShareToken::generate();
     let row = sqlx::query_as!(
@@ -114,7 +114,7 @@ pub async fn add(pool: &PgPool, site: &NewSite) -> Result<Site, AddError> {
         site.badge,
         site.origin_required,
     )
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?;
     row.map(Site::from)
         .ok_or_else(|| AddError::Exists(site.domain.clone()))

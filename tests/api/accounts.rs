@@ -14,11 +14,11 @@ use visitors::accounts::{model::Email, password::PasswordHasher, store};
 
 use crate::helpers::{fresh_database, run_command_with_input, AppProcess, TestApp, FIREFOX};
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 const SESSION: &str = "visitors_session";
 
 /// The hidden form token of a page.
-fn form_token(html: &str) -> String {
+pub fn form_token(html: &str) -> String {
     regex::Regex::new(r#"name="csrf" value="([0-9a-f]{64})""#)
         .unwrap()
         .captures(html)
@@ -26,14 +26,14 @@ fn form_token(html: &str) -> String {
         .to_owned()
 }
 
-fn encoded(fields: &[(&str, &str)]) -> String {
+pub fn encoded(fields: &[(&str, &str)]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(fields)
         .finish()
 }
 
 /// The HTML of a page.
-async fn page(client: &Client, path: &str) -> String {
+pub async fn page(client: &Client, path: &str) -> String {
     client
         .get(path)
         .dispatch()
@@ -44,7 +44,7 @@ async fn page(client: &Client, path: &str) -> String {
 }
 
 /// GETs `page` and POSTs `fields` to `action` with the page's form token.
-async fn submit<'c>(
+pub async fn submit<'c>(
     client: &'c Client,
     from: &str,
     action: &'c str,
@@ -61,7 +61,7 @@ async fn submit<'c>(
         .await
 }
 
-async fn add_account(db: &PgPool, email: &str) {
+pub async fn add_account(db: &PgPool, email: &str) {
     let hash = PasswordHasher::new()
         .hash(&visitors::accounts::model::Password::new(PASSWORD.into()))
         .await
@@ -72,7 +72,7 @@ async fn add_account(db: &PgPool, email: &str) {
         .unwrap();
 }
 
-async fn sign_in<'c>(client: &'c Client, email: &str, password: &str) -> LocalResponse<'c> {
+pub async fn sign_in<'c>(client: &'c Client, email: &str, password: &str) -> LocalResponse<'c> {
     submit(
         client,
         "/login",
@@ -82,7 +82,17 @@ async fn sign_in<'c>(client: &'c Client, email: &str, password: &str) -> LocalRe
     .await
 }
 
-fn location(response: &LocalResponse<'_>) -> String {
+/// A fresh app with one account, signed in.
+pub async fn signed_in_app(email: &str) -> TestApp {
+    let app = TestApp::spawn().await;
+    add_account(&app.db, email).await;
+    let response = sign_in(&app.client, email, PASSWORD).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    drop(response);
+    app
+}
+
+pub fn location(response: &LocalResponse<'_>) -> String {
     response
         .headers()
         .get_one("Location")
@@ -90,7 +100,7 @@ fn location(response: &LocalResponse<'_>) -> String {
         .to_owned()
 }
 
-fn database_url(app: &TestApp) -> String {
+pub fn database_url(app: &TestApp) -> String {
     app.client
         .rocket()
         .figment()
@@ -99,11 +109,11 @@ fn database_url(app: &TestApp) -> String {
 }
 
 /// A second browser, on a second replica of the same database.
-async fn other_browser(app: &TestApp) -> TestApp {
+pub async fn other_browser(app: &TestApp) -> TestApp {
     TestApp::spawn_on(&database_url(app), &[]).await
 }
 
-async fn count(db: &PgPool, table: &str) -> i64 {
+pub async fn count(db: &PgPool, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
         .fetch_one(db)
         .await

@@ -17,6 +17,7 @@ mod requests;
 mod retention;
 mod settings;
 mod simulate;
+mod site_settings;
 mod sites;
 mod sources;
 mod startup;

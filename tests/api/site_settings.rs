@@ -1,0 +1,297 @@
+//! Sites from the browser: adding one (its owner is whoever adds it), its
+//! settings page with the snippets and the private link, and who may see
+//! which, against a real PostgreSQL.
+
+use rocket::http::{ContentType, Status};
+use visitors::sites::{domain::Domain, store as site_store};
+
+use crate::{
+    accounts::{
+        add_account, count, encoded, location, other_browser, page, sign_in, signed_in_app, submit,
+        PASSWORD,
+    },
+    helpers::TestApp,
+};
+
+/// The value of a read-only snippet box, as the page escapes it.
+fn snippet(html: &str, id: &str) -> String {
+    let pattern =
+        regex::Regex::new(&format!(r#"(?s)<textarea id="{id}"[^>]*>(.*?)</textarea>"#)).unwrap();
+    pattern
+        .captures(html)
+        .unwrap_or_else(|| panic!("no #{id} in {html}"))[1]
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+        .replace("&#34;", "\"")
+        .replace("&#38;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+async fn add_site<'c>(
+    client: &'c rocket::local::asynchronous::Client,
+    fields: &[(&str, &str)],
+) -> rocket::local::asynchronous::LocalResponse<'c> {
+    submit(client, "/account/sites", "/account/sites", fields).await
+}
+
+#[rocket::async_test]
+async fn whoever_adds_a_site_owns_it_and_finds_its_snippets_and_link() {
+    let app = TestApp::spawn().await;
+    add_account(&app.db, "ann@example.org").await;
+    let response = app.client.get("/account/sites").dispatch().await;
+    assert_eq!(location(&response), "/login?next=%2Faccount%2Fsites");
+    assert_eq!(
+        sign_in(&app.client, "ann@example.org", PASSWORD)
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    assert!(page(&app.client, "/account/sites")
+        .await
+        .contains("No sites yet"));
+
+    let response = add_site(
+        &app.client,
+        &[
+            ("domain", "Example.COM"),
+            ("hosts", "www.example.com, blog.example.com"),
+            ("badge", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&response), "/account/sites/example.com?done=added");
+    let html = page(&app.client, "/account/sites/example.com?done=added").await;
+    assert!(html.contains("The site is added"));
+    assert!(
+        html.contains("Private, badge shown. You are its owner."),
+        "{html}"
+    );
+    assert_eq!(
+        snippet(&html, "pixel"),
+        r#"<img src="http://localhost:8080/pixel/example.com.gif?p=%2F" alt="" width="1" height="1">"#
+    );
+    assert_eq!(
+        snippet(&html, "script"),
+        r#"<script defer src="http://localhost:8080/script.js" data-site="example.com"></script>"#
+    );
+    assert_eq!(
+        snippet(&html, "badge"),
+        "http://localhost:8080/badge/example.com.svg"
+    );
+    let link = snippet(&html, "private-link");
+    let role: String = sqlx::query_scalar(
+        "SELECT m.role::text FROM site_members m JOIN sites s ON s.id = m.site_id WHERE s.domain = 'example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(role, "owner");
+    let hosts: Vec<String> =
+        sqlx::query_scalar("SELECT hosts FROM sites WHERE domain = 'example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(hosts, ["www.example.com", "blog.example.com"]);
+    let listed = page(&app.client, "/account/sites").await;
+    assert!(
+        listed.contains(r#"<a href="/account/sites/example.com">example.com</a>"#),
+        "{listed}"
+    );
+
+    // The link opens the private dashboard, for someone signed in nowhere.
+    let stranger = other_browser(&app).await;
+    let path = link.trim_start_matches("http://localhost:8080");
+    assert_eq!(
+        stranger.client.get(path).dispatch().await.status(),
+        Status::Ok
+    );
+    assert_eq!(
+        stranger
+            .client
+            .get("/sites/example.com")
+            .dispatch()
+            .await
+            .status(),
+        Status::NotFound
+    );
+    // A new link: the old one is refused, the new one opens it.
+    let response = submit(
+        &app.client,
+        "/account/sites/example.com",
+        "/account/sites/example.com/link",
+        &[],
+    )
+    .await;
+    assert_eq!(location(&response), "/account/sites/example.com?done=link");
+    let html = page(&app.client, "/account/sites/example.com").await;
+    let new_link = snippet(&html, "private-link");
+    assert_ne!(new_link, link);
+    assert_eq!(
+        app.client.get(path).dispatch().await.status(),
+        Status::NotFound
+    );
+    let new_path = new_link.trim_start_matches("http://localhost:8080");
+    assert_eq!(
+        app.client.get(new_path).dispatch().await.status(),
+        Status::Ok
+    );
+}
+
+/// A form's fields, and the status, the field and the message it gets.
+type Refusal<'a> = (&'a [(&'a str, &'a str)], Status, &'a str, &'a str);
+
+#[rocket::async_test]
+async fn every_field_of_a_new_site_says_what_is_wrong_and_nothing_is_stored() {
+    let app = signed_in_app("ann@example.org").await;
+    assert_eq!(
+        add_site(&app.client, &[("domain", "taken.example")])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    let (sites, members) = (
+        count(&app.db, "sites").await,
+        count(&app.db, "site_members").await,
+    );
+    let cases: [Refusal; 5] = [
+        (
+            &[("domain", "https://example.com")],
+            Status::UnprocessableEntity,
+            "domain-error",
+            "A domain has no scheme: write example.com, not https://example.com",
+        ),
+        (
+            &[("domain", "")],
+            Status::UnprocessableEntity,
+            "domain-error",
+            "is not a valid host name",
+        ),
+        (
+            &[
+                ("domain", "example.com"),
+                ("hosts", "www.example.com 192.0.2.1"),
+            ],
+            Status::UnprocessableEntity,
+            "hosts-error",
+            "An address is not a domain",
+        ),
+        (
+            &[("domain", "example.com"), ("hosts", "<b>bad</b>")],
+            Status::UnprocessableEntity,
+            "hosts-error",
+            "A domain has no path, port, query or user",
+        ),
+        (
+            &[("domain", "TAKEN.example")],
+            Status::Conflict,
+            "domain-error",
+            "taken.example is counted here already",
+        ),
+    ];
+    for (fields, status, id, message) in cases {
+        let response = add_site(&app.client, fields).await;
+        assert_eq!(response.status(), status, "{fields:?}");
+        let html = response.into_string().await.unwrap();
+        let shown = regex::Regex::new(&format!(r#"id="{id}">([^<]*)</p>"#)).unwrap();
+        let shown = &shown
+            .captures(&html)
+            .unwrap_or_else(|| panic!("no {id} in {html}"))[1];
+        assert!(
+            shown.contains(&message.replace('"', "&#34;")) || shown.contains(message),
+            "{shown}"
+        );
+        assert!(!html.contains("<b>bad</b>"), "the input is escaped");
+    }
+    // Without the form's token, nothing either.
+    let response = app
+        .client
+        .post("/account/sites")
+        .header(ContentType::Form)
+        .body(encoded(&[("domain", "forged.example")]))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Forbidden);
+    assert_eq!(count(&app.db, "sites").await, sites);
+    assert_eq!(count(&app.db, "site_members").await, members);
+}
+
+#[rocket::async_test]
+async fn a_site_is_managed_by_its_owners_and_the_admins_only() {
+    let app = TestApp::spawn().await;
+    add_account(&app.db, "admin@example.org").await; // the first account: the admin
+    add_account(&app.db, "bea@example.org").await;
+    add_account(&app.db, "cal@example.org").await;
+    let bea = other_browser(&app).await;
+    let cal = other_browser(&app).await;
+    for (browser, email) in [
+        (&app.client, "admin@example.org"),
+        (&bea.client, "bea@example.org"),
+        (&cal.client, "cal@example.org"),
+    ] {
+        assert_eq!(
+            sign_in(browser, email, PASSWORD).await.status(),
+            Status::SeeOther
+        );
+    }
+    assert_eq!(
+        add_site(&bea.client, &[("domain", "bea.example")])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+
+    // Someone else: as if it did not exist, for the page and for its form.
+    assert!(!page(&cal.client, "/account/sites")
+        .await
+        .contains("bea.example"));
+    assert_eq!(
+        cal.client
+            .get("/account/sites/bea.example")
+            .dispatch()
+            .await
+            .status(),
+        Status::NotFound
+    );
+    let html = page(&cal.client, "/account/sites").await;
+    let token = crate::accounts::form_token(&html);
+    let response = cal
+        .client
+        .post("/account/sites/bea.example/link")
+        .header(ContentType::Form)
+        .body(encoded(&[("csrf", &token)]))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::NotFound);
+    let html = page(&bea.client, "/account/sites/bea.example").await;
+    assert!(html.contains("You are its owner."));
+
+    // The admin sees and manages every site.
+    let listed = page(&app.client, "/account/sites").await;
+    assert!(
+        listed.contains("bea.example") && listed.contains("<td>admin</td>"),
+        "{listed}"
+    );
+    assert!(page(&app.client, "/account/sites/bea.example")
+        .await
+        .contains("You are its admin."));
+
+    // A site no longer counted keeps its history: only an admin brings it back.
+    site_store::remove(&app.db, &Domain::parse("bea.example").unwrap(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        add_site(&cal.client, &[("domain", "bea.example")])
+            .await
+            .status(),
+        Status::Conflict
+    );
+    assert_eq!(
+        add_site(&app.client, &[("domain", "bea.example")])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+}

@@ -26,14 +26,21 @@ use crate::{
     },
     sites::{
         domain::Domain,
-        manage::SiteRequest,
+        manage::{InvalidSite, SiteRequest},
         model::{Site, Visibility},
         store as site_store, SiteDirectory, SiteLinks,
     },
 };
 
 pub fn routes() -> Vec<Route> {
-    routes![site_list, add_site, site_settings, rotate_link]
+    routes![
+        site_list,
+        add_site,
+        site_settings,
+        change_site,
+        rotate_link,
+        remove_site
+    ]
 }
 
 const LIST: &str = "/account/sites";
@@ -71,6 +78,24 @@ pub struct SiteForm {
 }
 
 impl SiteForm {
+    /// The form filled with a site's settings.
+    fn of(site: &Site) -> Self {
+        Self {
+            domain: site.name().to_owned(),
+            hosts: site
+                .hosts
+                .iter()
+                .map(|host| host.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            public: site.is_public(),
+            signed: site.signed,
+            badge: site.badge,
+            origin_required: site.origin_required,
+            ..Default::default()
+        }
+    }
+
     fn request(&self) -> SiteRequest {
         SiteRequest {
             domain: self.domain.clone(),
@@ -96,8 +121,8 @@ async fn list_page<'r>(
     request: &FormRequest<'r>,
     signed_in: SignedIn,
     status: Status,
-    form: SiteForm,
-    errors: FormErrors,
+    (form, errors): (SiteForm, FormErrors),
+    notice: Option<&'static str>,
 ) -> Answer<SitesTemplate<'r>> {
     let user = signed_in.user;
     let sites = within_deadline(store::sites_of(request.db, user.id, user.is_admin)).await?;
@@ -108,27 +133,26 @@ async fn list_page<'r>(
             sites,
             form,
             errors,
-            notice: None,
+            notice,
             layout: Some(request.layout),
         },
     ))
 }
 
-#[get("/account/sites")]
+#[get("/account/sites?<done>")]
 async fn site_list<'r>(
     request: FormRequest<'r>,
     signed_in: Result<SignedIn, NoSession>,
+    done: Option<&str>,
 ) -> Answer<SitesTemplate<'r>> {
+    let notice = match done {
+        Some("deleted") => Some("The site is deleted, with every count it had."),
+        _ => None,
+    };
     match signed_in_or_login(signed_in, LIST)? {
         Ok(signed_in) => {
-            list_page(
-                &request,
-                signed_in,
-                Status::Ok,
-                Default::default(),
-                FormErrors::default(),
-            )
-            .await
+            let blank = (Default::default(), FormErrors::default());
+            list_page(&request, signed_in, Status::Ok, blank, notice).await
         }
         Err(login) => go(login),
     }
@@ -155,24 +179,28 @@ async fn add_site<'r>(
             if invalid.name == form.domain {
                 errors.field("domain", capitalised(&invalid.reason.to_string()));
             } else {
-                let message = format!("{} ({})", invalid.reason, invalid.name);
-                errors.field("hosts", capitalised(&message));
+                errors.field("hosts", host_refusal(&invalid));
             }
             return list_page(
                 &request,
                 signed_in,
                 Status::UnprocessableEntity,
-                form,
-                errors,
+                (form, errors),
+                None,
             )
             .await;
         }
     };
-    // A removed site keeps its counts: only an admin may bring it back for
-    // someone, since its history would go with it.
+    // A site no longer counted keeps its counts: only its owners and the
+    // admins may count it again, since its history goes with it.
     let existing = within_deadline(site_store::find(request.db, &new.domain)).await?;
     let taken = match existing {
-        Some(site) => site.active || !signed_in.user.is_admin,
+        Some(site) if site.active => true,
+        Some(site) => {
+            let role =
+                within_deadline(store::role_of(request.db, site.id, signed_in.user.id)).await?;
+            !signed_in.user.is_admin && role != Some(SiteRole::Owner)
+        }
         None => false,
     };
     let added = if taken {
@@ -190,7 +218,7 @@ async fn add_site<'r>(
                 new.domain
             ),
         );
-        return list_page(&request, signed_in, Status::Conflict, form, errors).await;
+        return list_page(&request, signed_in, Status::Conflict, (form, errors), None).await;
     };
     directory.forget(&new.domain).await;
     go(format!("{LIST}/{}?done=added", site.name()))
@@ -207,6 +235,9 @@ pub struct SiteTemplate<'a> {
     pub pixel: String,
     pub script: Option<String>,
     pub badge: String,
+    /// The settings form as it was sent, when it was refused.
+    pub form: SiteForm,
+    pub errors: FormErrors,
     pub notice: Option<&'static str>,
     pub layout: Option<&'a Layout>,
 }
@@ -229,6 +260,56 @@ async fn managed_site(
     }
 }
 
+/// A site's page: its settings form holds `form` (the site's own settings
+/// unless a refused form is shown again).
+fn settings_page<'r>(
+    request: &FormRequest<'r>,
+    links: &SiteLinks,
+    (site, role): (Site, &'static str),
+    status: Status,
+    refused: Option<(SiteForm, FormErrors)>,
+    notice: Option<&'static str>,
+) -> Answer<SiteTemplate<'r>> {
+    let (form, errors) = refused.unwrap_or_else(|| (SiteForm::of(&site), FormErrors::default()));
+    show(Page::with_status(
+        status,
+        SiteTemplate {
+            token: request.token.as_str().to_owned(),
+            dashboard: links.dashboard(&site),
+            private_link: (!site.is_public()).then(|| links.private_link(&site)),
+            pixel: links.pixel_snippet(&site, "/", None),
+            script: links.script_snippet(&site),
+            badge: links.badge(&site),
+            role,
+            site,
+            form,
+            errors,
+            notice,
+            layout: Some(request.layout),
+        },
+    ))
+}
+
+/// The site a form names, when its sender may manage it, or the sign-in
+/// page to go to first. The form's token is checked before anything else.
+async fn site_of_form(
+    request: &FormRequest<'_>,
+    signed_in: Result<SignedIn, NoSession>,
+    domain: &str,
+    csrf: &str,
+) -> Result<Result<(Site, &'static str), String>, AppError> {
+    request.token.check(csrf)?;
+    match signed_in_or_login(signed_in, &format!("{LIST}/{domain}"))? {
+        Ok(signed_in) => Ok(Ok(managed_site(request, &signed_in.user, domain).await?)),
+        Err(login) => Ok(Err(login)),
+    }
+}
+
+/// The message of a further host name that is not one.
+fn host_refusal(invalid: &InvalidSite) -> String {
+    capitalised(&format!("{} ({})", invalid.reason, invalid.name))
+}
+
 #[get("/account/sites/<domain>?<done>")]
 async fn site_settings<'r>(
     request: FormRequest<'r>,
@@ -241,25 +322,54 @@ async fn site_settings<'r>(
         Ok(signed_in) => signed_in,
         Err(login) => return go(login),
     };
-    let (site, role) = managed_site(&request, &signed_in.user, domain).await?;
-    show(Page::ok(SiteTemplate {
-        token: request.token.as_str().to_owned(),
-        dashboard: links.dashboard(&site),
-        private_link: (!site.is_public()).then(|| links.private_link(&site)),
-        pixel: links.pixel_snippet(&site, "/", None),
-        script: links.script_snippet(&site),
-        badge: links.badge(&site),
-        role,
-        site,
-        notice: match done {
-            Some("added") => Some("The site is added: put a snippet on its pages."),
-            Some("link") => {
-                Some("The private link is new: the old one no longer opens the dashboard.")
-            }
-            _ => None,
-        },
-        layout: Some(request.layout),
-    }))
+    let managed = managed_site(&request, &signed_in.user, domain).await?;
+    let notice = match done {
+        Some("added") => Some("The site is added: put a snippet on its pages."),
+        Some("link") => Some("The private link is new: the old one no longer opens the dashboard."),
+        Some("saved") => Some("The settings are saved."),
+        Some("stopped") => Some("The site is no longer counted; its history is kept."),
+        _ => None,
+    };
+    settings_page(&request, links, managed, Status::Ok, None, notice)
+}
+
+/// New settings for a site: its hosts and flags, checked as a new site's.
+#[post("/account/sites/<domain>", data = "<form>")]
+async fn change_site<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    links: &State<SiteLinks>,
+    directory: &State<SiteDirectory>,
+    domain: &str,
+    form: Form<SiteForm>,
+) -> Answer<SiteTemplate<'r>> {
+    let (site, role) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
+        Ok(managed) => managed,
+        Err(login) => return go(login),
+    };
+    let mut form = form.into_inner();
+    form.domain = site.name().to_owned();
+    let new = match form.request().validate() {
+        Ok(new) => new,
+        Err(invalid) => {
+            let mut errors = FormErrors::default();
+            errors.field("hosts", host_refusal(&invalid));
+            let status = Status::UnprocessableEntity;
+            return settings_page(
+                &request,
+                links,
+                (site, role),
+                status,
+                Some((form, errors)),
+                None,
+            );
+        }
+    };
+    within_deadline(site_store::update(request.db, &new))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    directory.forget(&new.domain).await;
+    go(format!("{LIST}/{}?done=saved", new.domain))
 }
 
 #[derive(FromForm)]
@@ -278,14 +388,55 @@ async fn rotate_link<'r>(
     domain: &str,
     form: Form<LinkForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    request.token.check(&form.csrf)?;
-    let signed_in = match signed_in_or_login(signed_in, &format!("{LIST}/{domain}"))? {
-        Ok(signed_in) => signed_in,
+    let (site, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
+        Ok(managed) => managed,
         Err(login) => return go(login),
     };
-    let (site, _) = managed_site(&request, &signed_in.user, domain).await?;
     let domain = site.domain.clone().ok_or(AppError::NotFound)?;
     within_deadline(site_store::rotate_token(request.db, &domain)).await?;
     directory.forget(&domain).await;
     go(format!("{LIST}/{domain}?done=link"))
+}
+
+#[derive(FromForm)]
+pub struct RemoveForm {
+    #[field(default = String::new())]
+    csrf: String,
+    /// The site's domain, typed again.
+    #[field(default = String::new())]
+    confirm: String,
+    #[field(default = false)]
+    purge: bool,
+}
+
+/// Stops counting a site, or with `purge` deletes it and all its counts,
+/// once its domain is typed again.
+#[post("/account/sites/<domain>/remove", data = "<form>")]
+async fn remove_site<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    links: &State<SiteLinks>,
+    directory: &State<SiteDirectory>,
+    domain: &str,
+    form: Form<RemoveForm>,
+) -> Answer<SiteTemplate<'r>> {
+    let (site, role) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
+        Ok(managed) => managed,
+        Err(login) => return go(login),
+    };
+    let name = site.domain.clone().ok_or(AppError::NotFound)?;
+    if form.confirm.trim() != name.as_str() {
+        let mut errors = FormErrors::default();
+        errors.field("confirm", format!("Type {name} to confirm."));
+        let refused = Some((SiteForm::of(&site), errors));
+        let status = Status::UnprocessableEntity;
+        return settings_page(&request, links, (site, role), status, refused, None);
+    }
+    within_deadline(site_store::remove(request.db, &name, form.purge)).await?;
+    directory.forget(&name).await;
+    if form.purge {
+        go(format!("{LIST}?done=deleted"))
+    } else {
+        go(format!("{LIST}/{name}?done=stopped"))
+    }
 }

@@ -120,6 +120,28 @@ pub async fn add(db: impl PgExecutor<'_>, site: &NewSite) -> Result<Site, AddErr
         .ok_or_else(|| AddError::Exists(site.domain.clone()))
 }
 
+/// Changes the site's hosts and flags (its domain stays); the site as it
+/// is now, or `None` if there is no such site.
+pub async fn update(pool: &PgPool, site: &NewSite) -> Result<Option<Site>, sqlx::Error> {
+    let hosts: Vec<&str> = site.hosts.iter().map(Domain::as_str).collect();
+    let row = sqlx::query_as!(
+        SiteRow,
+        r#"UPDATE sites SET hosts = $2, visibility = $3, signed = $4, badge = $5, origin_required = $6
+           WHERE domain = $1
+           RETURNING id, domain, hosts, visibility AS "visibility: Visibility", share_token,
+                     signed, badge, origin_required, active, created_at"#,
+        site.domain.as_str(),
+        &hosts[..] as &[&str],
+        site.visibility as Visibility,
+        site.signed,
+        site.badge,
+        site.origin_required,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(Site::from))
+}
+
 /// Gives the site a new share token, which revokes every earlier link.
 pub async fn rotate_token(pool: &PgPool, domain: &Domain) -> Result<Option<Site>, sqlx::Error> {
     let token = ShareToken::generate();

@@ -2,7 +2,7 @@
 //! settings page with the snippets and the private link, and who may see
 //! which, against a real PostgreSQL.
 
-use rocket::http::{ContentType, Status};
+use rocket::http::{ContentType, Header, Status};
 use visitors::sites::{domain::Domain, store as site_store};
 
 use crate::{
@@ -10,7 +10,7 @@ use crate::{
         add_account, count, encoded, location, other_browser, page, sign_in, signed_in_app, submit,
         PASSWORD,
     },
-    helpers::TestApp,
+    helpers::{TestApp, FIREFOX},
 };
 
 /// The value of a read-only snippet box, as the page escapes it.
@@ -65,6 +65,7 @@ async fn whoever_adds_a_site_owns_it_and_finds_its_snippets_and_link() {
     assert_eq!(location(&response), "/account/sites/example.com?done=added");
     let html = page(&app.client, "/account/sites/example.com?done=added").await;
     assert!(html.contains("The site is added"));
+    assert!(html.contains("<title>example.com · Visitors</title>"), "{html}");
     assert!(
         html.contains("Private, badge shown. You are its owner."),
         "{html}"
@@ -294,4 +295,126 @@ async fn a_site_is_managed_by_its_owners_and_the_admins_only() {
             .status(),
         Status::SeeOther
     );
+}
+
+#[rocket::async_test]
+async fn an_owner_changes_stops_and_deletes_a_site() {
+    let app = signed_in_app("ann@example.org").await;
+    let settings = "/account/sites/example.com";
+    assert_eq!(
+        add_site(&app.client, &[("domain", "example.com")])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    let html = page(&app.client, settings).await;
+    assert!(html.contains(r#"name="hosts" value="""#), "{html}");
+
+    // New settings, checked as a new site's; a refusal changes nothing.
+    let response = submit(
+        &app.client,
+        settings,
+        settings,
+        &[("hosts", "www.example.com 192.0.2.1")],
+    )
+    .await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    assert!(response
+        .into_string()
+        .await
+        .unwrap()
+        .contains("An address is not a domain"));
+    let response = submit(
+        &app.client,
+        settings,
+        settings,
+        &[
+            ("hosts", "www.example.com"),
+            ("public", "on"),
+            ("origin_required", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&response), "/account/sites/example.com?done=saved");
+    let (visibility, hosts, origin_required): (String, Vec<String>, bool) = sqlx::query_as(
+        "SELECT visibility::text, hosts, origin_required FROM sites WHERE domain = 'example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (visibility.as_str(), &hosts[..], origin_required),
+        ("public", &["www.example.com".to_owned()][..], true)
+    );
+    let html = page(&app.client, settings).await;
+    assert!(html.contains("Public, own pages only."), "{html}");
+    // The site counts with its new host.
+    let hit = app
+        .client
+        .get("/pixel/example.com.gif?p=/")
+        .remote("192.0.2.10:40000".parse().unwrap())
+        .header(Header::new("User-Agent", FIREFOX))
+        .header(Header::new("Referer", "https://www.example.com/"))
+        .dispatch()
+        .await;
+    assert_eq!(hit.status(), Status::Ok);
+    let counted = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT coalesce(sum(t.visits), 0)::bigint FROM visit_totals t JOIN sites s ON s.id = t.site_id \
+             WHERE s.domain = 'example.com'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    assert_eq!(counted().await, 1);
+
+    // Stopping needs the domain typed again; the history stays.
+    let remove = "/account/sites/example.com/remove";
+    let response = submit(&app.client, settings, remove, &[("confirm", "example.org")]).await;
+    assert_eq!(response.status(), Status::UnprocessableEntity);
+    assert!(response
+        .into_string()
+        .await
+        .unwrap()
+        .contains("Type example.com to confirm."));
+    let active = || async {
+        sqlx::query_scalar::<_, bool>("SELECT active FROM sites WHERE domain = 'example.com'")
+            .fetch_optional(&app.db)
+            .await
+            .unwrap()
+    };
+    assert_eq!(active().await, Some(true));
+    let response = submit(&app.client, settings, remove, &[("confirm", "example.com")]).await;
+    assert_eq!(
+        location(&response),
+        "/account/sites/example.com?done=stopped"
+    );
+    assert_eq!(active().await, Some(false));
+    assert_eq!(counted().await, 1);
+    // Its owner counts it again, with its history.
+    assert_eq!(
+        add_site(&app.client, &[("domain", "example.com")])
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    assert_eq!(active().await, Some(true));
+    assert_eq!(counted().await, 1);
+
+    // Deleting it deletes every count and its owners.
+    let response = submit(
+        &app.client,
+        settings,
+        remove,
+        &[("confirm", "example.com"), ("purge", "on")],
+    )
+    .await;
+    assert_eq!(location(&response), "/account/sites?done=deleted");
+    assert_eq!(active().await, None);
+    assert_eq!(counted().await, 0);
+    assert_eq!(count(&app.db, "site_members").await, 0);
+    assert!(page(&app.client, "/account/sites?done=deleted")
+        .await
+        .contains("The site is deleted"));
 }

@@ -10,9 +10,9 @@ use crate::{
     counting::maintenance,
     goals::commands::{self as goal_commands, GoalsCommand},
     health::{probe, HealthSwitch},
-    infra::{build_info::BuildInfo, config::Config, database, logging},
+    infra::{build_info::BuildInfo, command::CommandError, config::Config, database, logging},
     simulate::Plan,
-    sites::commands::{self as site_commands, CommandError, SitesCommand},
+    sites::commands::{self as site_commands, SitesCommand},
     transfer::commands as transfer,
 };
 
@@ -293,7 +293,7 @@ where
                 CommandError::Invalid(_) => EXIT_CONFIG,
                 CommandError::NotFound(_) => EXIT_FAILURE,
                 CommandError::Database(_) => EXIT_DATABASE,
-                CommandError::Secret(_) => EXIT_FAILURE,
+                CommandError::Failed(_) => EXIT_FAILURE,
             })
         }
     }

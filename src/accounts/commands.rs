@@ -13,7 +13,7 @@ use super::{
     password::PasswordHasher,
     store,
 };
-use crate::sites::commands::CommandError;
+use crate::infra::command::CommandError;
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {

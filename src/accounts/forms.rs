@@ -12,8 +12,8 @@ use rocket::{
 use super::{
     cookies::CookiePolicy,
     form_token::FormToken,
-    model::UserId,
-    password::PasswordHasher,
+    model::{Email, NewPassword, UserId},
+    password::{HashError, PasswordHasher},
     session::{NoSession, SessionToken, SignedIn},
     store,
     throttle::ClientThrottle,
@@ -156,4 +156,32 @@ pub fn signed_in_or_login(
         ))),
         Err(NoSession::Unavailable(error)) => Err(error),
     }
+}
+
+/// A hashing failure as the person sees it: a 503 that says why.
+pub fn hash_failure(error: HashError) -> AppError {
+    match error {
+        HashError::Busy => AppError::Unavailable("too many sign-ins are being checked at once"),
+        HashError::Failed(reason) => {
+            rocket::error!("password hashing failed: {reason}");
+            AppError::Unavailable("passwords cannot be checked right now")
+        }
+    }
+}
+
+/// A new account's address and password, as a form gives them: each one
+/// refused gets its message in `errors`.
+pub fn new_account(
+    email: &str,
+    password: String,
+    repeated: &str,
+    errors: &mut FormErrors,
+) -> Option<(Email, NewPassword)> {
+    let email = Email::parse(email)
+        .map_err(|e| errors.field("email", e))
+        .ok();
+    let password = NewPassword::parse(password, repeated)
+        .map_err(|e| errors.field("password", e))
+        .ok();
+    email.zip(password)
 }

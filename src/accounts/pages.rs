@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 
 use super::{
     cookies::CookieKind,
-    forms::{go, show, signed_in_or_login, Answer, FormErrors, FormRequest},
+    forms::{
+        go, hash_failure, new_account, show, signed_in_or_login, Answer, FormErrors, FormRequest,
+    },
     model::{Email, NewPassword, Password, SessionSummary, User},
-    password::HashError,
     session::{NoSession, SessionToken, SignedIn},
     setup::SetupCode,
     store,
@@ -58,16 +59,6 @@ fn local_path(next: Option<&str>) -> String {
             path.to_owned()
         }
         _ => "/account".to_owned(),
-    }
-}
-
-fn hash_failure(error: HashError) -> AppError {
-    match error {
-        HashError::Busy => AppError::Unavailable("too many sign-ins are being checked at once"),
-        HashError::Failed(reason) => {
-            rocket::error!("password hashing failed: {reason}");
-            AppError::Unavailable("passwords cannot be checked right now")
-        }
     }
 }
 
@@ -146,13 +137,12 @@ async fn set_up<'r>(request: FormRequest<'r>, form: Form<SetupForm>) -> Answer<S
     if form.code.trim().is_empty() {
         errors.field("code", "Enter the setup code from the server's log.");
     }
-    let email = Email::parse(&form.email)
-        .map_err(|e| errors.field("email", e))
-        .ok();
-    let password = NewPassword::parse(form.password, &form.password_again)
-        .map_err(|e| errors.field("password", e))
-        .ok();
-    let (Some(email), Some(password)) = (email, password) else {
+    let Some((email, password)) = new_account(
+        &form.email,
+        form.password,
+        &form.password_again,
+        &mut errors,
+    ) else {
         return refuse(Status::UnprocessableEntity, errors, form.email);
     };
     if !errors.is_empty() {

@@ -260,6 +260,13 @@ async fn forget_stored_secret(pool: &PgPool) -> Result<(), sqlx::Error> {
         .map(drop)
 }
 
+/// A command that needs the key says why it could not have it.
+impl From<SecretError> for crate::infra::command::CommandError {
+    fn from(error: SecretError) -> Self {
+        Self::Failed(error.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,8 @@ use crate::{
         site_id::SiteId,
     },
     goals::store,
-    sites::commands::{existing, CommandError},
+    infra::command::CommandError,
+    sites::commands::existing,
 };
 
 #[derive(Debug, Subcommand)]

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod build_info;
+pub mod command;
 pub mod config;
 pub mod database;
 pub mod error;

@@ -8,15 +8,20 @@ use rocket::{
     form::{Form, FromForm},
     get,
     http::Status,
-    post, routes, Route, State,
+    post, routes, Either, Route, State,
 };
+use sha2::{Digest, Sha256};
 
-use super::store::{self, ListedSite, SiteRole};
+use super::store::{self, ListedSite};
 use crate::{
     accounts::{
-        forms::{go, show, signed_in_or_login, Answer, FormErrors, FormRequest},
-        model::User,
+        forms::{
+            go, hash_failure, new_account, show, signed_in_or_login, Answer, FormErrors,
+            FormRequest,
+        },
+        model::{User, UserId},
         session::{NoSession, SignedIn},
+        store as accounts_store,
     },
     infra::{
         database::within_deadline,
@@ -27,6 +32,7 @@ use crate::{
     sites::{
         domain::Domain,
         manage::{InvalidSite, SiteRequest},
+        members::{self, SiteRole},
         model::{Site, Visibility},
         store as site_store, SiteDirectory, SiteLinks,
     },
@@ -39,7 +45,11 @@ pub fn routes() -> Vec<Route> {
         site_settings,
         change_site,
         rotate_link,
-        remove_site
+        remove_site,
+        invite,
+        invitation,
+        accept_invitation,
+        join_by_invitation
     ]
 }
 
@@ -147,6 +157,7 @@ async fn site_list<'r>(
 ) -> Answer<SitesTemplate<'r>> {
     let notice = match done {
         Some("deleted") => Some("The site is deleted, with every count it had."),
+        Some("joined") => Some("You are a member of the site you were invited to."),
         _ => None,
     };
     match signed_in_or_login(signed_in, LIST)? {
@@ -198,7 +209,7 @@ async fn add_site<'r>(
         Some(site) if site.active => true,
         Some(site) => {
             let role =
-                within_deadline(store::role_of(request.db, site.id, signed_in.user.id)).await?;
+                within_deadline(members::role_of(request.db, site.id, signed_in.user.id)).await?;
             !signed_in.user.is_admin && role != Some(SiteRole::Owner)
         }
         None => false,
@@ -235,6 +246,8 @@ pub struct SiteTemplate<'a> {
     pub pixel: String,
     pub script: Option<String>,
     pub badge: String,
+    /// An invitation link just made: shown this once, never stored.
+    pub invitation: Option<(String, &'static str)>,
     /// The settings form as it was sent, when it was refused.
     pub form: SiteForm,
     pub errors: FormErrors,
@@ -252,7 +265,7 @@ async fn managed_site(
     let site = within_deadline(site_store::find(request.db, &domain))
         .await?
         .ok_or(AppError::NotFound)?;
-    let role = within_deadline(store::role_of(request.db, site.id, user.id)).await?;
+    let role = within_deadline(members::role_of(request.db, site.id, user.id)).await?;
     match role {
         Some(SiteRole::Owner) => Ok((site, SiteRole::Owner.label())),
         _ if user.is_admin => Ok((site, "admin")),
@@ -280,6 +293,7 @@ fn settings_page<'r>(
             pixel: links.pixel_snippet(&site, "/", None),
             script: links.script_snippet(&site),
             badge: links.badge(&site),
+            invitation: None,
             role,
             site,
             form,
@@ -297,10 +311,13 @@ async fn site_of_form(
     signed_in: Result<SignedIn, NoSession>,
     domain: &str,
     csrf: &str,
-) -> Result<Result<(Site, &'static str), String>, AppError> {
+) -> Result<Result<(Site, &'static str, UserId), String>, AppError> {
     request.token.check(csrf)?;
     match signed_in_or_login(signed_in, &format!("{LIST}/{domain}"))? {
-        Ok(signed_in) => Ok(Ok(managed_site(request, &signed_in.user, domain).await?)),
+        Ok(signed_in) => {
+            let (site, role) = managed_site(request, &signed_in.user, domain).await?;
+            Ok(Ok((site, role, signed_in.user.id)))
+        }
         Err(login) => Ok(Err(login)),
     }
 }
@@ -343,7 +360,7 @@ async fn change_site<'r>(
     domain: &str,
     form: Form<SiteForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, role) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
+    let (site, role, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
         Ok(managed) => managed,
         Err(login) => return go(login),
     };
@@ -388,7 +405,7 @@ async fn rotate_link<'r>(
     domain: &str,
     form: Form<LinkForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
+    let (site, _, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
         Ok(managed) => managed,
         Err(login) => return go(login),
     };
@@ -420,7 +437,7 @@ async fn remove_site<'r>(
     domain: &str,
     form: Form<RemoveForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, role) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
+    let (site, role, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
         Ok(managed) => managed,
         Err(login) => return go(login),
     };
@@ -439,4 +456,205 @@ async fn remove_site<'r>(
     } else {
         go(format!("{LIST}/{name}?done=stopped"))
     }
+}
+
+#[derive(FromForm)]
+pub struct InviteForm {
+    #[field(default = String::new())]
+    csrf: String,
+    /// `owner` or `viewer`.
+    #[field(default = String::new())]
+    role: String,
+}
+
+fn invitation_digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// An invitation link to the site, shown once on the page that answers.
+#[post("/account/sites/<domain>/invitations", data = "<form>")]
+async fn invite<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    links: &State<SiteLinks>,
+    domain: &str,
+    form: Form<InviteForm>,
+) -> Answer<SiteTemplate<'r>> {
+    let (site, role, by) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
+        Ok(managed) => managed,
+        Err(login) => return go(login),
+    };
+    let invited_as = match form.role.as_str() {
+        "owner" => SiteRole::Owner,
+        "viewer" => SiteRole::Viewer,
+        _ => {
+            return Err(AppError::BadRequest(
+                "An invitation is for an owner or a viewer.".into(),
+            ))
+        }
+    };
+    let token = hex::encode(rand::random::<[u8; 32]>());
+    within_deadline(store::invite(
+        request.db,
+        &invitation_digest(&token),
+        site.id,
+        invited_as,
+        by,
+    ))
+    .await?;
+    let link = format!("{}/invite/{token}", links.public_url);
+    let mut answer = settings_page(&request, links, (site, role), Status::Ok, None, None)?;
+    if let Either::Left(page) = &mut answer.body {
+        page.template_mut().invitation = Some((link, invited_as.label()));
+    }
+    Ok(answer)
+}
+
+#[derive(Template)]
+#[template(path = "site_settings/invitation.html")]
+pub struct InvitationTemplate<'a> {
+    pub token: String,
+    /// The invitation's own token, for its forms' addresses.
+    pub invitation: String,
+    pub domain: String,
+    pub role: &'static str,
+    /// Who is signed in, if anyone: they accept; anyone else signs up.
+    pub signed_in_as: Option<String>,
+    pub email: String,
+    pub errors: FormErrors,
+    pub notice: Option<&'static str>,
+    pub layout: Option<&'a Layout>,
+}
+
+const NO_INVITATION: &str =
+    "This invitation cannot be used: it was used already, it expired, or it was never made.";
+
+/// The invitation's page: accept it (signed in), or make an account with it.
+#[get("/invite/<token>")]
+async fn invitation<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    token: &str,
+) -> Answer<InvitationTemplate<'r>> {
+    let signed_in_as = match signed_in {
+        Ok(signed_in) => Some(signed_in.user.email.to_string()),
+        Err(NoSession::SignedOut) => None,
+        Err(NoSession::Unavailable(error)) => return Err(error),
+    };
+    let found = within_deadline(store::invitation(request.db, &invitation_digest(token)))
+        .await?
+        .ok_or(AppError::Forbidden(NO_INVITATION))?;
+    show(Page::ok(InvitationTemplate {
+        token: request.token.as_str().to_owned(),
+        invitation: token.to_owned(),
+        domain: found.domain,
+        role: found.role.label(),
+        signed_in_as,
+        email: String::new(),
+        errors: FormErrors::default(),
+        notice: None,
+        layout: Some(request.layout),
+    }))
+}
+
+#[derive(FromForm)]
+pub struct AcceptForm {
+    #[field(default = String::new())]
+    csrf: String,
+}
+
+#[post("/invite/<token>", data = "<form>")]
+async fn accept_invitation<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    token: &str,
+    form: Form<AcceptForm>,
+) -> Answer<InvitationTemplate<'r>> {
+    request.token.check(&form.csrf)?;
+    let signed_in = match signed_in_or_login(signed_in, &format!("/invite/{token}"))? {
+        Ok(signed_in) => signed_in,
+        Err(login) => return go(login),
+    };
+    within_deadline(store::accept(
+        request.db,
+        &invitation_digest(token),
+        signed_in.user.id,
+    ))
+    .await?
+    .ok_or(AppError::Forbidden(NO_INVITATION))?;
+    go(format!("{LIST}?done=joined"))
+}
+
+#[derive(FromForm)]
+pub struct JoinForm {
+    #[field(default = String::new())]
+    csrf: String,
+    #[field(default = String::new())]
+    email: String,
+    #[field(default = String::new())]
+    password: String,
+    #[field(default = String::new())]
+    password_again: String,
+}
+
+/// A new account, made with the invitation and joined to its site.
+#[post("/invite/<token>/account", data = "<form>")]
+async fn join_by_invitation<'r>(
+    request: FormRequest<'r>,
+    token: &str,
+    form: Form<JoinForm>,
+) -> Answer<InvitationTemplate<'r>> {
+    request.token.check(&form.csrf)?;
+    let digest = invitation_digest(token);
+    let found = within_deadline(store::invitation(request.db, &digest))
+        .await?
+        .ok_or(AppError::Forbidden(NO_INVITATION))?;
+    let form = form.into_inner();
+    let mut errors = FormErrors::default();
+    let account = new_account(
+        &form.email,
+        form.password,
+        &form.password_again,
+        &mut errors,
+    );
+    let refuse = |status, errors| {
+        show(Page::with_status(
+            status,
+            InvitationTemplate {
+                token: request.token.as_str().to_owned(),
+                invitation: token.to_owned(),
+                domain: found.domain.clone(),
+                role: found.role.label(),
+                signed_in_as: None,
+                email: form.email.clone(),
+                errors,
+                notice: None,
+                layout: Some(request.layout),
+            },
+        ))
+    };
+    let Some((email, password)) = account else {
+        return refuse(Status::UnprocessableEntity, errors);
+    };
+    let hash = request
+        .hasher
+        .hash(password.password())
+        .await
+        .map_err(hash_failure)?;
+    let Ok(user) = within_deadline(accounts_store::add_user(
+        request.db, &email, &hash, false, false,
+    ))
+    .await?
+    else {
+        errors.field(
+            "email",
+            "An account with this address exists: sign in, then use the invitation.",
+        );
+        return refuse(Status::Conflict, errors);
+    };
+    within_deadline(store::accept(request.db, &digest, user))
+        .await?
+        .ok_or(AppError::Forbidden(NO_INVITATION))?;
+    request.start_session(user).await?;
+    go(format!("{LIST}?done=joined"))
 }

@@ -1,4 +1,5 @@
-//! The SQL of who may manage which site (`site_members`).
+//! The SQL of a person's sites: listing them, adding one with its owner,
+//! and the invitations that make someone else a member.
 
 use sqlx::PgPool;
 
@@ -6,29 +7,11 @@ use crate::{
     accounts::model::UserId,
     counting::site_id::SiteId,
     sites::{
+        members::SiteRole,
         model::{NewSite, Site, Visibility},
         store::{self as site_store, AddError},
     },
 };
-
-/// What a member may do with a site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
-#[sqlx(type_name = "site_role", rename_all = "lowercase")]
-pub enum SiteRole {
-    /// Everything: its settings, its links.
-    Owner,
-    /// Reading its dashboards.
-    Viewer,
-}
-
-impl SiteRole {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Owner => "owner",
-            Self::Viewer => "viewer",
-        }
-    }
-}
 
 /// A site in the list of someone's sites.
 pub struct ListedSite {
@@ -59,20 +42,6 @@ pub async fn sites_of(
     .await
 }
 
-pub async fn role_of(
-    pool: &PgPool,
-    site: SiteId,
-    user: UserId,
-) -> Result<Option<SiteRole>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT role AS "role: SiteRole" FROM site_members WHERE site_id = $1 AND user_id = $2"#,
-        site.0,
-        user.0,
-    )
-    .fetch_optional(pool)
-    .await
-}
-
 /// Adds the site with `owner` as its owner, both or neither.
 pub async fn add_owned(
     pool: &PgPool,
@@ -95,4 +64,76 @@ pub async fn add_owned(
     .await?;
     tx.commit().await?;
     Ok(Ok(site))
+}
+
+/// How long an invitation link can be used.
+pub const INVITATION_DAYS: f64 = 7.0;
+
+/// An unused invitation, as its page describes it.
+pub struct Invitation {
+    pub domain: String,
+    pub role: SiteRole,
+}
+
+pub async fn invite(
+    pool: &PgPool,
+    digest: &[u8],
+    site: SiteId,
+    role: SiteRole,
+    by: UserId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "INSERT INTO invitations (token_digest, site_id, role, invited_by, expires_at)
+         VALUES ($1, $2, $3, $4, now() + $5 * interval '1 day')",
+        digest,
+        site.0,
+        role as SiteRole,
+        by.0,
+        INVITATION_DAYS,
+    )
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+/// The invitation of this digest, if it is unused and unexpired.
+pub async fn invitation(pool: &PgPool, digest: &[u8]) -> Result<Option<Invitation>, sqlx::Error> {
+    sqlx::query_as!(
+        Invitation,
+        r#"SELECT s.domain AS "domain!", i.role AS "role: SiteRole"
+           FROM invitations i JOIN sites s ON s.id = i.site_id
+           WHERE i.token_digest = $1 AND i.accepted_at IS NULL AND i.expires_at > now()
+             AND s.domain IS NOT NULL"#,
+        digest,
+    )
+    .fetch_optional(pool)
+    .await
+}
+
+/// Spends the invitation on `user`, who becomes a member with its role (an
+/// owner stays one); `None` if it was used, expired or never made.
+pub async fn accept(
+    pool: &PgPool,
+    digest: &[u8],
+    user: UserId,
+) -> Result<Option<Invitation>, sqlx::Error> {
+    sqlx::query_as!(
+        Invitation,
+        r#"WITH spent AS (
+               UPDATE invitations SET accepted_at = now(), accepted_by = $2
+               WHERE token_digest = $1 AND accepted_at IS NULL AND expires_at > now()
+               RETURNING site_id, role
+           ), joined AS (
+               INSERT INTO site_members AS m (site_id, user_id, role)
+               SELECT site_id, $2, role FROM spent
+               ON CONFLICT (site_id, user_id) DO UPDATE SET
+                   role = CASE WHEN m.role = 'owner' THEN m.role ELSE excluded.role END
+           )
+           SELECT s.domain AS "domain!", spent.role AS "role: SiteRole"
+           FROM spent JOIN sites s ON s.id = spent.site_id"#,
+        digest,
+        user.0,
+    )
+    .fetch_optional(pool)
+    .await
 }

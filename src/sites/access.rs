@@ -1,7 +1,8 @@
 //! Who may read a site's numbers: anyone for a public site; for a private
-//! one, the holder of its share link or the operator. Everyone else gets a
-//! 404, exactly as for a site that does not exist, so a private site's
-//! existence is not revealed.
+//! one, the holder of its share link, its members and the instance's admins
+//! when signed in, or the operator's admin token. Everyone else gets a 404,
+//! exactly as for a site that does not exist, so a private site's existence
+//! is not revealed.
 
 use std::sync::Arc;
 
@@ -14,8 +15,12 @@ use rocket_db_pools::Database;
 use sqlx::PgPool;
 
 use crate::{
+    accounts::{
+        model::User,
+        session::{NoSession, SignedIn},
+    },
     infra::{admin::Admin, database::Db, error::AppError},
-    sites::{directory::SiteDirectory, domain::Domain, model::Site},
+    sites::{directory::SiteDirectory, domain::Domain, members, model::Site},
 };
 
 /// What is being read: a private site may show its badge to everyone
@@ -36,12 +41,13 @@ pub struct ReadableSite {
     pub sees_dashboard: bool,
 }
 
-/// A request's way to the sites it may read: where they are looked up, and
-/// whether it carries the admin token.
+/// A request's way to the sites it may read: where they are looked up,
+/// whether it carries the admin token, and who is signed in.
 pub struct SiteAccess<'r> {
     directory: &'r SiteDirectory,
     pool: &'r PgPool,
     admin: bool,
+    reader: Option<User>,
 }
 
 #[rocket::async_trait]
@@ -56,10 +62,19 @@ impl<'r> FromRequest<'r> for SiteAccess<'r> {
             return Outcome::Error((Status::InternalServerError, ()));
         };
         let admin = request.guard::<Admin>().await.is_success();
+        // The sessions are read only for a request with a session cookie.
+        let reader = match request.guard::<SignedIn>().await {
+            Outcome::Success(signed_in) => Some(signed_in.user),
+            Outcome::Error((status, NoSession::Unavailable(_))) => {
+                return Outcome::Error((status, ()));
+            }
+            _ => None,
+        };
         Outcome::Success(Self {
             directory,
             pool: db,
             admin,
+            reader,
         })
     }
 }
@@ -78,7 +93,17 @@ impl SiteAccess<'_> {
             .find(self.pool, &domain)
             .await?
             .ok_or(AppError::NotFound)?;
-        ReadableSite::new(site, token, self.admin, audience)
+        // A member's role is looked up only where the public could not read.
+        let member = match &self.reader {
+            Some(user) if !(site.is_public() && site.active) => {
+                user.is_admin
+                    || members::role_of(self.pool, site.id, user.id)
+                        .await?
+                        .is_some()
+            }
+            _ => false,
+        };
+        ReadableSite::new(site, token, self.admin || member, audience)
     }
 }
 
@@ -86,11 +111,12 @@ impl ReadableSite {
     fn new(
         site: Arc<Site>,
         token: Option<&str>,
-        admin: bool,
+        // The admin token, or a signed-in member or admin.
+        trusted: bool,
         audience: Audience,
     ) -> Result<Self, AppError> {
         let by_token = token.is_some_and(|token| site.share_token.matches(token));
-        let sees_dashboard = admin || (site.active && (site.is_public() || by_token));
+        let sees_dashboard = trusted || (site.active && (site.is_public() || by_token));
         let shown_anyway = audience == Audience::Badge && site.active && site.badge;
         if !(sees_dashboard || shown_anyway) {
             return Err(AppError::NotFound);

@@ -6,11 +6,8 @@ use clap::Subcommand;
 use sqlx::PgPool;
 
 use crate::{
-    counting::{
-        visit::canonical_page,
-        visitor_key::{SecretError, VisitorIdentities},
-    },
-    infra::config::Config,
+    counting::{visit::canonical_page, visitor_key::VisitorIdentities},
+    infra::{command::CommandError, config::Config},
     sites::{
         domain::Domain,
         links::SiteLinks,
@@ -64,20 +61,6 @@ pub enum SitesCommand {
         #[arg(long, default_value = "/")]
         path: String,
     },
-}
-
-/// Why a command failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CommandError {
-    #[error("{0}")]
-    Invalid(String),
-    /// What was named and is not there: "site example.com".
-    #[error("there is no {0}")]
-    NotFound(String),
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    #[error(transparent)]
-    Secret(#[from] SecretError),
 }
 
 impl From<store::AddError> for CommandError {

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod hit;
 pub mod links;
 pub mod manage;
+pub mod members;
 pub mod model;
 pub mod signature;
 pub mod store;

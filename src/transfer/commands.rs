@@ -6,8 +6,9 @@ use futures::StreamExt;
 use sqlx::PgPool;
 
 use crate::{
+    infra::command::CommandError,
     infra::database::database_now,
-    sites::commands::{existing as site, CommandError},
+    sites::commands::existing as site,
     transfer::{
         format::{header_line, read_daily_rows},
         store::{self, ImportOutcome},

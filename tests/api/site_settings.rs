@@ -37,6 +37,15 @@ async fn add_site<'c>(
     submit(client, "/account/sites", "/account/sites", fields).await
 }
 
+/// A fresh app where ann@example.org is signed in and owns example.com.
+async fn owner_of_example() -> TestApp {
+    let app = signed_in_app("ann@example.org").await;
+    let response = add_site(&app.client, &[("domain", "example.com")]).await;
+    assert_eq!(response.status(), Status::SeeOther);
+    drop(response);
+    app
+}
+
 #[rocket::async_test]
 async fn whoever_adds_a_site_owns_it_and_finds_its_snippets_and_link() {
     let app = TestApp::spawn().await;
@@ -65,7 +74,10 @@ async fn whoever_adds_a_site_owns_it_and_finds_its_snippets_and_link() {
     assert_eq!(location(&response), "/account/sites/example.com?done=added");
     let html = page(&app.client, "/account/sites/example.com?done=added").await;
     assert!(html.contains("The site is added"));
-    assert!(html.contains("<title>example.com · Visitors</title>"), "{html}");
+    assert!(
+        html.contains("<title>example.com · Visitors</title>"),
+        "{html}"
+    );
     assert!(
         html.contains("Private, badge shown. You are its owner."),
         "{html}"
@@ -130,19 +142,32 @@ async fn whoever_adds_a_site_owns_it_and_finds_its_snippets_and_link() {
     let html = page(&app.client, "/account/sites/example.com").await;
     let new_link = snippet(&html, "private-link");
     assert_ne!(new_link, link);
-    assert_eq!(
-        app.client.get(path).dispatch().await.status(),
-        Status::NotFound
+    // Refused on the other replica once its site directory forgets the
+    // old link (5 s); its owner, signed in, reads it with no link at all.
+    let mut refused = false;
+    for _ in 0..100 {
+        if stranger.client.get(path).dispatch().await.status() == Status::NotFound {
+            refused = true;
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        refused,
+        "the old link still opened the dashboard after 10 s"
     );
     let new_path = new_link.trim_start_matches("http://localhost:8080");
     assert_eq!(
-        app.client.get(new_path).dispatch().await.status(),
+        stranger.client.get(new_path).dispatch().await.status(),
         Status::Ok
     );
 }
 
 /// A form's fields, and the status, the field and the message it gets.
-type Refusal<'a> = (&'a [(&'a str, &'a str)], Status, &'a str, &'a str);
+type FieldRefusal<'a> = (&'a [(&'a str, &'a str)], Status, &'a str, &'a str);
+
+/// A form's fields, and the status and the message it gets.
+type Refusal<'a> = (&'a [(&'a str, &'a str)], Status, &'a str);
 
 #[rocket::async_test]
 async fn every_field_of_a_new_site_says_what_is_wrong_and_nothing_is_stored() {
@@ -157,7 +182,7 @@ async fn every_field_of_a_new_site_says_what_is_wrong_and_nothing_is_stored() {
         count(&app.db, "sites").await,
         count(&app.db, "site_members").await,
     );
-    let cases: [Refusal; 5] = [
+    let cases: [FieldRefusal; 5] = [
         (
             &[("domain", "https://example.com")],
             Status::UnprocessableEntity,
@@ -299,14 +324,8 @@ async fn a_site_is_managed_by_its_owners_and_the_admins_only() {
 
 #[rocket::async_test]
 async fn an_owner_changes_stops_and_deletes_a_site() {
-    let app = signed_in_app("ann@example.org").await;
+    let app = owner_of_example().await;
     let settings = "/account/sites/example.com";
-    assert_eq!(
-        add_site(&app.client, &[("domain", "example.com")])
-            .await
-            .status(),
-        Status::SeeOther
-    );
     let html = page(&app.client, settings).await;
     assert!(html.contains(r#"name="hosts" value="""#), "{html}");
 
@@ -417,4 +436,241 @@ async fn an_owner_changes_stops_and_deletes_a_site() {
     assert!(page(&app.client, "/account/sites?done=deleted")
         .await
         .contains("The site is deleted"));
+}
+
+/// The path of a new invitation to example.com, made by its owner `client`.
+async fn invitation_path(client: &rocket::local::asynchronous::Client, role: &str) -> String {
+    let response = submit(
+        client,
+        "/account/sites/example.com",
+        "/account/sites/example.com/invitations",
+        &[("role", role)],
+    )
+    .await;
+    assert_eq!(response.status(), Status::Ok);
+    let link = snippet(&response.into_string().await.unwrap(), "invitation");
+    let path = link.trim_start_matches("http://localhost:8080").to_owned();
+    assert!(path.starts_with("/invite/"), "{link}");
+    path
+}
+
+#[rocket::async_test]
+async fn an_invited_viewer_reads_the_private_dashboard_and_changes_nothing() {
+    let app = owner_of_example().await;
+    let settings = "/account/sites/example.com";
+    let path = invitation_path(&app.client, "viewer").await;
+    assert!(
+        !page(&app.client, settings)
+            .await
+            .contains(r#"id="invitation""#),
+        "shown once"
+    );
+
+    let guest = other_browser(&app).await;
+    let html = page(&guest.client, &path).await;
+    assert!(
+        html.contains("You are invited to example.com as its viewer"),
+        "{html}"
+    );
+    let join = format!("{path}/account");
+    let cases: [Refusal; 4] = [
+        (
+            &[
+                ("email", "vic"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+            Status::UnprocessableEntity,
+            "This is not an email address",
+        ),
+        (
+            &[
+                ("email", "vic@example.org"),
+                ("password", "short"),
+                ("password_again", "short"),
+            ],
+            Status::UnprocessableEntity,
+            "Use at least 10 characters.",
+        ),
+        (
+            &[
+                ("email", "vic@example.org"),
+                ("password", PASSWORD),
+                ("password_again", "something else"),
+            ],
+            Status::UnprocessableEntity,
+            "The two passwords differ.",
+        ),
+        (
+            &[
+                ("email", "ANN@example.org"),
+                ("password", PASSWORD),
+                ("password_again", PASSWORD),
+            ],
+            Status::Conflict,
+            "An account with this address exists",
+        ),
+    ];
+    for (fields, status, message) in cases {
+        let response = submit(&guest.client, &path, &join, fields).await;
+        assert_eq!(response.status(), status, "{fields:?}");
+        assert!(
+            response.into_string().await.unwrap().contains(message),
+            "{message}"
+        );
+    }
+    assert_eq!(count(&app.db, "users").await, 1);
+    assert_eq!(count(&app.db, "site_members").await, 1);
+
+    let response = submit(
+        &guest.client,
+        &path,
+        &join,
+        &[
+            ("email", "vic@example.org"),
+            ("password", PASSWORD),
+            ("password_again", PASSWORD),
+        ],
+    )
+    .await;
+    assert_eq!(location(&response), "/account/sites?done=joined");
+    let listed = page(&guest.client, "/account/sites?done=joined").await;
+    assert!(listed.contains("You are a member of the site"), "{listed}");
+    assert!(
+        listed.contains("<td>example.com</td>") && listed.contains("<td>viewer</td>"),
+        "{listed}"
+    );
+    // A viewer reads the private dashboard without its link, and manages nothing.
+    assert_eq!(
+        guest
+            .client
+            .get("/sites/example.com")
+            .dispatch()
+            .await
+            .status(),
+        Status::Ok
+    );
+    assert_eq!(
+        guest
+            .client
+            .get("/api/sites/example.com/stats")
+            .dispatch()
+            .await
+            .status(),
+        Status::Ok
+    );
+    assert_eq!(
+        guest.client.get(settings).dispatch().await.status(),
+        Status::NotFound
+    );
+    let token = crate::accounts::form_token(&page(&guest.client, "/account/sites").await);
+    for (action, fields) in [
+        (
+            "/account/sites/example.com/link",
+            vec![("csrf", token.as_str())],
+        ),
+        (
+            "/account/sites/example.com/remove",
+            vec![("csrf", token.as_str()), ("confirm", "example.com")],
+        ),
+        (
+            "/account/sites/example.com",
+            vec![("csrf", token.as_str()), ("public", "on")],
+        ),
+        (
+            "/account/sites/example.com/invitations",
+            vec![("csrf", token.as_str()), ("role", "owner")],
+        ),
+    ] {
+        let response = guest
+            .client
+            .post(action)
+            .header(ContentType::Form)
+            .body(encoded(&fields))
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::NotFound, "{action}");
+    }
+    let (visibility, active): (String, bool) =
+        sqlx::query_as("SELECT visibility::text, active FROM sites WHERE domain = 'example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((visibility.as_str(), active), ("private", true));
+    assert_eq!(count(&app.db, "invitations").await, 1);
+
+    // The link is spent; someone signed in who is no member sees nothing.
+    add_account(&app.db, "cal@example.org").await;
+    let stranger = other_browser(&app).await;
+    assert_eq!(
+        sign_in(&stranger.client, "cal@example.org", PASSWORD)
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    let response = stranger.client.get(path.as_str()).dispatch().await;
+    assert_eq!(response.status(), Status::Forbidden);
+    assert!(response
+        .into_string()
+        .await
+        .unwrap()
+        .contains("it was used already"));
+    assert_eq!(
+        stranger
+            .client
+            .get("/sites/example.com")
+            .dispatch()
+            .await
+            .status(),
+        Status::NotFound
+    );
+}
+
+#[rocket::async_test]
+async fn an_owner_invitation_is_accepted_signed_in_and_expires() {
+    let app = owner_of_example().await;
+    let settings = "/account/sites/example.com";
+    let invitations = "/account/sites/example.com/invitations";
+    add_account(&app.db, "bea@example.org").await;
+    let bea = other_browser(&app).await;
+    assert_eq!(
+        sign_in(&bea.client, "bea@example.org", PASSWORD)
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    assert_eq!(
+        bea.client.get(settings).dispatch().await.status(),
+        Status::NotFound
+    );
+
+    let path = invitation_path(&app.client, "owner").await;
+    let html = page(&bea.client, &path).await;
+    assert!(
+        html.contains("You are signed in as <strong>bea@example.org</strong>"),
+        "{html}"
+    );
+    let response = submit(&bea.client, &path, &path, &[]).await;
+    assert_eq!(location(&response), "/account/sites?done=joined");
+    assert!(page(&bea.client, settings)
+        .await
+        .contains("You are its owner."));
+
+    // An invitation past its seven days is refused.
+    let path = invitation_path(&app.client, "viewer").await;
+    sqlx::query(
+        "UPDATE invitations SET expires_at = now() - interval '1 second' WHERE accepted_at IS NULL",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let guest = other_browser(&app).await;
+    assert_eq!(
+        guest.client.get(path.as_str()).dispatch().await.status(),
+        Status::Forbidden
+    );
+    // A bad role is a 400, and makes no invitation.
+    let response = submit(&app.client, settings, invitations, &[("role", "admin")]).await;
+    assert_eq!(response.status(), Status::BadRequest);
+    assert_eq!(count(&app.db, "invitations").await, 2);
 }

@@ -185,3 +185,15 @@ pub fn new_account(
         .ok();
     email.zip(password)
 }
+
+/// A form sent by someone signed in: its token checked first, then the
+/// session; without one, the sign-in page that comes back to `back`.
+pub fn signed_in_form(
+    request: &FormRequest<'_>,
+    csrf: &str,
+    signed_in: Result<SignedIn, NoSession>,
+    back: &str,
+) -> Result<Result<SignedIn, String>, AppError> {
+    request.token.check(csrf)?;
+    signed_in_or_login(signed_in, back)
+}

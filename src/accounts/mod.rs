@@ -3,6 +3,7 @@
 //! The pages are in `pages`, the command line's `visitors users` in
 //! `commands`.
 
+pub mod api_keys;
 pub mod commands;
 pub mod cookies;
 pub mod form_token;

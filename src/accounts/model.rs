@@ -136,6 +136,23 @@ pub struct User {
     pub is_admin: bool,
 }
 
+/// An account as a query reads it.
+pub struct UserRow {
+    pub id: UserId,
+    pub email: String,
+    pub is_admin: bool,
+}
+
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: Email::from_stored(row.email),
+            is_admin: row.is_admin,
+        }
+    }
+}
+
 /// One of an account's sessions, as its account page lists them.
 #[derive(Debug, Clone)]
 pub struct SessionSummary {

@@ -10,14 +10,16 @@ use rocket::{
     http::Status,
     post,
     response::Redirect,
-    routes, Route,
+    routes, Either, Route,
 };
 use sha2::{Digest, Sha256};
 
 use super::{
+    api_keys::{self, key_name, ApiKey, ListedKey},
     cookies::CookieKind,
     forms::{
-        go, hash_failure, new_account, show, signed_in_or_login, Answer, FormErrors, FormRequest,
+        go, hash_failure, new_account, show, signed_in_form, signed_in_or_login, Answer,
+        FormErrors, FormRequest,
     },
     model::{Email, NewPassword, Password, SessionSummary, User},
     session::{NoSession, SessionToken, SignedIn},
@@ -40,7 +42,9 @@ pub fn routes() -> Vec<Route> {
         sign_out,
         account,
         change_password,
-        sign_out_everywhere
+        sign_out_everywhere,
+        new_api_key,
+        revoke_api_key
     ]
 }
 
@@ -322,6 +326,9 @@ pub struct AccountTemplate<'a> {
     pub token: String,
     pub user: User,
     pub sessions: Vec<SessionSummary>,
+    pub keys: Vec<ListedKey>,
+    /// A key just made: shown this once, never stored.
+    pub new_key: Option<String>,
     pub errors: FormErrors,
     pub notice: Option<&'static str>,
     pub layout: Option<&'a Layout>,
@@ -340,12 +347,15 @@ async fn account_page<'r>(
         &signed_in.session,
     ))
     .await?;
+    let keys = within_deadline(api_keys::keys_of(request.db, signed_in.user.id)).await?;
     show(Page::with_status(
         status,
         AccountTemplate {
             token: request.token.as_str().to_owned(),
             user: signed_in.user,
             sessions,
+            keys,
+            new_key: None,
             errors,
             notice,
             layout: Some(request.layout),
@@ -364,6 +374,7 @@ async fn account<'r>(
         Err(login) => return go(login),
     };
     let notice = match done {
+        Some("key-revoked") => Some("The key is revoked: it opens nothing any more."),
         Some("password") => {
             Some("Your password is changed, and every other session is signed out.")
         }
@@ -397,8 +408,7 @@ async fn change_password<'r>(
     signed_in: Result<SignedIn, NoSession>,
     form: Form<PasswordForm>,
 ) -> Answer<AccountTemplate<'r>> {
-    request.token.check(&form.csrf)?;
-    let signed_in = match signed_in_or_login(signed_in, "/account")? {
+    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
         Ok(signed_in) => signed_in,
         Err(login) => return go(login),
     };
@@ -457,12 +467,72 @@ async fn sign_out_everywhere(
     signed_in: Result<SignedIn, NoSession>,
     form: Form<TokenForm>,
 ) -> Result<Private<Redirect>, AppError> {
-    request.token.check(&form.csrf)?;
-    let signed_in = match signed_in_or_login(signed_in, "/account")? {
+    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
         Ok(signed_in) => signed_in,
         Err(login) => return Ok(Private::new(Redirect::to(login))),
     };
     within_deadline(store::end_all_sessions(request.db, signed_in.user.id)).await?;
     request.policy.remove(request.cookies, CookieKind::Session);
     Ok(Private::new(Redirect::to("/login?done=everywhere")))
+}
+
+#[derive(FromForm)]
+pub struct KeyForm {
+    #[field(default = String::new())]
+    csrf: String,
+    #[field(default = String::new())]
+    name: String,
+}
+
+/// A new API key, shown on the page that answers and never again.
+#[post("/account/api-keys", data = "<form>")]
+async fn new_api_key<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    form: Form<KeyForm>,
+) -> Answer<AccountTemplate<'r>> {
+    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
+        Ok(signed_in) => signed_in,
+        Err(login) => return go(login),
+    };
+    let name = match key_name(&form.name) {
+        Ok(name) => name,
+        Err(message) => {
+            let mut errors = FormErrors::default();
+            errors.field("name", message);
+            return account_page(
+                &request,
+                signed_in,
+                Status::UnprocessableEntity,
+                errors,
+                None,
+            )
+            .await;
+        }
+    };
+    let key = ApiKey::generate();
+    within_deadline(api_keys::create(request.db, signed_in.user.id, &name, &key)).await?;
+    let mut answer =
+        account_page(&request, signed_in, Status::Ok, FormErrors::default(), None).await?;
+    if let Either::Left(page) = &mut answer.body {
+        page.template_mut().new_key = Some(key.as_str().to_owned());
+    }
+    Ok(answer)
+}
+
+#[post("/account/api-keys/<id>/revoke", data = "<form>")]
+async fn revoke_api_key<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    id: i64,
+    form: Form<TokenForm>,
+) -> Answer<AccountTemplate<'r>> {
+    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
+        Ok(signed_in) => signed_in,
+        Err(login) => return go(login),
+    };
+    if !within_deadline(api_keys::revoke(request.db, signed_in.user.id, id)).await? {
+        return Err(AppError::NotFound);
+    }
+    go("/account?done=key-revoked".into())
 }

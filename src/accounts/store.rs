@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
 use super::{
-    model::{Email, SessionSummary, User, UserId},
+    model::{Email, SessionSummary, User, UserId, UserRow},
     session::{SessionDigest, SESSION_IDLE, SESSION_LIFETIME},
 };
 
@@ -187,12 +187,6 @@ pub async fn start_session(
     .map(drop)
 }
 
-struct SessionUserRow {
-    id: UserId,
-    email: String,
-    is_admin: bool,
-}
-
 /// The account of a live session (neither idle too long nor too old),
 /// noting that it was used (at most once a minute, to spare writes).
 pub async fn session_user(
@@ -200,7 +194,7 @@ pub async fn session_user(
     digest: &SessionDigest,
 ) -> Result<Option<User>, sqlx::Error> {
     let row = sqlx::query_as!(
-        SessionUserRow,
+        UserRow,
         r#"WITH live AS (
                SELECT s.session_digest, s.last_seen, u.id, u.email, u.is_admin
                FROM sessions s JOIN users u ON u.id = s.user_id
@@ -219,11 +213,7 @@ pub async fn session_user(
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|row| User {
-        id: row.id,
-        email: Email::from_stored(row.email),
-        is_admin: row.is_admin,
-    }))
+    Ok(row.map(User::from))
 }
 
 /// The account's live sessions, the latest used first.

@@ -18,8 +18,8 @@ use crate::{
         site_id::SiteId,
     },
     goals::store,
-    infra::{admin::Admin, database::Db, error::AppError},
-    sites::{domain::Domain, store as sites},
+    infra::{database::Db, error::AppError},
+    sites::{caller::ApiCaller, domain::Domain, store as sites},
 };
 
 #[derive(Deserialize)]
@@ -29,12 +29,15 @@ struct GoalRequest {
     pattern: String,
 }
 
-async fn site_id(db: &Db, domain: &str) -> Result<SiteId, AppError> {
+/// The site named `domain`, if the caller may manage its goals; to anyone
+/// else it does not exist.
+async fn site_id(caller: &ApiCaller, db: &Db, domain: &str) -> Result<SiteId, AppError> {
     let domain = Domain::parse(domain).map_err(|_| AppError::NotFound)?;
-    Ok(sites::find(db, &domain)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .id)
+    let site = sites::find(db, &domain).await?.ok_or(AppError::NotFound)?;
+    if !caller.may_manage(db, &site).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(site.id)
 }
 
 fn goal(kind: GoalKind, pattern: &str) -> Result<Goal, AppError> {
@@ -42,32 +45,34 @@ fn goal(kind: GoalKind, pattern: &str) -> Result<Goal, AppError> {
 }
 
 #[get("/api/sites/<domain>/goals")]
-async fn list(_admin: Admin, domain: &str, db: &Db) -> Result<Json<Vec<Goal>>, AppError> {
-    Ok(Json(store::list(&**db, site_id(db, domain).await?).await?))
+async fn list(caller: ApiCaller, domain: &str, db: &Db) -> Result<Json<Vec<Goal>>, AppError> {
+    Ok(Json(
+        store::list(&**db, site_id(&caller, db, domain).await?).await?,
+    ))
 }
 
 #[post("/api/sites/<domain>/goals", format = "json", data = "<body>")]
 async fn add(
-    _admin: Admin,
+    caller: ApiCaller,
     domain: &str,
     body: Result<Json<GoalRequest>, json::Error<'_>>,
     db: &Db,
 ) -> Result<Created<Json<Goal>>, AppError> {
     let body = body.map_err(|error| AppError::BadRequest(format!("invalid goal: {error}")))?;
     let goal = goal(body.kind, &body.pattern)?;
-    store::add(db, site_id(db, domain).await?, &goal).await?;
+    store::add(db, site_id(&caller, db, domain).await?, &goal).await?;
     Ok(Created::new(format!("/api/sites/{domain}/goals")).body(Json(goal)))
 }
 
 /// A goal sent as anything but JSON.
 #[post("/api/sites/<_domain>/goals", rank = 2)]
-fn add_not_json(_admin: Admin, _domain: &str) -> AppError {
+fn add_not_json(_caller: ApiCaller, _domain: &str) -> AppError {
     AppError::UnsupportedMediaType("a goal is sent as application/json")
 }
 
 #[delete("/api/sites/<domain>/goals?<kind>&<pattern>")]
 async fn remove(
-    _admin: Admin,
+    caller: ApiCaller,
     domain: &str,
     kind: &str,
     pattern: &str,
@@ -79,7 +84,7 @@ async fn remove(
         _ => return Err(AppError::BadRequest("kind must be event or page".into())),
     };
     let goal = goal(kind, pattern)?;
-    if store::remove(db, site_id(db, domain).await?, &goal).await? {
+    if store::remove(db, site_id(&caller, db, domain).await?, &goal).await? {
         Ok(Status::NoContent)
     } else {
         Err(AppError::NotFound)

@@ -16,8 +16,8 @@ use super::store::{self, ListedSite};
 use crate::{
     accounts::{
         forms::{
-            go, hash_failure, new_account, show, signed_in_or_login, Answer, FormErrors,
-            FormRequest,
+            go, hash_failure, new_account, show, signed_in_form, signed_in_or_login, Answer,
+            FormErrors, FormRequest,
         },
         model::{User, UserId},
         session::{NoSession, SignedIn},
@@ -176,8 +176,7 @@ async fn add_site<'r>(
     directory: &State<SiteDirectory>,
     form: Form<SiteForm>,
 ) -> Answer<SitesTemplate<'r>> {
-    request.token.check(&form.csrf)?;
-    let signed_in = match signed_in_or_login(signed_in, LIST)? {
+    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, LIST)? {
         Ok(signed_in) => signed_in,
         Err(login) => return go(login),
     };
@@ -217,7 +216,7 @@ async fn add_site<'r>(
     let added = if taken {
         None
     } else {
-        within_deadline(store::add_owned(request.db, &new, signed_in.user.id))
+        within_deadline(members::add_owned(request.db, &new, signed_in.user.id))
             .await?
             .ok()
     };
@@ -312,8 +311,7 @@ async fn site_of_form(
     domain: &str,
     csrf: &str,
 ) -> Result<Result<(Site, &'static str, UserId), String>, AppError> {
-    request.token.check(csrf)?;
-    match signed_in_or_login(signed_in, &format!("{LIST}/{domain}"))? {
+    match signed_in_form(request, csrf, signed_in, &format!("{LIST}/{domain}"))? {
         Ok(signed_in) => {
             let (site, role) = managed_site(request, &signed_in.user, domain).await?;
             Ok(Ok((site, role, signed_in.user.id)))
@@ -570,11 +568,11 @@ async fn accept_invitation<'r>(
     token: &str,
     form: Form<AcceptForm>,
 ) -> Answer<InvitationTemplate<'r>> {
-    request.token.check(&form.csrf)?;
-    let signed_in = match signed_in_or_login(signed_in, &format!("/invite/{token}"))? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in =
+        match signed_in_form(&request, &form.csrf, signed_in, &format!("/invite/{token}"))? {
+            Ok(signed_in) => signed_in,
+            Err(login) => return go(login),
+        };
     within_deadline(store::accept(
         request.db,
         &invitation_digest(token),

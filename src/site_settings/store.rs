@@ -1,16 +1,12 @@
-//! The SQL of a person's sites: listing them, adding one with its owner,
-//! and the invitations that make someone else a member.
+//! The SQL of a person's sites as their page lists them, and of the
+//! invitations that make someone else a member.
 
 use sqlx::PgPool;
 
 use crate::{
     accounts::model::UserId,
     counting::site_id::SiteId,
-    sites::{
-        members::SiteRole,
-        model::{NewSite, Site, Visibility},
-        store::{self as site_store, AddError},
-    },
+    sites::{members::SiteRole, model::Visibility},
 };
 
 /// A site in the list of someone's sites.
@@ -40,30 +36,6 @@ pub async fn sites_of(
     )
     .fetch_all(pool)
     .await
-}
-
-/// Adds the site with `owner` as its owner, both or neither.
-pub async fn add_owned(
-    pool: &PgPool,
-    new: &NewSite,
-    owner: UserId,
-) -> Result<Result<Site, AddError>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let site = match site_store::add(&mut *tx, new).await {
-        Ok(site) => site,
-        Err(AddError::Database(error)) => return Err(error),
-        Err(refused) => return Ok(Err(refused)),
-    };
-    sqlx::query!(
-        "INSERT INTO site_members (site_id, user_id, role) VALUES ($1, $2, 'owner')
-         ON CONFLICT (site_id, user_id) DO UPDATE SET role = 'owner'",
-        site.id.0,
-        owner.0,
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Ok(site))
 }
 
 /// How long an invitation link can be used.

@@ -1,6 +1,6 @@
 //! Who may read a site's numbers: anyone for a public site; for a private
 //! one, the holder of its share link, its members and the instance's admins
-//! when signed in, or the operator's admin token. Everyone else gets a 404,
+//! (signed in, or with an API key), or the operator's admin token. Everyone else gets a 404,
 //! exactly as for a site that does not exist, so a private site's existence
 //! is not revealed.
 
@@ -20,7 +20,7 @@ use crate::{
         session::{NoSession, SignedIn},
     },
     infra::{admin::Admin, database::Db, error::AppError},
-    sites::{directory::SiteDirectory, domain::Domain, members, model::Site},
+    sites::{caller::ApiCaller, directory::SiteDirectory, domain::Domain, members, model::Site},
 };
 
 /// What is being read: a private site may show its badge to everyone
@@ -62,14 +62,20 @@ impl<'r> FromRequest<'r> for SiteAccess<'r> {
             return Outcome::Error((Status::InternalServerError, ()));
         };
         let admin = request.guard::<Admin>().await.is_success();
-        // The sessions are read only for a request with a session cookie.
-        let reader = match request.guard::<SignedIn>().await {
+        // The sessions are read only for a request with a session cookie,
+        // the API keys only for one with a key.
+        let mut reader = match request.guard::<SignedIn>().await {
             Outcome::Success(signed_in) => Some(signed_in.user),
             Outcome::Error((status, NoSession::Unavailable(_))) => {
                 return Outcome::Error((status, ()));
             }
             _ => None,
         };
+        if reader.is_none() && request.headers().contains("Authorization") {
+            if let Outcome::Success(ApiCaller::Person(user)) = request.guard::<ApiCaller>().await {
+                reader = Some(user);
+            }
+        }
         Outcome::Success(Self {
             directory,
             pool: db,

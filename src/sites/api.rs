@@ -1,6 +1,6 @@
-//! The sites' JSON: managing them with the admin token (`/api/sites`, which
-//! does not exist without one), and each site's stats under the site's own
-//! access rule.
+//! The sites' JSON: managing them (`/api/sites`) as the operator, with the
+//! admin token, or as a person, with an API key and their roles; and each
+//! site's stats under the site's own access rule.
 
 use std::sync::Arc;
 
@@ -15,33 +15,36 @@ use rocket::{
 };
 
 use crate::{
-    infra::{admin::Admin, database::Db, error::AppError, page::NoReferrer},
+    infra::{database::Db, error::AppError, page::NoReferrer},
     sites::{
         access::{Audience, SiteAccess},
+        caller::ApiCaller,
         directory::SiteDirectory,
         domain::Domain,
         links::SiteLinks,
         manage::{SiteRequest, SiteSummary},
-        store,
+        members, store,
     },
     stats::{Stats, StatsRange, StatsReader},
 };
 
+/// Every site for the operator and the admins; a person's own otherwise.
 #[get("/api/sites")]
 async fn list(
-    _admin: Admin,
+    caller: ApiCaller,
     db: &Db,
     links: &State<SiteLinks>,
 ) -> Result<Json<Vec<SiteSummary>>, AppError> {
-    let sites = store::list(db).await?;
+    let sites = caller.visible(db, store::list(db).await?).await?;
     Ok(Json(
         sites.iter().map(|s| SiteSummary::new(s, links)).collect(),
     ))
 }
 
+/// A person's new site is theirs: they are its owner.
 #[post("/api/sites", format = "json", data = "<body>")]
 async fn add(
-    _admin: Admin,
+    caller: ApiCaller,
     body: Result<Json<SiteRequest>, json::Error<'_>>,
     db: &Db,
     links: &State<SiteLinks>,
@@ -51,7 +54,10 @@ async fn add(
     let new = body
         .validate()
         .map_err(|error| AppError::BadRequest(error.to_string()))?;
-    let site = store::add(&**db, &new).await?;
+    let site = match &caller {
+        ApiCaller::Operator => store::add(&**db, &new).await?,
+        ApiCaller::Person(user) => members::add_owned(db, &new, user.id).await??,
+    };
     directory.forget(&new.domain).await;
     let summary = SiteSummary::new(&site, links);
     let location = format!("/api/sites/{}", new.domain);
@@ -61,19 +67,24 @@ async fn add(
 /// A site sent as anything but JSON (a form, say): the route above did not
 /// match its content type.
 #[post("/api/sites", rank = 2)]
-fn add_not_json(_admin: Admin) -> AppError {
+fn add_not_json(_caller: ApiCaller) -> AppError {
     AppError::UnsupportedMediaType("a site is sent as application/json")
 }
 
+/// Only for who may manage the site; to anyone else it does not exist.
 #[delete("/api/sites/<domain>?<purge>")]
 async fn remove(
-    _admin: Admin,
+    caller: ApiCaller,
     domain: &str,
     purge: Option<bool>,
     db: &Db,
     directory: &State<SiteDirectory>,
 ) -> Result<Status, AppError> {
     let domain = Domain::parse(domain).map_err(|_| AppError::NotFound)?;
+    let site = store::find(db, &domain).await?.ok_or(AppError::NotFound)?;
+    if !caller.may_manage(db, &site).await? {
+        return Err(AppError::NotFound);
+    }
     if !store::remove(db, &domain, purge.unwrap_or(false)).await? {
         return Err(AppError::NotFound);
     }

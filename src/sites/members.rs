@@ -4,7 +4,14 @@
 
 use sqlx::PgPool;
 
-use crate::{accounts::model::UserId, counting::site_id::SiteId};
+use crate::{
+    accounts::model::UserId,
+    counting::site_id::SiteId,
+    sites::{
+        model::{NewSite, Site},
+        store::{self as site_store, AddError},
+    },
+};
 
 /// What a member may do with a site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -37,4 +44,39 @@ pub async fn role_of(
     )
     .fetch_optional(pool)
     .await
+}
+
+/// The sites `user` is a member of.
+pub async fn site_ids(pool: &PgPool, user: UserId) -> Result<Vec<SiteId>, sqlx::Error> {
+    let ids = sqlx::query_scalar!(
+        "SELECT site_id FROM site_members WHERE user_id = $1",
+        user.0
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.into_iter().map(SiteId).collect())
+}
+
+/// Adds the site with `owner` as its owner, both or neither.
+pub async fn add_owned(
+    pool: &PgPool,
+    new: &NewSite,
+    owner: UserId,
+) -> Result<Result<Site, AddError>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let site = match site_store::add(&mut *tx, new).await {
+        Ok(site) => site,
+        Err(AddError::Database(error)) => return Err(error),
+        Err(refused) => return Ok(Err(refused)),
+    };
+    sqlx::query!(
+        "INSERT INTO site_members (site_id, user_id, role) VALUES ($1, $2, 'owner')
+         ON CONFLICT (site_id, user_id) DO UPDATE SET role = 'owner'",
+        site.id.0,
+        owner.0,
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(site))
 }

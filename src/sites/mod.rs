@@ -4,6 +4,7 @@
 //! are the dashboard feature's.
 
 pub mod access;
+pub mod caller;
 pub mod commands;
 pub mod directory;
 pub mod domain;

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// The value of a read-only snippet box, as the page escapes it.
-fn snippet(html: &str, id: &str) -> String {
+pub fn snippet(html: &str, id: &str) -> String {
     let pattern =
         regex::Regex::new(&format!(r#"(?s)<textarea id="{id}"[^>]*>(.*?)</textarea>"#)).unwrap();
     pattern
@@ -30,7 +30,7 @@ fn snippet(html: &str, id: &str) -> String {
         .replace("&amp;", "&")
 }
 
-async fn add_site<'c>(
+pub async fn add_site<'c>(
     client: &'c rocket::local::asynchronous::Client,
     fields: &[(&str, &str)],
 ) -> rocket::local::asynchronous::LocalResponse<'c> {

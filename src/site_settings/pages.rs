@@ -37,6 +37,11 @@ use crate::{
         store as site_store, SiteDirectory, SiteLinks,
     },
 };
+use crate::{
+    counting::goal::Goal,
+    goals::store as goal_store,
+    transfer::store::{self as transfer_store, ImportRecord},
+};
 
 pub fn routes() -> Vec<Route> {
     routes![
@@ -247,6 +252,10 @@ pub struct SiteTemplate<'a> {
     pub badge: String,
     /// An invitation link just made: shown this once, never stored.
     pub invitation: Option<(String, &'static str)>,
+    pub goals: Vec<Goal>,
+    pub imports: Vec<ImportRecord>,
+    /// The site's CSV export, without its query.
+    pub export: String,
     /// The settings form as it was sent, when it was refused.
     pub form: SiteForm,
     pub errors: FormErrors,
@@ -274,7 +283,7 @@ async fn managed_site(
 
 /// A site's page: its settings form holds `form` (the site's own settings
 /// unless a refused form is shown again).
-fn settings_page<'r>(
+async fn settings_page<'r>(
     request: &FormRequest<'r>,
     links: &SiteLinks,
     (site, role): (Site, &'static str),
@@ -283,6 +292,8 @@ fn settings_page<'r>(
     notice: Option<&'static str>,
 ) -> Answer<SiteTemplate<'r>> {
     let (form, errors) = refused.unwrap_or_else(|| (SiteForm::of(&site), FormErrors::default()));
+    let goals = within_deadline(goal_store::list(&**request.db, site.id)).await?;
+    let imports = within_deadline(transfer_store::history(request.db, site.id)).await?;
     show(Page::with_status(
         status,
         SiteTemplate {
@@ -293,6 +304,9 @@ fn settings_page<'r>(
             script: links.script_snippet(&site),
             badge: links.badge(&site),
             invitation: None,
+            goals,
+            imports,
+            export: format!("/api/sites/{}/export.csv", site.name()),
             role,
             site,
             form,
@@ -345,7 +359,7 @@ async fn site_settings<'r>(
         Some("stopped") => Some("The site is no longer counted; its history is kept."),
         _ => None,
     };
-    settings_page(&request, links, managed, Status::Ok, None, notice)
+    settings_page(&request, links, managed, Status::Ok, None, notice).await
 }
 
 /// New settings for a site: its hosts and flags, checked as a new site's.
@@ -377,7 +391,8 @@ async fn change_site<'r>(
                 status,
                 Some((form, errors)),
                 None,
-            );
+            )
+            .await;
         }
     };
     within_deadline(site_store::update(request.db, &new))
@@ -445,7 +460,7 @@ async fn remove_site<'r>(
         errors.field("confirm", format!("Type {name} to confirm."));
         let refused = Some((SiteForm::of(&site), errors));
         let status = Status::UnprocessableEntity;
-        return settings_page(&request, links, (site, role), status, refused, None);
+        return settings_page(&request, links, (site, role), status, refused, None).await;
     }
     within_deadline(site_store::remove(request.db, &name, form.purge)).await?;
     directory.forget(&name).await;
@@ -501,7 +516,7 @@ async fn invite<'r>(
     ))
     .await?;
     let link = format!("{}/invite/{token}", links.public_url);
-    let mut answer = settings_page(&request, links, (site, role), Status::Ok, None, None)?;
+    let mut answer = settings_page(&request, links, (site, role), Status::Ok, None, None).await?;
     if let Either::Left(page) = &mut answer.body {
         page.template_mut().invitation = Some((link, invited_as.label()));
     }

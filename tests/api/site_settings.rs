@@ -674,3 +674,48 @@ async fn an_owner_invitation_is_accepted_signed_in_and_expires() {
     assert_eq!(response.status(), Status::BadRequest);
     assert_eq!(count(&app.db, "invitations").await, 2);
 }
+
+#[rocket::async_test]
+async fn a_site_page_shows_its_goals_imports_and_exports() {
+    let app = owner_of_example().await;
+    let settings = "/account/sites/example.com";
+    let html = page(&app.client, settings).await;
+    assert!(
+        html.contains("No goals yet.") && html.contains("No history imported."),
+        "{html}"
+    );
+    let site: i32 = sqlx::query_scalar("SELECT id FROM sites WHERE domain = 'example.com'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    for (kind, pattern) in [
+        (visitors::counting::goal::GoalKind::Event, "Sign<up>"),
+        (visitors::counting::goal::GoalKind::Page, "/pricing"),
+    ] {
+        let goal = visitors::counting::goal::Goal::parse(kind, pattern).unwrap();
+        visitors::goals::store::add(&app.db, visitors::counting::site_id::SiteId(site), &goal)
+            .await
+            .unwrap();
+    }
+    let html = page(&app.client, settings).await;
+    assert!(
+        html.contains("<li>event <code>Sign&#60;up&#62;</code></li>")
+            || html.contains("<li>event <code>Sign&lt;up&gt;</code></li>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<li>page <code>/pricing</code></li>"),
+        "{html}"
+    );
+    // The private site's export opens for its owner, signed in, without its link.
+    let export = "/api/sites/example.com/export.csv?range=all&granularity=day";
+    assert!(html.contains(&export.replace('&', "&amp;")), "{html}");
+    let response = app.client.get(export).dispatch().await;
+    assert_eq!(response.status(), Status::Ok);
+    assert_eq!(response.content_type(), Some(ContentType::CSV));
+    let stranger = other_browser(&app).await;
+    assert_eq!(
+        stranger.client.get(export).dispatch().await.status(),
+        Status::NotFound
+    );
+}

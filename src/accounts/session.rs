@@ -67,6 +67,18 @@ pub enum NoSession {
     Unavailable(AppError),
 }
 
+/// The digest of the session a request's cookie names, read without the
+/// database: whether that session is live is the store's to say.
+pub fn presented_session(request: &Request<'_>) -> Option<SessionDigest> {
+    let policy = *request
+        .rocket()
+        .state::<CookiePolicy>()
+        .expect("the accounts stage manages the cookie policy");
+    policy
+        .read(request.cookies(), CookieKind::Session)
+        .map(|token| SessionToken(token).digest())
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for SignedIn {
     type Error = NoSession;
@@ -76,7 +88,7 @@ impl<'r> FromRequest<'r> for SignedIn {
             .rocket()
             .state::<CookiePolicy>()
             .expect("the accounts stage manages the cookie policy");
-        let Some(token) = policy.read(request.cookies(), CookieKind::Session) else {
+        let Some(session) = presented_session(request) else {
             return Outcome::Error((Status::Unauthorized, NoSession::SignedOut));
         };
         let db = match request.guard::<&Db>().await {
@@ -86,7 +98,6 @@ impl<'r> FromRequest<'r> for SignedIn {
                 return Outcome::Error((Status::ServiceUnavailable, NoSession::Unavailable(error)));
             }
         };
-        let session = SessionToken(token).digest();
         match within_deadline(store::session_user(db, &session)).await {
             Ok(Some(user)) => Outcome::Success(Self { user, session }),
             Ok(None) => {

@@ -16,11 +16,14 @@ use sqlx::PgPool;
 
 use crate::{
     accounts::{
-        model::User,
-        session::{NoSession, SignedIn},
+        api_keys,
+        session::{presented_session, SessionDigest},
+        store as accounts_store,
     },
     infra::{admin::Admin, database::Db, error::AppError},
-    sites::{caller::ApiCaller, directory::SiteDirectory, domain::Domain, members, model::Site},
+    sites::{
+        caller::presented_key, directory::SiteDirectory, domain::Domain, members, model::Site,
+    },
 };
 
 /// What is being read: a private site may show its badge to everyone
@@ -42,12 +45,14 @@ pub struct ReadableSite {
 }
 
 /// A request's way to the sites it may read: where they are looked up,
-/// whether it carries the admin token, and who is signed in.
+/// whether it carries the admin token, and the session or API key it names,
+/// whose owner is looked up only for a site the public may not read.
 pub struct SiteAccess<'r> {
     directory: &'r SiteDirectory,
     pool: &'r PgPool,
     admin: bool,
-    reader: Option<User>,
+    session: Option<SessionDigest>,
+    key: Option<[u8; 32]>,
 }
 
 #[rocket::async_trait]
@@ -61,26 +66,12 @@ impl<'r> FromRequest<'r> for SiteAccess<'r> {
             // A stage is missing: a mistake in assembling the server.
             return Outcome::Error((Status::InternalServerError, ()));
         };
-        let admin = request.guard::<Admin>().await.is_success();
-        // The sessions are read only for a request with a session cookie,
-        // the API keys only for one with a key.
-        let mut reader = match request.guard::<SignedIn>().await {
-            Outcome::Success(signed_in) => Some(signed_in.user),
-            Outcome::Error((status, NoSession::Unavailable(_))) => {
-                return Outcome::Error((status, ()));
-            }
-            _ => None,
-        };
-        if reader.is_none() && request.headers().contains("Authorization") {
-            if let Outcome::Success(ApiCaller::Person(user)) = request.guard::<ApiCaller>().await {
-                reader = Some(user);
-            }
-        }
         Outcome::Success(Self {
             directory,
             pool: db,
-            admin,
-            reader,
+            admin: request.guard::<Admin>().await.is_success(),
+            session: presented_session(request),
+            key: presented_key(request),
         })
     }
 }
@@ -99,17 +90,32 @@ impl SiteAccess<'_> {
             .find(self.pool, &domain)
             .await?
             .ok_or(AppError::NotFound)?;
-        // A member's role is looked up only where the public could not read.
-        let member = match &self.reader {
-            Some(user) if !(site.is_public() && site.active) => {
+        let open = self.admin
+            || (site.is_public() && site.active)
+            || token.is_some_and(|token| site.share_token.matches(token));
+        let member = !open && self.is_member(&site).await?;
+        ReadableSite::new(site, token, self.admin || member, audience)
+    }
+
+    /// Whether the session's or the key's owner is one of the site's
+    /// members, or an admin.
+    async fn is_member(&self, site: &Site) -> Result<bool, AppError> {
+        let mut reader = match &self.session {
+            Some(session) => accounts_store::session_user(self.pool, session).await?,
+            None => None,
+        };
+        if let (None, Some(key)) = (&reader, &self.key) {
+            reader = api_keys::user_of(self.pool, key).await?;
+        }
+        Ok(match reader {
+            Some(user) => {
                 user.is_admin
                     || members::role_of(self.pool, site.id, user.id)
                         .await?
                         .is_some()
             }
-            _ => false,
-        };
-        ReadableSite::new(site, token, self.admin || member, audience)
+            None => false,
+        })
     }
 }
 

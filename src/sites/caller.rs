@@ -24,6 +24,17 @@ pub enum ApiCaller {
     Person(User),
 }
 
+/// The digest of the API key in a request's `Authorization: Bearer`, read
+/// without the database.
+pub fn presented_key(request: &Request<'_>) -> Option<[u8; 32]> {
+    request
+        .headers()
+        .get_one("Authorization")
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .and_then(|(_, key)| api_keys::ApiKey::digest_of(key.trim()))
+}
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for ApiCaller {
     type Error = ();
@@ -32,13 +43,7 @@ impl<'r> FromRequest<'r> for ApiCaller {
         if request.guard::<Admin>().await.is_success() {
             return Outcome::Success(Self::Operator);
         }
-        let digest = request
-            .headers()
-            .get_one("Authorization")
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .and_then(|(_, key)| api_keys::ApiKey::digest_of(key.trim()));
-        let (Some(digest), Some(db)) = (digest, Db::fetch(request.rocket())) else {
+        let (Some(digest), Some(db)) = (presented_key(request), Db::fetch(request.rocket())) else {
             return Outcome::Error((Status::Unauthorized, ()));
         };
         match api_keys::user_of(db, &digest).await {

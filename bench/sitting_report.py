@@ -14,7 +14,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import CPU_GROUPS, commits_per_visit, machine, target, write_section  # noqa: E402
 
 WRITES = ("GET / new visitors", "GET / returning visitors", "GET / one visitor")
-SCENARIOS = [(s, "direct") for s in WRITES] + [(s, "nginx") for s in WRITES] + [
+SHARED = ("GET / new visitors, one User-Agent", "direct")
+SCENARIOS = [(s, "direct") for s in WRITES] + [SHARED] + [(s, "nginx") for s in WRITES] + [
     ("GET /version", "nginx"),
     ("GET /version", "proxy ceiling"),
     ("app statement, 30 per transaction", "pgbench"),
@@ -50,10 +51,13 @@ def sitting_table(runs):
     lines = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (3 * len(labels))]
     for key in SCENARIOS:
         row = [key[0], key[1]]
-        row += [cells(by_label[label], lambda run: f"{run[key]['result']['rps']:.0f}") for label in labels]
-        row += [cells(by_label[label], lambda run: f"{run[key]['result']['p99']:.1f}") for label in labels]
+        row += [cells(by_label[label], lambda run: f"{run[key]['result']['rps']:.0f}" if key in run else "–")
+                for label in labels]
+        row += [cells(by_label[label], lambda run: f"{run[key]['result']['p99']:.1f}" if key in run else "–")
+                for label in labels]
         row += [cells(by_label[label], lambda run: commits_per_visit(run[key])
-                      if key[1] != "proxy ceiling" and key[0] != "GET /version" else "–") for label in labels]
+                      if key in run and key[1] != "proxy ceiling" and key[0] != "GET /version" else "–")
+                for label in labels]
         lines.append("| " + " | ".join(row) + " |")
 
     lines += ["", "CPU split of the new-visitor runs (" + " / ".join(CPU_GROUPS) + "), both runs:", ""]
@@ -78,9 +82,11 @@ def sitting_table(runs):
         targets.append((f"one-visitor p99 ≤ 2× new-visitor p99, {route}", lambda run, r=route: (
             f"{p99(run, 'GET / one visitor', r) / p99(run, 'GET / new visitors', r):.1f}×",
             p99(run, "GET / one visitor", r) <= 2 * p99(run, "GET / new visitors", r))))
-    targets.append(("new visitors direct ≥ 35 % of the app statement, 30 per transaction", lambda run: (
-        f"{rps(run, 'GET / new visitors', 'direct') / rps(run, 'app statement, 30 per transaction', 'pgbench'):.0%}",
-        rps(run, "GET / new visitors", "direct") >= 0.35 * rps(run, "app statement, 30 per transaction", "pgbench"))))
+    statement = ("app statement, 30 per transaction", "pgbench")
+    if all(statement in run for runs in by_label.values() for run in runs):
+        targets.append(("new visitors direct ≥ 35 % of the app statement, 30 per transaction", lambda run: (
+            f"{rps(run, 'GET / new visitors', 'direct') / rps(run, *statement):.0%}",
+            rps(run, "GET / new visitors", "direct") >= 0.35 * rps(run, *statement))))
     for name, measure in targets:
         row = [name]
         for label in labels:
@@ -88,6 +94,17 @@ def sitting_table(runs):
             row.append(" · ".join(text for text, _ in shown) + " ("
                        + ", ".join(target(ok) for _, ok in shown) + ")")
         lines.append("| " + " | ".join(row) + " |")
+
+    # The last binary against each other one, means of the runs: against
+    # "before" the change's cost, against a release whether a regression
+    # shows.
+    lines.append("")
+    for key in (("GET / new visitors", "direct"), SHARED, ("GET / new visitors", "nginx"), ("GET / one visitor", "direct")):
+        if not all(key in run for runs in by_label.values() for run in runs):
+            continue
+        mean = {label: statistics.mean(run[key]["result"]["rps"] for run in by_label[label]) for label in labels}
+        lines.append(f"- {key[0]}, {key[1]}: " + "; ".join(
+            f"{labels[-1]} / {label} **{mean[labels[-1]] / mean[label]:.2f}×**" for label in labels[:-1]))
 
     # Through nginx: the new-visitor rate of each binary as a share of the
     # proxy ceiling measured in the same run, which takes out most of what

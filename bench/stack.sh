@@ -109,6 +109,10 @@ for route in direct nginx; do
     load "GET /version" "$route" "$base/version"
     load "GET /api/stats?range=24h" "$route" "$base/api/stats?range=24h"
     load "GET / new visitors" "$route" "$base/" -s bench/visitors.lua -- new "$route"
+    # X-Real-IP is the identity only direct: nginx overwrites it.
+    if [[ $route == direct ]]; then
+        load "GET / new visitors, one User-Agent" "$route" "$base/" -s bench/visitors.lua -- shared "$route"
+    fi
     load "GET / returning visitors" "$route" "$base/" -s bench/visitors.lua -- returning "$route" 1000
     load "GET / one visitor" "$route" "$base/" -s bench/visitors.lua -- one "$route"
 done
@@ -131,7 +135,13 @@ pgbench_load() {
     local scenario=$1 script=$2 visits=$3 logs fields
     logs=$(mktemp -d -p "$work" pgbench.XXXX)
     echo "--- $scenario"
-    "$PG_BINDIR/pgbench" "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$warmup" -f "$script" visitors >/dev/null
+    # The ceilings run this checkout's statements: on the older schema of a
+    # release binary (a fixed reference of a sitting) they cannot.
+    if ! "$PG_BINDIR/pgbench" "${pg[@]}" -n -M prepared -c "$connections" -j 2 -T "$warmup" -f "$script" visitors \
+        >/dev/null 2>&1; then
+        echo "    skipped: the statement does not run on this binary's schema"
+        return
+    fi
     fields=$(measured pgbench_run "$script" "$logs")
     record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"pgbench\", \"visits\": $visits, $fields}"
 }

@@ -4,6 +4,10 @@
 --       before (RUN, any word, keeps runs apart)
 --   wrk ... -s bench/visitors.lua URL -- returning RUN POPULATION
 --       the same POPULATION visitors per thread, over and over
+--   wrk ... -s bench/visitors.lua URL -- shared RUN
+--       every request a first visit of the same desktop Chrome: a new
+--       X-Real-IP each time, one User-Agent (most real traffic shares a few
+--       dozen, so the parse cache hits); direct to a replica only
 --   wrk ... -s bench/visitors.lua URL -- one RUN
 --       one visitor on every connection of every thread (one address, one
 --       browser: a load generator, an office behind one NAT)
@@ -35,10 +39,11 @@ function request()
     elseif mode == "one" then
         n, thread = 0, 0
     end
+    local chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        .. "Chrome/124.0.0.0 Safari/537.36"
     local headers = {
-        ["User-Agent"] = string.format(
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-                .. "Chrome/124.0.0.0 Safari/537.36 visitor/%s-%d-%d", run, thread, n),
+        ["User-Agent"] = mode == "shared" and chrome
+            or string.format("%s visitor/%s-%d-%d", chrome, run, thread, n),
         ["X-Real-IP"] = string.format("fd00::%x:%x:%x", thread, math.floor(n / 65536), n % 65536),
     }
     return wrk.format("GET", "/", headers)

@@ -13,6 +13,7 @@ pub mod dashboard;
 pub mod goals;
 pub mod health;
 pub mod privacy;
+pub mod reports;
 pub mod simulate;
 pub mod site_settings;
 pub mod sites;
@@ -27,7 +28,7 @@ use crate::infra::{
     admin,
     build_info::BuildInfo,
     config::Config,
-    database, error, headers, logging, metrics,
+    database, error, headers, logging, mail, metrics,
     page::Layout,
     telemetry::{self, RequestTelemetry},
 };
@@ -51,6 +52,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
             config.public_url.clone(),
         ))
         .attach(admin::stage(&config))
+        .attach(mail::stage(&config))
         .manage(Layout::new(&config, &build))
         .manage(build)
         .register("/", error::catchers())
@@ -65,6 +67,7 @@ pub fn rocket(config: Config) -> Rocket<Build> {
         .attach(transfer::stage())
         .attach(dashboard::stage())
         .attach(privacy::stage(&config))
+        .attach(reports::stage(&config))
         .attach(health::stage(&config))
         .attach(version::stage())
         .attach(assets::stage())

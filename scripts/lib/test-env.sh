@@ -2,7 +2,8 @@
 # What the tests need, for `make test` and `make coverage`: PostgreSQL's
 # binaries (the outage test runs a cluster of its own), a server in
 # DATABASE_URL (a throwaway cluster unless one is given), and nginx and
-# dnsmasq for the topology tests. Installs what is missing when run as root.
+# dnsmasq for the topology tests, and aiosmtpd (in target/test-venv) for the
+# email tests. Installs what is missing when run as root.
 
 # shellcheck source=scripts/lib/postgres.sh
 source "$(dirname "${BASH_SOURCE[0]}")/postgres.sh"
@@ -14,6 +15,8 @@ prepare_test_environment() {
     ensure_apt_tools python3:python3
     ensure_postgres_binaries
     ensure_apt_tools nginx:nginx-light dnsmasq:dnsmasq-base shellcheck:shellcheck
+    ensure_venv "$TEST_VENV" requirements-test.txt
+    export SMTP_SINK_PYTHON=$TEST_VENV/bin/python
     NGINX_BIN=$(command -v nginx)
     DNSMASQ_BIN=$(command -v dnsmasq)
     export NGINX_BIN DNSMASQ_BIN

@@ -5,6 +5,8 @@ LINT_VENV=$PWD/target/lint-venv
 # Used by the scripts that source this file.
 # shellcheck disable=SC2034
 TERRAFORM_VENV=$PWD/target/terraform-venv
+# shellcheck disable=SC2034
+TEST_VENV=$PWD/target/test-venv
 
 # ensure_venv DIR REQUIREMENTS: a venv with exactly those pinned packages,
 # reinstalled when the requirements file changes.

@@ -23,6 +23,7 @@ use crate::{
     infra::{
         database::{within_deadline, Db},
         error::AppError,
+        mail::Mailer,
         page::{Layout, Page, Private},
     },
 };
@@ -47,6 +48,7 @@ pub struct FormRequest<'r> {
     pub cookies: &'r CookieJar<'r>,
     pub token: FormToken,
     pub layout: &'r Layout,
+    pub mailer: &'r Mailer,
     pub client: Option<std::net::IpAddr>,
     /// "Firefox on Linux", for the account's list of sessions.
     pub client_label: String,
@@ -61,11 +63,12 @@ impl<'r> FromRequest<'r> for FormRequest<'r> {
             rocket::outcome::try_outcome!(request.guard::<&Db>().await.map_error(|(s, _)| (s, ())));
         let token = rocket::outcome::try_outcome!(request.guard::<FormToken>().await);
         let rocket = request.rocket();
-        let (Some(hasher), Some(throttle), Some(policy), Some(layout)) = (
+        let (Some(hasher), Some(throttle), Some(policy), Some(layout), Some(mailer)) = (
             rocket.state::<PasswordHasher>(),
             rocket.state::<ClientThrottle>(),
             rocket.state::<CookiePolicy>(),
             rocket.state::<Layout>(),
+            rocket.state::<Mailer>(),
         ) else {
             return Outcome::Error((Status::InternalServerError, ()));
         };
@@ -90,6 +93,7 @@ impl<'r> FromRequest<'r> for FormRequest<'r> {
             cookies: request.cookies(),
             token,
             layout,
+            mailer,
             client,
             client_label,
         })

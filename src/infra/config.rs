@@ -56,6 +56,10 @@ pub enum Rule {
     HeaderValue,
     /// A `postgres://` URL; its password is never printed.
     PostgresUrl,
+    /// An `smtp://` or `smtps://` URL as lettre reads it; never printed.
+    SmtpUrl,
+    /// A mail address, with or without a name: `Name <address>`.
+    Mailbox,
     /// Checked by Rocket.
     Rocket,
 }
@@ -272,6 +276,30 @@ pub const METRICS_PORT: Setting = Setting::app(
     "port of the metrics listener (`/metrics` alone, on `ROCKET_ADDRESS`): for Prometheus, never \
      to be published or proxied; `0` picks a free one (the log says which)",
 );
+pub const SMTP_URL: Setting = Setting::app("SMTP_URL", None, Rule::SmtpUrl).doc(
+    "(unset)",
+    "the SMTP server that mails the email reports and invitations: \
+     `smtps://user:password@host:465` (TLS), `smtp://user:password@host:587?tls=required` \
+     (STARTTLS), or `smtp://host:25` (no encryption: a relay on the same host or network). \
+     Unset, no mail is sent: invitations are links to pass on, and reports cannot be asked for",
+);
+pub const MAIL_FROM: Setting = Setting::app("MAIL_FROM", None, Rule::Mailbox).doc(
+    "(required with `SMTP_URL`)",
+    "the sender of that mail, `Visitors <visitors@example.com>`",
+);
+pub const REPORT_CHECK_SECONDS: Setting = Setting::app(
+    "REPORT_CHECK_SECONDS",
+    Some("300"),
+    Rule::Number {
+        min: 1,
+        max: 86_400,
+    },
+)
+.doc(
+    "",
+    "how often each replica looks for email reports due (with `SMTP_URL`); whichever replica \
+     claims a report in PostgreSQL first sends it, the others skip it",
+);
 pub const ROCKET_ADDRESS: Setting = Setting::rocket("ROCKET_ADDRESS", Some("127.0.0.1"))
     .doc("", "address to listen on (`0.0.0.0` in a container)");
 pub const ROCKET_PORT: Setting = Setting::rocket("ROCKET_PORT", Some("8000")).doc(
@@ -299,6 +327,13 @@ pub const ROCKET_DATABASES: Setting =
          long a request waits for a connection before the 503 page",
     );
 
+pub const ROCKET_LIMITS: Setting =
+    Setting::rocket("ROCKET_LIMITS", Some("{file=\"8MiB\",data-form=\"9MiB\"}")).doc(
+        "(Rocket's other limits unchanged)",
+        "request size limits, merged with Rocket's: `file` is the largest CSV a site's page \
+         imports, `data-form` the whole upload",
+    );
+
 /// Every setting, in the order the documentation lists them.
 pub const SETTINGS: &[Setting] = &[
     DATABASE_URL,
@@ -319,11 +354,15 @@ pub const SETTINGS: &[Setting] = &[
     GEOIP_DB,
     COUNTRY_HEADER,
     METRICS_PORT,
+    SMTP_URL,
+    MAIL_FROM,
+    REPORT_CHECK_SECONDS,
     ROCKET_ADDRESS,
     ROCKET_PORT,
     ROCKET_IP_HEADER,
     ROCKET_SHUTDOWN,
     ROCKET_DATABASES,
+    ROCKET_LIMITS,
 ];
 
 /// Everything the app needs, validated.
@@ -359,6 +398,18 @@ pub struct Config {
     pub geoip_db: GeoIpDb,
     /// A CDN's country header, trusted (behind `trusted_proxy_hops`).
     pub country_header: Option<&'static str>,
+    /// Where mail goes out; `None` sends none.
+    pub mail: Option<MailSettings>,
+    /// How often a replica looks for email reports due.
+    pub report_check_interval: Duration,
+}
+
+/// The SMTP server and the sender of the instance's mail.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// The URL holds the server's password.
+    pub smtp_url: Secret,
+    pub from: lettre::message::Mailbox,
 }
 
 /// Where the country database is (`GEOIP_DB`).
@@ -541,6 +592,8 @@ impl Config {
                 }
             },
             country_header: read.country_header()?,
+            mail: read.mail()?,
+            report_check_interval: Duration::from_secs(read.number(&REPORT_CHECK_SECONDS)?),
             figment,
         })
     }
@@ -609,6 +662,20 @@ impl Settings<'_> {
             .map(|text| Secret::new(text.into_bytes())))
     }
 
+    /// `SMTP_URL` with `MAIL_FROM`, which it needs.
+    fn mail(&self) -> Result<Option<MailSettings>, ConfigError> {
+        let Some(smtp_url) = self.secret(&SMTP_URL)? else {
+            return Ok(None);
+        };
+        let from = self.optional(&MAIL_FROM)?.ok_or_else(|| {
+            ConfigError::new(MAIL_FROM.variable, "is required when SMTP_URL is set")
+        })?;
+        Ok(Some(MailSettings {
+            smtp_url,
+            from: from.parse().expect("checked by the rule"),
+        }))
+    }
+
     /// `COUNTRY_HEADER`, as the rule's own word; refused unless proxies are
     /// trusted, which is what says a CDN set it.
     fn country_header(&self) -> Result<Option<&'static str>, ConfigError> {
@@ -638,6 +705,22 @@ fn check(setting: &Setting, value: &str) -> Result<(), ConfigError> {
         Rule::Number { min, max } => match value.parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(()),
             _ => refuse(format!("must be a whole number from {min} to {max}")),
+        },
+        Rule::SmtpUrl => {
+            // As for the database, the URL stays out of the message.
+            let scheme = value.starts_with("smtp://") || value.starts_with("smtps://");
+            match lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(value) {
+                Ok(_) if scheme => Ok(()),
+                _ => refuse(
+                    "is not an SMTP URL (smtps://user:password@host:465, \
+                     smtp://user:password@host:587?tls=required or smtp://host:25)"
+                        .into(),
+                ),
+            }
+        }
+        Rule::Mailbox => match value.parse::<lettre::message::Mailbox>() {
+            Ok(_) => Ok(()),
+            Err(_) => refuse("must be a mail address, as `Visitors <visitors@example.com>`".into()),
         },
         Rule::Secret if value.len() < MIN_SECRET_LEN => {
             refuse(format!("must be at least {MIN_SECRET_LEN} characters long"))

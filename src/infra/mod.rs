@@ -10,6 +10,7 @@ pub mod database;
 pub mod error;
 pub mod headers;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod page;
 pub mod telemetry;

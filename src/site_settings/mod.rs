@@ -6,12 +6,15 @@
 pub mod store;
 
 mod pages;
+mod site_data;
 
 use rocket::fairing::AdHoc;
 
 /// `/account/sites` and each site's settings page.
 pub fn stage() -> AdHoc {
     AdHoc::on_ignite("Site settings", |rocket| async {
-        rocket.mount("/", pages::routes())
+        rocket
+            .mount("/", pages::routes())
+            .mount("/", site_data::routes())
     })
 }

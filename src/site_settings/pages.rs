@@ -4,6 +4,7 @@
 //! 404 a missing site gets.
 
 use askama::Template;
+use lettre::message::Mailbox;
 use rocket::{
     form::{Form, FromForm},
     get,
@@ -19,13 +20,14 @@ use crate::{
             go, hash_failure, new_account, show, signed_in_form, signed_in_or_login, Answer,
             FormErrors, FormRequest,
         },
-        model::{User, UserId},
+        model::{Email, User},
         session::{NoSession, SignedIn},
         store as accounts_store,
     },
     infra::{
         database::within_deadline,
         error::AppError,
+        mail::{Mail, MailError, Mailer},
         page::{Layout, Page},
         text::capitalised,
     },
@@ -58,7 +60,7 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-const LIST: &str = "/account/sites";
+pub(super) const LIST: &str = "/account/sites";
 
 #[derive(Template)]
 #[template(path = "site_settings/sites.html")]
@@ -94,7 +96,7 @@ pub struct SiteForm {
 
 impl SiteForm {
     /// The form filled with a site's settings.
-    fn of(site: &Site) -> Self {
+    pub(super) fn of(site: &Site) -> Self {
         Self {
             domain: site.name().to_owned(),
             hosts: site
@@ -250,12 +252,16 @@ pub struct SiteTemplate<'a> {
     pub pixel: String,
     pub script: Option<String>,
     pub badge: String,
-    /// An invitation link just made: shown this once, never stored.
-    pub invitation: Option<(String, &'static str)>,
+    /// An invitation just made: shown this once, never stored.
+    pub invitation: Option<MadeInvitation>,
+    /// Invitations can be mailed.
+    pub mail_on: bool,
     pub goals: Vec<Goal>,
     pub imports: Vec<ImportRecord>,
     /// The site's CSV export, without its query.
     pub export: String,
+    /// The largest file the import takes.
+    pub import_limit: &'static str,
     /// The settings form as it was sent, when it was refused.
     pub form: SiteForm,
     pub errors: FormErrors,
@@ -283,7 +289,7 @@ async fn managed_site(
 
 /// A site's page: its settings form holds `form` (the site's own settings
 /// unless a refused form is shown again).
-async fn settings_page<'r>(
+pub(super) async fn settings_page<'r>(
     request: &FormRequest<'r>,
     links: &SiteLinks,
     (site, role): (Site, &'static str),
@@ -304,9 +310,11 @@ async fn settings_page<'r>(
             script: links.script_snippet(&site),
             badge: links.badge(&site),
             invitation: None,
+            mail_on: request.mailer.is_on(),
             goals,
             imports,
             export: format!("/api/sites/{}/export.csv", site.name()),
+            import_limit: super::site_data::IMPORT_LIMIT,
             role,
             site,
             form,
@@ -319,16 +327,16 @@ async fn settings_page<'r>(
 
 /// The site a form names, when its sender may manage it, or the sign-in
 /// page to go to first. The form's token is checked before anything else.
-async fn site_of_form(
+pub(super) async fn site_of_form(
     request: &FormRequest<'_>,
     signed_in: Result<SignedIn, NoSession>,
     domain: &str,
     csrf: &str,
-) -> Result<Result<(Site, &'static str, UserId), String>, AppError> {
+) -> Result<Result<(Site, &'static str, User), String>, AppError> {
     match signed_in_form(request, csrf, signed_in, &format!("{LIST}/{domain}"))? {
         Ok(signed_in) => {
             let (site, role) = managed_site(request, &signed_in.user, domain).await?;
-            Ok(Ok((site, role, signed_in.user.id)))
+            Ok(Ok((site, role, signed_in.user)))
         }
         Err(login) => Ok(Err(login)),
     }
@@ -357,6 +365,11 @@ async fn site_settings<'r>(
         Some("link") => Some("The private link is new: the old one no longer opens the dashboard."),
         Some("saved") => Some("The settings are saved."),
         Some("stopped") => Some("The site is no longer counted; its history is kept."),
+        Some("goal-added") => Some("The goal is added: the Goals panel counts it."),
+        Some("goal-kept") => Some("The site has this goal already."),
+        Some("goal-removed") => Some("The goal is removed."),
+        Some("imported") => Some("The file is imported: its days are in the list of imports."),
+        Some("imported-before") => Some("This file was imported before; nothing changed."),
         _ => None,
     };
     settings_page(&request, links, managed, Status::Ok, None, notice).await
@@ -478,13 +491,62 @@ pub struct InviteForm {
     /// `owner` or `viewer`.
     #[field(default = String::new())]
     role: String,
+    /// Where to mail the link; empty: the link is only shown.
+    #[field(default = String::new())]
+    email: String,
+}
+
+/// An invitation link just made, and whom it was mailed to.
+pub struct MadeInvitation {
+    pub link: String,
+    pub role: &'static str,
+    pub mailed_to: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "site_settings/invitation_mail.txt")]
+struct InvitationMail<'a> {
+    inviter: &'a str,
+    domain: &'a str,
+    role: SiteRole,
+    link: &'a str,
+    days: f64,
+}
+
+impl InvitationMail<'_> {
+    /// Mails the invitation to `to`; returns the address it went to.
+    async fn send(&self, mailer: &Mailer, to: Mailbox) -> Result<String, MailError> {
+        let address = to.email.to_string();
+        mailer
+            .send(Mail {
+                to,
+                subject: format!("An invitation to {} on Visitors", self.domain),
+                text: self.render()?,
+                html: None,
+            })
+            .await?;
+        Ok(address)
+    }
+}
+
+/// Where an invitation may be mailed, or why not.
+fn invitee(address: &str, mailer: &Mailer) -> Result<Mailbox, String> {
+    let email = Email::parse(address).map_err(|refusal| refusal.to_string())?;
+    if !mailer.is_on() {
+        return Err("This instance sends no mail: make the link and send it yourself.".into());
+    }
+    email
+        .as_str()
+        .parse()
+        .map_err(|_| "Mail cannot be sent to this address.".into())
 }
 
 fn invitation_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-/// An invitation link to the site, shown once on the page that answers.
+/// An invitation link to the site, shown once on the page that answers and,
+/// when an address is given, mailed to it.
 #[post("/account/sites/<domain>/invitations", data = "<form>")]
 async fn invite<'r>(
     request: FormRequest<'r>,
@@ -506,19 +568,57 @@ async fn invite<'r>(
             ))
         }
     };
+    let to = match form.email.trim() {
+        "" => None,
+        address => match invitee(address, request.mailer) {
+            Ok(to) => Some(to),
+            Err(refusal) => {
+                let mut errors = FormErrors::default();
+                errors.field("invite_email", refusal);
+                let refused = Some((SiteForm::of(&site), errors));
+                let status = Status::UnprocessableEntity;
+                return settings_page(&request, links, (site, role), status, refused, None).await;
+            }
+        },
+    };
     let token = hex::encode(rand::random::<[u8; 32]>());
     within_deadline(store::invite(
         request.db,
         &invitation_digest(&token),
         site.id,
         invited_as,
-        by,
+        by.id,
     ))
     .await?;
     let link = format!("{}/invite/{token}", links.public_url);
-    let mut answer = settings_page(&request, links, (site, role), Status::Ok, None, None).await?;
+    let mut mailed_to = None;
+    let mut errors = FormErrors::default();
+    if let Some(to) = to {
+        let mail = InvitationMail {
+            inviter: by.email.as_str(),
+            domain: site.name(),
+            role: invited_as,
+            link: &link,
+            days: store::INVITATION_DAYS,
+        };
+        match mail.send(request.mailer, to).await {
+            Ok(address) => mailed_to = Some(address),
+            Err(error) => {
+                errors.form = Some(format!(
+                    "The invitation could not be mailed ({error}): send the link yourself."
+                ))
+            }
+        }
+    }
+    let refused = Some((SiteForm::of(&site), errors));
+    let mut answer =
+        settings_page(&request, links, (site, role), Status::Ok, refused, None).await?;
     if let Either::Left(page) = &mut answer.body {
-        page.template_mut().invitation = Some((link, invited_as.label()));
+        page.template_mut().invitation = Some(MadeInvitation {
+            link,
+            role: invited_as.label(),
+            mailed_to,
+        });
     }
     Ok(answer)
 }

@@ -7,13 +7,8 @@ use sqlx::PgPool;
 
 use crate::{
     infra::command::CommandError,
-    infra::database::database_now,
     sites::commands::existing as site,
-    transfer::{
-        format::{header_line, read_daily_rows},
-        store::{self, ImportOutcome},
-        ExportRequest,
-    },
+    transfer::{format::header_line, import_file, store, ExportRequest, Imported},
 };
 
 /// Writes the site's counts to standard output, row by row.
@@ -48,20 +43,12 @@ pub async fn import(
     let site = site(pool, domain).await?;
     let file =
         std::fs::read(path).map_err(|error| CommandError::Invalid(format!("{path}: {error}")))?;
-    let today = database_now(pool).await?;
-    let rows = read_daily_rows(&file, today)
-        .map_err(|error| CommandError::Invalid(format!("{path}: {error}; nothing was imported")))?;
-    match store::import(pool, site.id, source.unwrap_or(path), &file, &rows).await? {
-        ImportOutcome::Imported { rows } => println!("imported {rows} rows into {domain}"),
-        ImportOutcome::CountedHere(day) => {
-            return Err(CommandError::Invalid(format!(
-                "{path}: {} is counted here already; nothing was imported",
-                day.format("%Y-%m-%d")
-            )))
-        }
-        ImportOutcome::AlreadyImported(at) => {
+    match import_file(pool, site.id, path, source.unwrap_or(path), &file).await? {
+        Ok(Imported::Rows(rows)) => println!("imported {rows} rows into {domain}"),
+        Ok(Imported::Before(at)) => {
             println!("{path} was imported into {domain} on {at}; nothing changed")
         }
+        Err(refusal) => return Err(CommandError::Invalid(refusal)),
     }
     Ok(())
 }

@@ -13,9 +13,45 @@ use rocket::{fairing::AdHoc, routes};
 use sqlx::PgPool;
 
 use crate::{
+    counting::site_id::SiteId,
     infra::{database::database_now, error::AppError},
     stats::{range::Granularity, StatsRange},
 };
+
+/// What an import did, when it was not refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Imported {
+    Rows(usize),
+    /// This very file was imported before, at that time: nothing changed.
+    Before(DateTime<Utc>),
+}
+
+/// Reads `file` (called `name` in messages) and stores its daily rows as
+/// the site's imported history, recorded as from `source`; or says why it
+/// is refused, in the words the command line and the site's page share.
+pub async fn import_file(
+    pool: &PgPool,
+    site: SiteId,
+    name: &str,
+    source: &str,
+    file: &[u8],
+) -> Result<Result<Imported, String>, sqlx::Error> {
+    let today = database_now(pool).await?;
+    let rows = match format::read_daily_rows(file, today) {
+        Ok(rows) => rows,
+        Err(error) => return Ok(Err(format!("{name}: {error}; nothing was imported"))),
+    };
+    Ok(
+        match store::import(pool, site, source, file, &rows).await? {
+            store::ImportOutcome::Imported { rows } => Ok(Imported::Rows(rows)),
+            store::ImportOutcome::AlreadyImported(at) => Ok(Imported::Before(at)),
+            store::ImportOutcome::CountedHere(day) => Err(format!(
+                "{name}: {} is counted here already; nothing was imported",
+                day.format("%Y-%m-%d")
+            )),
+        },
+    )
+}
 
 /// `/api/sites/DOMAIN/export.csv`.
 pub fn stage() -> AdHoc {

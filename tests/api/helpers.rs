@@ -588,3 +588,124 @@ fn run_checked(command: &mut Command) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// One message an `SmtpSink` received.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// As sent: headers and the encoded body.
+    pub message: String,
+}
+
+impl ReceivedMail {
+    pub fn subject(&self) -> String {
+        let parsed = mailparse::parse_mail(self.message.as_bytes()).expect("a mail");
+        parsed
+            .headers
+            .iter()
+            .find(|header| header.get_key_ref().eq_ignore_ascii_case("subject"))
+            .map(|header| header.get_value())
+            .unwrap_or_default()
+    }
+
+    /// The decoded body of its part of type `mime` (`text/plain`, `text/html`).
+    pub fn body(&self, mime: &str) -> String {
+        fn find(part: &mailparse::ParsedMail<'_>, mime: &str) -> Option<String> {
+            if part.subparts.is_empty() {
+                return (part.ctype.mimetype == mime).then(|| part.get_body().expect("a body"));
+            }
+            part.subparts.iter().find_map(|sub| find(sub, mime))
+        }
+        let parsed = mailparse::parse_mail(self.message.as_bytes()).expect("a mail");
+        find(&parsed, mime).unwrap_or_else(|| panic!("no {mime} part in {}", self.message))
+    }
+}
+
+/// A real SMTP server (aiosmtpd, from the test venv) on a port it picks,
+/// collecting what it is sent; `refusing` answers every message with 554.
+pub struct SmtpSink {
+    child: Child,
+    port: u16,
+    received: std::sync::Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
+}
+
+impl SmtpSink {
+    pub fn start() -> Self {
+        Self::spawn(&[])
+    }
+
+    pub fn refusing() -> Self {
+        Self::spawn(&["--refuse"])
+    }
+
+    fn spawn(args: &[&str]) -> Self {
+        use std::io::BufRead;
+        let python = std::env::var("SMTP_SINK_PYTHON").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python").to_owned()
+        });
+        let mut child = Command::new(&python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/smtp_sink.py"
+            ))
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!("start {python} (aiosmtpd; scripts/lib/test-env.sh installs it): {error}")
+            });
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("the sink's first line").unwrap();
+        let port = first
+            .strip_prefix("listening ")
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("not a port: {first}"));
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let collected = received.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mail = serde_json::from_str(&line).expect("a JSON line");
+                collected.lock().unwrap().push(mail);
+            }
+        });
+        Self {
+            child,
+            port,
+            received,
+        }
+    }
+
+    /// `SMTP_URL` for it: plain SMTP on 127.0.0.1.
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        self.received.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `count` messages arrived; returns them all.
+    pub async fn wait_for(&self, count: usize, limit: Duration) -> Vec<ReceivedMail> {
+        let started = Instant::now();
+        loop {
+            let received = self.received();
+            if received.len() >= count {
+                return received;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{count} mails expected within {limit:?}, {} came",
+                received.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -14,6 +14,7 @@ mod migrations;
 mod outage;
 mod privacy;
 mod privacy_page;
+mod reports;
 mod requests;
 mod retention;
 mod settings;

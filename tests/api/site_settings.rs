@@ -699,12 +699,12 @@ async fn a_site_page_shows_its_goals_imports_and_exports() {
     }
     let html = page(&app.client, settings).await;
     assert!(
-        html.contains("<li>event <code>Sign&#60;up&#62;</code></li>")
-            || html.contains("<li>event <code>Sign&lt;up&gt;</code></li>"),
+        html.contains("<li>event <code>Sign&#60;up&#62;</code> <form")
+            || html.contains("<li>event <code>Sign&lt;up&gt;</code> <form"),
         "{html}"
     );
     assert!(
-        html.contains("<li>page <code>/pricing</code></li>"),
+        html.contains("<li>page <code>/pricing</code> <form"),
         "{html}"
     );
     // The private site's export opens for its owner, signed in, without its link.
@@ -717,5 +717,155 @@ async fn a_site_page_shows_its_goals_imports_and_exports() {
     assert_eq!(
         stranger.client.get(export).dispatch().await.status(),
         Status::NotFound
+    );
+}
+
+#[rocket::async_test]
+async fn goals_are_added_and_removed_from_the_sites_page_with_the_clis_checks() {
+    let app = owner_of_example().await;
+    let settings = "/account/sites/example.com";
+    let goals = "/account/sites/example.com/goals";
+    let refused = submit(
+        &app.client,
+        settings,
+        goals,
+        &[("kind", "page"), ("pattern", "/blog/*/x")],
+    )
+    .await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    let html = refused.into_string().await.unwrap();
+    assert!(
+        html.contains(
+            r#"<p class="field-error" id="goal-error">The page must be a path like /pricing"#
+        ),
+        "{html}"
+    );
+    let refused = submit(
+        &app.client,
+        settings,
+        goals,
+        &[("kind", "event"), ("pattern", " ")],
+    )
+    .await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    assert!(refused
+        .into_string()
+        .await
+        .unwrap()
+        .contains("An event needs a name."));
+    assert_eq!(count(&app.db, "goals").await, 0);
+
+    let fields = [("kind", "event"), ("pattern", "Sign<up>")];
+    let added = submit(&app.client, settings, goals, &fields).await;
+    assert_eq!(
+        location(&added),
+        "/account/sites/example.com?done=goal-added"
+    );
+    drop(added);
+    let again = submit(&app.client, settings, goals, &fields).await;
+    assert_eq!(
+        location(&again),
+        "/account/sites/example.com?done=goal-kept"
+    );
+    drop(again);
+    assert_eq!(count(&app.db, "goals").await, 1);
+    let html = page(&app.client, settings).await;
+    assert!(
+        html.contains(r#"name="pattern" value="Sign&#60;up&#62;""#)
+            || html.contains(r#"name="pattern" value="Sign&lt;up&gt;""#),
+        "{html}"
+    );
+
+    let remove = format!("{goals}/remove");
+    let removed = submit(&app.client, settings, &remove, &fields).await;
+    assert_eq!(
+        location(&removed),
+        "/account/sites/example.com?done=goal-removed"
+    );
+    drop(removed);
+    assert_eq!(count(&app.db, "goals").await, 0);
+}
+
+/// A multipart body with the form token and one file field.
+fn upload(token: &str, name: &str, content: &[u8]) -> (ContentType, Vec<u8>) {
+    let boundary = "visitors-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
+         Content-Type: text/csv\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type =
+        ContentType::new("multipart", "form-data").with_params(("boundary", boundary));
+    (content_type, body)
+}
+
+#[rocket::async_test]
+async fn history_is_imported_from_the_sites_page_with_the_clis_checks() {
+    let app = owner_of_example().await;
+    let settings = "/account/sites/example.com";
+    let import = "/account/sites/example.com/import";
+    let send = |name: &'static str, content: Vec<u8>| {
+        let client = &app.client;
+        async move {
+            let token = crate::accounts::form_token(&page(client, settings).await);
+            let (content_type, body) = upload(&token, name, &content);
+            let response = client
+                .post(import)
+                .header(content_type)
+                .body(body)
+                .dispatch()
+                .await;
+            (
+                response.status(),
+                location(&response),
+                response.into_string().await.unwrap_or_default(),
+            )
+        }
+    };
+    let header = "time,granularity,dimension,value,unique_visitors,visits\r\n";
+    let bad = format!(
+        "{header}2026-11-01T00:00:00Z,day,total,,5,9\r\n2026-11-02T00:00:00Z,day,total,,five,9\r\n"
+    );
+    let (status, _, html) = send("old<1>.csv", bad.into_bytes()).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(
+        html.contains(r#"id="import-error">old&#60;1&#62;.csv: line 3"#)
+            || html.contains(r#"id="import-error">old&lt;1&gt;.csv: line 3"#),
+        "{html}"
+    );
+    assert!(html.contains("nothing was imported"), "{html}");
+    let (status, _, html) = send("empty.csv", Vec::new()).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(html.contains("Choose a CSV file to import."), "{html}");
+    let mut huge = header.as_bytes().to_vec();
+    huge.resize(8 * 1024 * 1024 + 1, b'x');
+    let (status, _, html) = send("huge.csv", huge).await;
+    assert_eq!(status, Status::UnprocessableEntity);
+    assert!(
+        html.contains("huge.csv is larger than 8 MiB; nothing was imported."),
+        "{html}"
+    );
+    assert_eq!(count(&app.db, "imports").await, 0);
+    assert_eq!(count(&app.db, "imported_counts").await, 0);
+
+    let good = format!(
+        "{header}2026-11-01T00:00:00Z,day,total,,5,9\r\n2026-11-01T00:00:00Z,day,page,/,5,9\r\n"
+    );
+    let (status, to, _) = send("old.csv", good.clone().into_bytes()).await;
+    assert_eq!(
+        (status, to.as_str()),
+        (Status::SeeOther, "/account/sites/example.com?done=imported")
+    );
+    let (_, to, _) = send("old.csv", good.into_bytes()).await;
+    assert_eq!(to, "/account/sites/example.com?done=imported-before");
+    assert_eq!(count(&app.db, "imports").await, 1);
+    assert_eq!(count(&app.db, "imported_counts").await, 2);
+    let html = page(&app.client, settings).await;
+    assert!(
+        html.contains(r#"<td class="num">2</td><td>old.csv</td>"#),
+        "{html}"
     );
 }

@@ -1,0 +1,153 @@
+//! One email report: a site's unique visitors and page views over a week or
+//! a month with the change against the period before, and its top pages and
+//! sources, as plain text and as HTML.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::{
+    period::{Cadence, Period},
+    store::{self, Ranked},
+};
+use crate::{counting::site_id::SiteId, infra::config::RetentionDays};
+
+/// How many pages and sources a report lists.
+const TOP: i64 = 5;
+
+/// A number and the same number over the period before.
+pub struct Figure {
+    pub now: i64,
+    pub before: i64,
+}
+
+impl Figure {
+    /// "↑ 50 %", "↓ 10 %", "no change", or "new" when there was nothing before.
+    pub fn change(&self) -> String {
+        if self.now == self.before {
+            return "no change".into();
+        }
+        if self.before == 0 {
+            return "new".into();
+        }
+        let percent = ((self.now - self.before) as f64 / self.before as f64 * 100.0).round();
+        if percent >= 0.0 {
+            format!("↑ {percent} %")
+        } else {
+            format!("↓ {} %", -percent)
+        }
+    }
+}
+
+/// What a report is about, and where its links go.
+pub struct About {
+    pub domain: String,
+    pub cadence: Cadence,
+    pub period: Period,
+    pub dashboard: String,
+    /// Where the reader changes which reports they get.
+    pub choices: String,
+}
+
+/// Everything a report says.
+pub struct Report {
+    pub about: About,
+    pub visitors: Figure,
+    pub page_views: Figure,
+    pub top_pages: Vec<Ranked>,
+    pub top_sources: Vec<Ranked>,
+    /// When raw visits older than retention are pruned and the period
+    /// before starts earlier, its figures are partial: from when they hold.
+    pub kept_since: Option<DateTime<Utc>>,
+}
+
+impl Report {
+    /// Reads the report's figures from the raw visits.
+    pub async fn load(
+        pool: &PgPool,
+        site: SiteId,
+        about: About,
+        retention: Option<RetentionDays>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, sqlx::Error> {
+        let previous = about.cadence.previous(about.period);
+        let totals = store::totals(pool, site, previous, about.period).await?;
+        let top_pages = store::top(pool, site, about.period, "page", TOP).await?;
+        let top_sources = store::top(pool, site, about.period, "source", TOP).await?;
+        let kept_since = retention
+            .map(|days| now - chrono::TimeDelta::days(i64::from(days.days())))
+            .filter(|since| *since > previous.start);
+        Ok(Self {
+            about,
+            visitors: Figure {
+                now: totals.visitors,
+                before: totals.previous_visitors,
+            },
+            page_views: Figure {
+                now: totals.page_views,
+                before: totals.previous_page_views,
+            },
+            top_pages,
+            top_sources,
+            kept_since,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports/report.txt")]
+struct TextReport<'a> {
+    report: &'a Report,
+}
+
+#[derive(Template)]
+#[template(path = "reports/report.html")]
+struct HtmlReport<'a> {
+    report: &'a Report,
+}
+
+impl Report {
+    pub fn subject(&self) -> String {
+        format!(
+            "{}: {} unique visitors in {}",
+            self.about.domain,
+            self.visitors.now,
+            self.label()
+        )
+    }
+
+    pub fn text(&self) -> Result<String, askama::Error> {
+        TextReport { report: self }.render()
+    }
+
+    pub fn html(&self) -> Result<String, askama::Error> {
+        HtmlReport { report: self }.render()
+    }
+
+    fn label(&self) -> String {
+        self.about.cadence.label(self.about.period)
+    }
+
+    /// The last day of the period, for "to 6 December".
+    fn last_day(&self) -> String {
+        (self.about.period.end - chrono::TimeDelta::days(1))
+            .format("%-d %B %Y")
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_is_an_arrow_and_a_rounded_percentage() {
+        let change = |now, before| Figure { now, before }.change();
+        assert_eq!(change(3, 2), "↑ 50 %");
+        assert_eq!(change(9, 10), "↓ 10 %");
+        assert_eq!(change(2, 3), "↓ 33 %");
+        assert_eq!(change(4, 4), "no change");
+        assert_eq!(change(4, 0), "new");
+        assert_eq!(change(0, 4), "↓ 100 %");
+    }
+}

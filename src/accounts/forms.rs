@@ -147,14 +147,15 @@ impl FormErrors {
     }
 }
 
-/// The signed-in person, or the sign-in page that comes back to `back`.
+/// The signed-in person; without a session, the sign-in page, which comes
+/// back to `back`.
 pub fn signed_in_or_login(
     signed_in: Result<SignedIn, NoSession>,
     back: &str,
-) -> Result<Result<SignedIn, String>, AppError> {
+) -> Result<SignedIn, AppError> {
     match signed_in {
-        Ok(signed_in) => Ok(Ok(signed_in)),
-        Err(NoSession::SignedOut) => Ok(Err(format!(
+        Ok(signed_in) => Ok(signed_in),
+        Err(NoSession::SignedOut) => Err(AppError::SignInFirst(format!(
             "/login?next={}",
             url::form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()
         ))),
@@ -197,7 +198,7 @@ pub fn signed_in_form(
     csrf: &str,
     signed_in: Result<SignedIn, NoSession>,
     back: &str,
-) -> Result<Result<SignedIn, String>, AppError> {
+) -> Result<SignedIn, AppError> {
     request.token.check(csrf)?;
     signed_in_or_login(signed_in, back)
 }

@@ -369,10 +369,7 @@ async fn account<'r>(
     signed_in: Result<SignedIn, NoSession>,
     done: Option<&str>,
 ) -> Answer<AccountTemplate<'r>> {
-    let signed_in = match signed_in_or_login(signed_in, "/account")? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_or_login(signed_in, "/account")?;
     let notice = match done {
         Some("key-revoked") => Some("The key is revoked: it opens nothing any more."),
         Some("password") => {
@@ -408,10 +405,7 @@ async fn change_password<'r>(
     signed_in: Result<SignedIn, NoSession>,
     form: Form<PasswordForm>,
 ) -> Answer<AccountTemplate<'r>> {
-    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_form(&request, &form.csrf, signed_in, "/account")?;
     let form = form.into_inner();
     let mut errors = FormErrors::default();
     let new = NewPassword::parse(form.password, &form.password_again)
@@ -467,10 +461,7 @@ async fn sign_out_everywhere(
     signed_in: Result<SignedIn, NoSession>,
     form: Form<TokenForm>,
 ) -> Result<Private<Redirect>, AppError> {
-    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return Ok(Private::new(Redirect::to(login))),
-    };
+    let signed_in = signed_in_form(&request, &form.csrf, signed_in, "/account")?;
     within_deadline(store::end_all_sessions(request.db, signed_in.user.id)).await?;
     request.policy.remove(request.cookies, CookieKind::Session);
     Ok(Private::new(Redirect::to("/login?done=everywhere")))
@@ -491,10 +482,7 @@ async fn new_api_key<'r>(
     signed_in: Result<SignedIn, NoSession>,
     form: Form<KeyForm>,
 ) -> Answer<AccountTemplate<'r>> {
-    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_form(&request, &form.csrf, signed_in, "/account")?;
     let name = match key_name(&form.name) {
         Ok(name) => name,
         Err(message) => {
@@ -527,10 +515,7 @@ async fn revoke_api_key<'r>(
     id: i64,
     form: Form<TokenForm>,
 ) -> Answer<AccountTemplate<'r>> {
-    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, "/account")? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_form(&request, &form.csrf, signed_in, "/account")?;
     if !within_deadline(api_keys::revoke(request.db, signed_in.user.id, id)).await? {
         return Err(AppError::NotFound);
     }

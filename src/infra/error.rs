@@ -8,7 +8,7 @@ use rocket::{
     catch, catchers,
     http::{Header, Status},
     request::Request,
-    response::{self, Responder},
+    response::{self, Redirect, Responder},
     serde::json::Json,
     Catcher,
 };
@@ -57,6 +57,10 @@ pub enum AppError {
     /// A thing that exists already cannot be created again.
     #[error("{0}")]
     Conflict(String),
+    /// The page is for someone signed in: the sign-in page's address, which
+    /// comes back to it, is where the browser goes instead.
+    #[error("signing in is needed")]
+    SignInFirst(String),
     /// The body is not of the type the route reads; the text says which.
     #[error("{0}")]
     UnsupportedMediaType(&'static str),
@@ -126,6 +130,7 @@ impl AppError {
                 explained(Status::UnsupportedMediaType, message.into(), request)
             }
             Self::NotFound => caught(Status::NotFound, request),
+            Self::SignInFirst(login) => Redirect::to(login).respond_to(request),
             Self::InvalidChoice(invalid) => {
                 let valid: Vec<&str> = invalid.choices.iter().map(|(value, _)| *value).collect();
                 if wants_json(request) {

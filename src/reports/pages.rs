@@ -72,10 +72,7 @@ async fn report_choices<'r>(
     mailer: &State<Mailer>,
     done: Option<&str>,
 ) -> Answer<ChoicesTemplate<'r>> {
-    let signed_in = match signed_in_or_login(signed_in, PAGE)? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_or_login(signed_in, PAGE)?;
     let notice = (done == Some("saved")).then_some(
         "Saved: a report comes within minutes for the last whole week or month, then after \
          each one ends.",
@@ -109,10 +106,7 @@ async fn choose_reports<'r>(
     mailer: &State<Mailer>,
     form: Form<ChoicesForm>,
 ) -> Answer<ChoicesTemplate<'r>> {
-    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, PAGE)? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_form(&request, &form.csrf, signed_in, PAGE)?;
     let refuse = |message: String| FormErrors::whole(message);
     if !mailer.is_on() {
         let errors =

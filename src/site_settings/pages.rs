@@ -167,13 +167,9 @@ async fn site_list<'r>(
         Some("joined") => Some("You are a member of the site you were invited to."),
         _ => None,
     };
-    match signed_in_or_login(signed_in, LIST)? {
-        Ok(signed_in) => {
-            let blank = (Default::default(), FormErrors::default());
-            list_page(&request, signed_in, Status::Ok, blank, notice).await
-        }
-        Err(login) => go(login),
-    }
+    let signed_in = signed_in_or_login(signed_in, LIST)?;
+    let blank = (Default::default(), FormErrors::default());
+    list_page(&request, signed_in, Status::Ok, blank, notice).await
 }
 
 #[post("/account/sites", data = "<form>")]
@@ -183,10 +179,7 @@ async fn add_site<'r>(
     directory: &State<SiteDirectory>,
     form: Form<SiteForm>,
 ) -> Answer<SitesTemplate<'r>> {
-    let signed_in = match signed_in_form(&request, &form.csrf, signed_in, LIST)? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_form(&request, &form.csrf, signed_in, LIST)?;
     let form = form.into_inner();
     let mut errors = FormErrors::default();
     let new = match form.request().validate() {
@@ -325,21 +318,17 @@ pub(super) async fn settings_page<'r>(
     ))
 }
 
-/// The site a form names, when its sender may manage it, or the sign-in
-/// page to go to first. The form's token is checked before anything else.
+/// The site a form names, when its sender may manage it; without a session,
+/// the sign-in page first. The form's token is checked before anything else.
 pub(super) async fn site_of_form(
     request: &FormRequest<'_>,
     signed_in: Result<SignedIn, NoSession>,
     domain: &str,
     csrf: &str,
-) -> Result<Result<(Site, &'static str, User), String>, AppError> {
-    match signed_in_form(request, csrf, signed_in, &format!("{LIST}/{domain}"))? {
-        Ok(signed_in) => {
-            let (site, role) = managed_site(request, &signed_in.user, domain).await?;
-            Ok(Ok((site, role, signed_in.user)))
-        }
-        Err(login) => Ok(Err(login)),
-    }
+) -> Result<(Site, &'static str, User), AppError> {
+    let signed_in = signed_in_form(request, csrf, signed_in, &format!("{LIST}/{domain}"))?;
+    let (site, role) = managed_site(request, &signed_in.user, domain).await?;
+    Ok((site, role, signed_in.user))
 }
 
 /// The message of a further host name that is not one.
@@ -355,10 +344,7 @@ async fn site_settings<'r>(
     domain: &str,
     done: Option<&str>,
 ) -> Answer<SiteTemplate<'r>> {
-    let signed_in = match signed_in_or_login(signed_in, &format!("{LIST}/{domain}"))? {
-        Ok(signed_in) => signed_in,
-        Err(login) => return go(login),
-    };
+    let signed_in = signed_in_or_login(signed_in, &format!("{LIST}/{domain}"))?;
     let managed = managed_site(&request, &signed_in.user, domain).await?;
     let notice = match done {
         Some("added") => Some("The site is added: put a snippet on its pages."),
@@ -385,10 +371,7 @@ async fn change_site<'r>(
     domain: &str,
     form: Form<SiteForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, role, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
-        Ok(managed) => managed,
-        Err(login) => return go(login),
-    };
+    let (site, role, _) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
     let mut form = form.into_inner();
     form.domain = site.name().to_owned();
     let new = match form.request().validate() {
@@ -431,10 +414,7 @@ async fn rotate_link<'r>(
     domain: &str,
     form: Form<LinkForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, _, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
-        Ok(managed) => managed,
-        Err(login) => return go(login),
-    };
+    let (site, _, _) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
     let domain = site.domain.clone().ok_or(AppError::NotFound)?;
     within_deadline(site_store::rotate_token(request.db, &domain)).await?;
     directory.forget(&domain).await;
@@ -463,10 +443,7 @@ async fn remove_site<'r>(
     domain: &str,
     form: Form<RemoveForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, role, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
-        Ok(managed) => managed,
-        Err(login) => return go(login),
-    };
+    let (site, role, _) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
     let name = site.domain.clone().ok_or(AppError::NotFound)?;
     if form.confirm.trim() != name.as_str() {
         let mut errors = FormErrors::default();
@@ -555,10 +532,7 @@ async fn invite<'r>(
     domain: &str,
     form: Form<InviteForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, role, by) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
-        Ok(managed) => managed,
-        Err(login) => return go(login),
-    };
+    let (site, role, by) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
     let invited_as = match form.role.as_str() {
         "owner" => SiteRole::Owner,
         "viewer" => SiteRole::Viewer,
@@ -683,11 +657,7 @@ async fn accept_invitation<'r>(
     token: &str,
     form: Form<AcceptForm>,
 ) -> Answer<InvitationTemplate<'r>> {
-    let signed_in =
-        match signed_in_form(&request, &form.csrf, signed_in, &format!("/invite/{token}"))? {
-            Ok(signed_in) => signed_in,
-            Err(login) => return go(login),
-        };
+    let signed_in = signed_in_form(&request, &form.csrf, signed_in, &format!("/invite/{token}"))?;
     within_deadline(store::accept(
         request.db,
         &invitation_digest(token),

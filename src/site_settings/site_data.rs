@@ -79,10 +79,7 @@ async fn add_goal<'r>(
     domain: &str,
     form: Form<GoalForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, role, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
-        Ok(managed) => managed,
-        Err(login) => return go(login),
-    };
+    let (site, role, _) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
     let goal = match form.goal() {
         Ok(goal) => goal,
         Err(message) => return refused(&request, links, (site, role), "goal", message).await,
@@ -99,10 +96,7 @@ async fn remove_goal<'r>(
     domain: &str,
     form: Form<GoalForm>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, _, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
-        Ok(managed) => managed,
-        Err(login) => return go(login),
-    };
+    let (site, _, _) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
     let goal = form.goal().map_err(AppError::BadRequest)?;
     if !within_deadline(goal_store::remove(request.db, site.id, &goal)).await? {
         return Err(AppError::NotFound);
@@ -137,10 +131,7 @@ async fn import_history<'r>(
     domain: &str,
     form: Form<ImportForm<'r>>,
 ) -> Answer<SiteTemplate<'r>> {
-    let (site, role, _) = match site_of_form(&request, signed_in, domain, &form.csrf).await? {
-        Ok(managed) => managed,
-        Err(login) => return go(login),
-    };
+    let (site, role, _) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
     let Some(file) = form.file.as_ref().filter(|file| !file.is_empty()) else {
         let message = "Choose a CSV file to import.".to_owned();
         return refused(&request, links, (site, role), "import_file", message).await;

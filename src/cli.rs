@@ -1,16 +1,22 @@
 //! The `visitors` command line: serve, migrate, prune, healthcheck, sites,
 //! goals, export, import, simulate.
 
-use std::{process::ExitCode, time::Duration};
+use std::{path::Path, process::ExitCode, time::Duration};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use figment::Figment;
 
 use crate::{
     accounts::commands::{self as user_commands, UsersCommand},
     counting::maintenance,
     goals::commands::{self as goal_commands, GoalsCommand},
     health::{probe, HealthSwitch},
-    infra::{build_info::BuildInfo, command::CommandError, config::Config, database, logging},
+    infra::{
+        build_info::BuildInfo,
+        command::CommandError,
+        config::{self, Config},
+        database, logging,
+    },
     simulate::Plan,
     sites::commands::{self as site_commands, SitesCommand},
     transfer::commands as transfer,
@@ -168,7 +174,7 @@ fn simulate(plan: Plan) -> ExitCode {
 }
 
 async fn serve() -> ExitCode {
-    let config = match prepare().await {
+    let config = match prepare(config::figment()).await {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -208,7 +214,7 @@ async fn serve() -> ExitCode {
 }
 
 async fn migrate() -> ExitCode {
-    let config = match prepare().await {
+    let config = match prepare(config::figment()).await {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -231,7 +237,7 @@ async fn migrate() -> ExitCode {
 }
 
 async fn prune() -> ExitCode {
-    let config = match prepare().await {
+    let config = match prepare(config::figment()).await {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -272,7 +278,14 @@ where
     F: FnOnce(Config, sqlx::PgPool) -> Fut,
     Fut: std::future::Future<Output = Result<(), CommandError>>,
 {
-    let config = match prepare().await {
+    let local_run = Path::new(config::LOCAL_RUN_FILE);
+    if local_run.exists() && std::env::var_os(config::DATABASE_URL.variable).is_none() {
+        eprintln!(
+            "visitors: the database and address of `make run`, from {}",
+            local_run.display()
+        );
+    }
+    let config = match prepare(config::figment_beside_local_run()).await {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -309,9 +322,15 @@ enum MigrateError {
 
 /// Reads the configuration and waits for the database: the two ways a start
 /// can fail before Rocket takes over, each with its own exit code and one line.
-async fn prepare() -> Result<Config, ExitCode> {
-    let config = Config::from_env().map_err(|error| {
+async fn prepare(figment: Figment) -> Result<Config, ExitCode> {
+    let config = Config::from_figment(figment).map_err(|error| {
         eprintln!("visitors: {error}");
+        if error.variable == config::DATABASE_URL.variable {
+            eprintln!(
+                "visitors: export DATABASE_URL=postgres://user:password@host:port/database, or run \
+                 the command in the checkout where `make run` runs: it finds that database"
+            );
+        }
         ExitCode::from(EXIT_CONFIG)
     })?;
     logging::init(config.log_format);

@@ -476,11 +476,31 @@ pub struct ConfigError {
     pub problem: String,
 }
 
+/// Where `make run` (scripts/run.sh) leaves, while it runs, the settings of
+/// the app it started: its database, public address and secret's file. The
+/// commands run from the same checkout (`visitors sites add …`) read them
+/// under the environment's, so nothing needs exporting.
+pub const LOCAL_RUN_FILE: &str = ".data/run.toml";
+
 /// Where the settings come from, in order of precedence (last wins).
 pub fn figment() -> Figment {
-    Figment::from(rocket::Config::default())
+    figment_over(None)
+}
+
+/// The same, with `LOCAL_RUN_FILE`'s settings (if it exists) between a
+/// `Rocket.toml` and the environment: for the commands, not the server.
+pub fn figment_beside_local_run() -> Figment {
+    figment_over(Some(LOCAL_RUN_FILE))
+}
+
+fn figment_over(local_run: Option<&str>) -> Figment {
+    let mut figment = Figment::from(rocket::Config::default())
         .merge(Serialized::defaults(defaults()))
-        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested());
+    if let Some(path) = local_run {
+        figment = figment.merge(Toml::file(path).nested());
+    }
+    figment
         .merge(non_empty(
             Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global(),
             |text| text.parse().expect("parsing a value is infallible"),

@@ -460,6 +460,16 @@ pub fn run_command_with_input(
     env: &[(&str, &str)],
     input: &str,
 ) -> (i32, String, String) {
+    run_command_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, env, input)
+}
+
+/// The same, in the directory `dir`.
+pub fn run_command_in(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    input: &str,
+) -> (i32, String, String) {
     use std::io::Write;
     let secret_file = secret_file_of(env);
     let mut child = Command::new(env!("CARGO_BIN_EXE_visitors"))
@@ -468,7 +478,7 @@ pub fn run_command_with_input(
         .envs(inherited_env())
         .env("VISITOR_SECRET_FILE", &secret_file)
         .envs(env.iter().copied())
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

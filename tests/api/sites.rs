@@ -18,7 +18,7 @@ use visitors::{
     },
 };
 
-use crate::helpers::{fresh_database, run_command, TestApp, FIREFOX};
+use crate::helpers::{fresh_database, run_command, run_command_in, TestApp, FIREFOX};
 
 const TOKEN: &str = "a-long-enough-admin-token";
 const BLOG: &str = "blog.example";
@@ -797,4 +797,49 @@ async fn a_site_that_requires_its_origin_counts_only_hits_from_its_pages() {
         metrics.contains(r#"visitors_site_hits_dropped_total{reason="no_origin"} 1"#),
         "{metrics}"
     );
+}
+
+#[rocket::async_test]
+async fn the_commands_find_the_database_and_address_make_run_left() {
+    let database = fresh_database().await;
+    // Migrated as a running app would have.
+    let _app = TestApp::spawn_on(&database.url, &[]).await;
+    let checkout = std::env::temp_dir().join(format!("visitors-run-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(checkout.join(".data")).unwrap();
+    std::fs::write(
+        checkout.join(".data/run.toml"),
+        format!(
+            "[default]\npublic_url = \"http://127.0.0.1:8123\"\n\n\
+             [default.databases.visitors]\nurl = \"{}\"\n",
+            database.url
+        ),
+    )
+    .unwrap();
+    let (code, out, stderr) = run_command_in(&checkout, &["sites", "add", "blog.example"], &[], "");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("the database and address of `make run`, from .data/run.toml"),
+        "{stderr}"
+    );
+    assert!(
+        out.contains(r#"<img src="http://127.0.0.1:8123/pixel/blog.example.gif"#),
+        "{out}"
+    );
+    // The environment still wins.
+    let env = [("PUBLIC_URL", "https://count.example.org")];
+    let (_, link, _) = run_command_in(&checkout, &["sites", "share", "blog.example"], &env, "");
+    assert!(
+        link.starts_with("https://count.example.org/sites/blog.example?token="),
+        "{link}"
+    );
+
+    // Elsewhere, the message says what to export.
+    std::fs::remove_dir_all(checkout.join(".data")).unwrap();
+    let (code, _, stderr) = run_command_in(&checkout, &["sites", "list"], &[], "");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("export DATABASE_URL=postgres://") && stderr.contains("make run"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(checkout).unwrap();
 }

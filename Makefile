@@ -45,7 +45,7 @@ image:
 deploy:
 	scripts/deploy.sh
 
-## screenshot: docs/screenshot.png (1280 px) and docs/screenshot-phone.png (390 px) of a dashboard with a week of history, docs/screenshot-site.png and docs/screenshot-site-phone.png of a site's, docs/badge.svg and docs/badges.png of its badges (headless Chromium)
+## screenshot: docs/screenshot.png (1280 px) and docs/screenshot-phone.png (390 px) of a dashboard with a week of history, docs/screenshot-site(-phone).png of a site's, docs/screenshot-sites(-phone).png and docs/screenshot-site-settings(-phone).png of the pages behind sign-in, docs/badge.svg and docs/badges.png of its badges (headless Chromium)
 screenshot:
 	scripts/screenshot.sh
 

@@ -16,13 +16,7 @@ source scripts/lib/postgres.sh
 source bench/lib.sh
 source scripts/lib/dashboard.sh
 
-ensure_apt_tools node:nodejs npm:npm
-modules=tests/browser/node_modules
-if ! cmp -s tests/browser/package-lock.json "$modules/.package-lock.json.installed"; then
-    echo "--- installing tests/browser/package-lock.json"
-    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
-    cp tests/browser/package-lock.json "$modules/.package-lock.json.installed"
-fi
+ensure_browser_modules
 
 if [[ ! -x $VISITORS_BIN || $VISITORS_BIN == target/debug/visitors ]]; then
     cargo build --locked --quiet
@@ -39,7 +33,9 @@ shots=$DASHBOARD_WORK/shots
 mkdir -p "$shots"
 take_screenshots "$shots"
 # A page's picture is tens of kilobytes; the badges' a few.
-for picture in screenshot.png:20000 screenshot-phone.png:20000 screenshot-site.png:20000 screenshot-site-phone.png:20000 badges.png:2000; do
+for picture in screenshot.png:20000 screenshot-phone.png:20000 screenshot-site.png:20000 \
+    screenshot-site-phone.png:20000 screenshot-sites.png:10000 screenshot-sites-phone.png:10000 \
+    screenshot-site-settings.png:20000 screenshot-site-settings-phone.png:20000 badges.png:2000; do
     png=$shots/${picture%:*}
     size=$(stat -c %s "$png")
     if [[ $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') != 89504e470d0a1a0a || $size -lt ${picture#*:} ]]; then

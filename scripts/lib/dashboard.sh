@@ -15,6 +15,18 @@ ensure_chromium() {
     fi
 }
 
+# ensure_browser_modules: node, npm and playwright-core (pinned by
+# tests/browser/package-lock.json) in tests/browser/node_modules.
+ensure_browser_modules() {
+    local modules=tests/browser/node_modules
+    ensure_apt_tools node:nodejs npm:npm
+    if ! cmp -s tests/browser/package-lock.json "$modules/.package-lock.json.installed"; then
+        echo "--- installing tests/browser/package-lock.json"
+        (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+        cp tests/browser/package-lock.json "$modules/.package-lock.json.installed"
+    fi
+}
+
 # start_dashboard NAME: everything above, stopped when the script exits. The
 # dashboard's base URL is in DASHBOARD_URL, its database's in
 # DASHBOARD_DATABASE_URL, a scratch directory in DASHBOARD_WORK.
@@ -85,11 +97,27 @@ HTML
     screenshot "file://$page" 400 36 "$dir/badges.png" --force-device-scale-factor=2
 }
 
+# take_account_screenshots DIR: DIR/screenshot-sites.png and
+# DIR/screenshot-site-settings.png ("Your sites" and example.org's settings
+# page) at 1280 px, and their -phone.png at 390 px, signed in as an owner of
+# example.org made with `visitors users add`
+# (tests/browser/account-screenshots.mjs).
+take_account_screenshots() {
+    local dir=$1 email=ada@example.org password="a long enough password"
+    printf '%s\n' "$password" |
+        DATABASE_URL=$DASHBOARD_DATABASE_URL "$VISITORS_BIN" users add "$email" >/dev/null
+    "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$CLUSTER_PORT" -U postgres -c \
+        "INSERT INTO site_members (site_id, user_id, role) SELECT s.id, u.id, 'owner'
+         FROM sites s, users u WHERE s.domain = 'example.org' AND u.email = '$email'" >/dev/null
+    (cd tests/browser && CHROMIUM_FLAGS=$CHROMIUM_FLAGS node account-screenshots.mjs \
+        "$DASHBOARD_URL" "$(realpath "$dir")" "$email" "$password")
+}
+
 # take_screenshots DIR [RANGE]: DIR/screenshot.png at 1280 px wide and
 # DIR/screenshot-phone.png at 390 px, of the RANGE view (24h by default);
 # DIR/screenshot-site.png, example.org's dashboard at 1280 px, and
-# DIR/screenshot-site-phone.png, its panels at 390 px; and the badges
-# (take_badges).
+# DIR/screenshot-site-phone.png, its panels at 390 px; the badges
+# (take_badges) and the pages behind sign-in (take_account_screenshots).
 take_screenshots() {
     local dir=$1 range=${2:-24h}
     screenshot "$DASHBOARD_URL/?range=$range" 1280 1400 "$dir/screenshot.png"
@@ -97,6 +125,7 @@ take_screenshots() {
     screenshot "$DASHBOARD_URL/sites/example.org?range=$range" 1280 2000 "$dir/screenshot-site.png"
     screenshot "$DASHBOARD_URL/sites/example.org?range=$range" 390 3400 "$dir/screenshot-site-phone.png"
     take_badges "$dir"
+    take_account_screenshots "$dir"
 }
 
 # The flags the browser test passes to Chromium, the same as above.

@@ -16,6 +16,7 @@ pub mod store;
 pub mod throttle;
 
 mod pages;
+mod people;
 
 use rocket::fairing::AdHoc;
 
@@ -36,6 +37,7 @@ pub fn stage(config: &Config) -> AdHoc {
             .manage(hasher)
             .manage(ClientThrottle::new())
             .mount("/", pages::routes())
+            .mount("/", people::routes())
             .attach(setup::print_code_at_start(public_url))
     })
 }

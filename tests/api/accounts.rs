@@ -777,3 +777,84 @@ async fn operators_manage_accounts_from_the_command_line() {
     assert_eq!(count(&app.db, "users").await, 0);
     assert_eq!(count(&app.db, "sessions").await, 0);
 }
+
+#[rocket::async_test]
+async fn an_admin_adds_and_removes_accounts_from_the_browser() {
+    // The instance's first account is its admin.
+    let app = signed_in_app("ada@example.org").await;
+    let users = "/account/users";
+    let refused = submit(
+        &app.client,
+        users,
+        users,
+        &[
+            ("email", "no address"),
+            ("password", "short"),
+            ("password_again", "short"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    let html = refused.into_string().await.unwrap();
+    assert!(
+        html.contains(r#"id="email-error""#) && html.contains(r#"id="password-error""#),
+        "{html}"
+    );
+    let taken = [
+        ("email", "ADA@example.org"),
+        ("password", PASSWORD),
+        ("password_again", PASSWORD),
+    ];
+    let refused = submit(&app.client, users, users, &taken).await;
+    assert_eq!(refused.status(), Status::Conflict);
+    assert!(refused
+        .into_string()
+        .await
+        .unwrap()
+        .contains("exists already"));
+    assert_eq!(count(&app.db, "users").await, 1);
+
+    let bob = [
+        ("email", "bob@example.org"),
+        ("password", PASSWORD),
+        ("password_again", PASSWORD),
+    ];
+    let added = submit(&app.client, users, users, &bob).await;
+    assert_eq!(location(&added), "/account/users?done=added");
+    drop(added);
+    let bobs = other_browser(&app).await;
+    assert_eq!(
+        sign_in(&bobs.client, "bob@example.org", PASSWORD)
+            .await
+            .status(),
+        Status::SeeOther
+    );
+    // Bob is no admin: the page is not there for him.
+    assert_eq!(
+        bobs.client.get(users).dispatch().await.status(),
+        Status::NotFound
+    );
+
+    let remove = "/account/users/remove";
+    let unconfirmed = submit(&app.client, users, remove, &[("email", "bob@example.org")]).await;
+    assert_eq!(unconfirmed.status(), Status::UnprocessableEntity);
+    assert!(unconfirmed
+        .into_string()
+        .await
+        .unwrap()
+        .contains("Type bob@example.org to confirm."));
+    let own = [("email", "ada@example.org"), ("confirm", "ada@example.org")];
+    let refused = submit(&app.client, users, remove, &own).await;
+    assert_eq!(refused.status(), Status::UnprocessableEntity);
+    drop(refused);
+    assert_eq!(count(&app.db, "users").await, 2);
+
+    let confirmed = [("email", "bob@example.org"), ("confirm", "bob@example.org")];
+    let removed = submit(&app.client, users, remove, &confirmed).await;
+    assert_eq!(location(&removed), "/account/users?done=removed");
+    drop(removed);
+    assert_eq!(count(&app.db, "users").await, 1);
+    // His session went with his account.
+    let response = bobs.client.get("/account").dispatch().await;
+    assert_eq!(location(&response), "/login?next=%2Faccount");
+}

@@ -103,14 +103,15 @@ HTML
 # example.org made with `visitors users add`
 # (tests/browser/account-screenshots.mjs).
 take_account_screenshots() {
-    local dir=$1 email=ada@example.org password="a long enough password"
+    local dir email=ada@example.org password="a long enough password"
+    dir=$(realpath "$1")
     printf '%s\n' "$password" |
         DATABASE_URL=$DASHBOARD_DATABASE_URL "$VISITORS_BIN" users add "$email" >/dev/null
     "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$CLUSTER_PORT" -U postgres -c \
         "INSERT INTO site_members (site_id, user_id, role) SELECT s.id, u.id, 'owner'
          FROM sites s, users u WHERE s.domain = 'example.org' AND u.email = '$email'" >/dev/null
     (cd tests/browser && CHROMIUM_FLAGS=$CHROMIUM_FLAGS node account-screenshots.mjs \
-        "$DASHBOARD_URL" "$(realpath "$dir")" "$email" "$password")
+        "$DASHBOARD_URL" "$dir" "$email" "$password")
 }
 
 # take_screenshots DIR [RANGE]: DIR/screenshot.png at 1280 px wide and

@@ -2,7 +2,8 @@
 // scripts/screenshot.sh (and the browser test's smoke run): "Your sites" and
 // example.org's settings page, each at 1280 and 390 px wide, signed in as an
 // owner of example.org in real Chromium (Debian's, driven by
-// playwright-core). Not a test: node --test does not pick this file up.
+// playwright-core); it fails if a page is wider than the screen. Not a
+// test of its own: node --test does not pick this file up.
 //   node account-screenshots.mjs BASE_URL OUTPUT_DIR EMAIL PASSWORD
 import { chromium } from 'playwright-core';
 
@@ -20,6 +21,9 @@ try {
     for (const [path, name] of [['/account/sites', 'sites'], ['/account/sites/example.org', 'site-settings']]) {
       const response = await page.goto(`${base}${path}`);
       if (response.status() !== 200) throw new Error(`${path} answered ${response.status()}`);
+      // Nothing wider than the screen: no sideways scrolling on a phone.
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (wide > width) throw new Error(`${path} is ${wide} px wide at ${width} px`);
       await page.screenshot({ path: `${dir}/screenshot-${name}${suffix}.png`, fullPage: true });
     }
     await context.close();

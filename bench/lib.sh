@@ -11,6 +11,23 @@ build_app() {
     fi
 }
 
+# psql_visitors ARGS...: psql on the benchmark's database, unaligned, as
+# its cluster's owner.
+psql_visitors() { as_cluster_owner "$PG_BINDIR/psql" -X -q -tA "${pg[@]}" -d visitors "$@"; }
+
+# add_public_site DOMAIN: the site, public, for the pixel's scenarios; prints
+# t, or f when the binary's schema has no sites (0.1.0, a fixed reference of
+# every sitting), which then adds nothing.
+add_public_site() {
+    local has_sites
+    has_sites=$(psql_visitors -c "SELECT to_regclass('sites') IS NOT NULL")
+    if [[ $has_sites == t ]]; then
+        psql_visitors -c "INSERT INTO sites (domain, visibility, share_token)
+                          VALUES ('$1', 'public', sha256('$1'::bytea))" >/dev/null
+    fi
+    echo "$has_sites"
+}
+
 # start_bench_database NAME: a throwaway PostgreSQL cluster with the server
 # options of docker-compose.yml's db command, and in it the database
 # "visitors", migrated by VISITORS_BIN. Sets pg_options (those options), pg

@@ -50,13 +50,9 @@ start_bench_database pixel
 work=$CLUSTER_DIR
 ensure_venv "$PWD/target/bench-venv" bench/requirements.txt
 "$PWD/target/bench-venv/bin/python" bench/loopback_country.py "$work/country.mmdb"
-psql_visitors() { as_cluster_owner "$PG_BINDIR/psql" -X -q -tA "${pg[@]}" -d visitors "$@"; }
 # 0.1.0, a fixed reference of every sitting, has no sites: for it only GET /
 # and the proxy ceiling are measured.
-has_sites=$(psql_visitors -c "SELECT to_regclass('sites') IS NOT NULL")
-if [[ $has_sites == t ]]; then
-    psql_visitors -c "INSERT INTO sites (domain, visibility, share_token) VALUES ('$site', 'public', sha256('bench-pixel'::bytea))"
-fi
+has_sites=$(add_public_site "$site")
 
 replica_env=(ROCKET_IP_HEADER=X-Real-IP VISITOR_SECRET=a-benchmark-secret-of-some-length
     GEOIP_DB="$work/country.mmdb")
@@ -102,7 +98,7 @@ saturate() {
     local scenario=$1 url=$2 summary
     shift 2
     echo "--- $scenario, saturated"
-    measure "$url" "$warmup" "$connections" "$@" >/dev/null
+    BENCH_PHASE=warmup measure "$url" "$warmup" "$connections" "$@" >/dev/null
     summary=$(measure "$url" "$seconds" "$connections" "$@")
     record "{\"kind\": \"saturated\", \"scenario\": \"$scenario\", \"result\": $summary}"
     SATURATED_RPS=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["rps"])' "$summary")

@@ -27,11 +27,33 @@ def target(ok):
     return "met" if ok else "**NOT met**"
 
 
+def counted(row):
+    """What PostgreSQL counted over the measured run, as differences: write
+    transactions, visits, and (from runs that read them) WAL bytes, rows
+    written and index entries written."""
+    before, after = row["counters"]
+    return [b - a for a, b in zip(before, after)]
+
+
 def commits_per_visit(row):
     """Transactions that wrote per visit recorded, over the measured run."""
-    (xid_before, visits_before), (xid_after, visits_after) = row["counters"]
-    visits = visits_after - visits_before
-    return f"{(xid_after - xid_before) / visits:.3f}" if visits else "–"
+    commits, visits, *_ = counted(row)
+    return f"{commits / visits:.3f}" if visits else "–"
+
+
+def visit_costs(row, seconds):
+    """The run's costs per visit, or None when it recorded none: its rate,
+    write commits, WAL bytes, rows and index entries per visit, the
+    replicas' CPU µs per request and PostgreSQL's per visit."""
+    commits, visits, *written = counted(row)
+    if not visits or len(written) < 3:
+        return None
+    wal, rows, entries = written
+    cores = os.cpu_count()
+    requests = row["result"]["rps"] * seconds
+    return (visits / seconds, commits / visits, wal / visits, rows / visits, entries / visits,
+            row["cpu"]["app"] * cores * seconds / requests * 1e6,
+            row["cpu"]["postgres"] * cores * seconds / visits * 1e6)
 
 
 CPU_GROUPS = ("app", "nginx", "postgres", "load generator", "other", "idle")
@@ -65,6 +87,22 @@ def stack_table(rows):
             f"| {row['scenario']} | {row['route']} | {r['rps']:.0f} | {r['p50']:.2f} | "
             f"{r['p99']:.2f} | {r['max']:.2f} | {r['non_2xx'] + r['socket_errors']} | "
             f"{commits_per_visit(row)} | {cpu_split(row['cpu'])} |")
+    costs = [(row, visit_costs(row, settings["seconds"])) for row in loads if row["route"] != "pgbench"]
+    lines += [
+        "",
+        "What each visit cost, from the same runs (the replicas' CPU per request and PostgreSQL's per "
+        "visit from the CPU split above; rows and index entries written from `pg_stat_user_tables`):",
+        "",
+        "| scenario | via | visits/s | write commits | WAL bytes | rows written | index entries | "
+        "replicas' CPU µs per request | PostgreSQL CPU µs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        *[
+            f"| {row['scenario']} | {row['route']} | {rate:.0f} | {commits:.3f} | {wal:.0f} | {rows:.1f} | "
+            f"{entries:.1f} | {app:.0f} | {postgres:.0f} |"
+            for row, cost in costs if cost
+            for rate, commits, wal, rows, entries, app, postgres in [cost]
+        ],
+    ]
     rps = {(row["scenario"], row["route"]): row["result"] for row in loads}
     new = rps[("GET / new visitors", "nginx")]
     stats = rps[("GET /api/stats?range=24h", "nginx")]["rps"]

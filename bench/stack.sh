@@ -9,10 +9,13 @@
 #     (NGINX_RATE_LIMIT / NGINX_RATE_BURST) since all load comes from one
 #     address;
 #   - wrk, 100 connections per run: GET /version, GET /api/stats?range=24h,
-#     GET / as new visitors, as returning ones and as one visitor on every
-#     connection, each direct to one replica and through nginx; for every
-#     run, the write commits per visit and how the CPU time was split
-#     (bench/usage.py);
+#     GET / and a site's pixel as new visitors (each unseen; direct, also
+#     sharing one User-Agent, and GET / drawing from 50 real ones), GET / as
+#     returning visitors and as one visitor on every connection, direct to
+#     one replica and through nginx; for every run, the write commits, WAL
+#     bytes, rows and index entries per visit, and how the CPU time was
+#     split (bench/usage.py), hence the app's and PostgreSQL's CPU per
+#     request and per visit;
 #   - the ceilings: the same nginx configuration in front of an nginx that
 #     answers at once, and pgbench running one visitor upsert per transaction
 #     (bench/pgbench/upsert.sql), then the app's own per-visit statement.
@@ -63,17 +66,31 @@ for port in "$lb_port" "$proxy_port"; do
     wait_for_url "http://127.0.0.1:$port/version"
 done
 
+# One public site, for the pixel beside GET /.
+site=bench.example
+has_sites=$(add_public_site "$site")
+
 results=$work/results.jsonl
 record() { echo "$1" >>"$results"; }
 record "{\"kind\": \"settings\", \"seconds\": $seconds, \"connections\": $connections, \"rate_limit\": \"$rate_limit\", \"rate_burst\": $rate_burst, \"postgres\": \"${pg_options[*]}\"}"
 
-# Transactions that wrote (one transaction id each) and visits recorded, as
-# a JSON array. The transaction ids are read at once, where
-# pg_stat_database's xact_commit reaches the view up to 10 s late from an idle
-# connection, and they leave out the read-only transactions.
+# Transactions that wrote (one transaction id each), visits recorded, WAL
+# bytes written, rows written (inserted or updated) and index entries
+# written (a row inserted, or updated other than in place, adds one to each
+# index of its table), as a JSON array. The transaction ids and the WAL
+# position are read at once, where pg_stat_database's xact_commit reaches
+# the view up to 10 s late from an idle connection, and they leave out the
+# read-only transactions; the row counts reach pg_stat_user_tables within a
+# second of each commit, which a run's length makes small.
 counters() {
     as_cluster_owner "$PG_BINDIR/psql" -X -Atq -F, "${pg[@]}" -d visitors -c \
-        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text, coalesce(sum(visits + bot_visits), 0) FROM visit_totals" |
+        "SELECT pg_snapshot_xmax(pg_current_snapshot())::text,
+                (SELECT coalesce(sum(visits + bot_visits), 0) FROM visit_totals),
+                pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint,
+                (SELECT sum(n_tup_ins + n_tup_upd) FROM pg_stat_user_tables),
+                (SELECT sum((n_tup_ins + n_tup_upd - n_tup_hot_upd)
+                            * (SELECT count(*) FROM pg_index i WHERE i.indrelid = t.relid))
+                 FROM pg_stat_user_tables t)" |
         sed 's/.*/[&]/'
 }
 # The process trees whose CPU time is counted apart: the replicas, nginx
@@ -98,7 +115,7 @@ load() {
     local scenario=$1 route=$2 url=$3 fields
     shift 3
     echo "--- $scenario, $route"
-    measure "$url" "$warmup" "$connections" "$@" >/dev/null
+    BENCH_PHASE=warmup measure "$url" "$warmup" "$connections" "$@" >/dev/null
     fields=$(measured measure "$url" "$seconds" "$connections" "$@")
     record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"$route\", $fields}"
 }
@@ -109,9 +126,17 @@ for route in direct nginx; do
     load "GET /version" "$route" "$base/version"
     load "GET /api/stats?range=24h" "$route" "$base/api/stats?range=24h"
     load "GET / new visitors" "$route" "$base/" -s bench/visitors.lua -- new "$route"
+    if [[ $has_sites == t ]]; then
+        load "pixel new visitors" "$route" "$base/" -s bench/visitors.lua -- new "$route" 0 "/pixel/$site.gif?p=/"
+    fi
     # X-Real-IP is the identity only direct: nginx overwrites it.
     if [[ $route == direct ]]; then
         load "GET / new visitors, one User-Agent" "$route" "$base/" -s bench/visitors.lua -- shared "$route"
+        load "GET / new visitors, 50 real User-Agents" "$route" "$base/" -s bench/visitors.lua -- pool "$route"
+        if [[ $has_sites == t ]]; then
+            load "pixel new visitors, one User-Agent" "$route" "$base/" \
+                -s bench/visitors.lua -- shared "$route-pixel" 0 "/pixel/$site.gif?p=/"
+        fi
     fi
     load "GET / returning visitors" "$route" "$base/" -s bench/visitors.lua -- returning "$route" 1000
     load "GET / one visitor" "$route" "$base/" -s bench/visitors.lua -- one "$route"

@@ -324,13 +324,14 @@ enum MigrateError {
 /// can fail before Rocket takes over, each with its own exit code and one line.
 async fn prepare(figment: Figment) -> Result<Config, ExitCode> {
     let config = Config::from_figment(figment).map_err(|error| {
-        eprintln!("visitors: {error}");
-        if error.variable == config::DATABASE_URL.variable {
-            eprintln!(
-                "visitors: export DATABASE_URL=postgres://user:password@host:port/database, or run \
-                 the command in the checkout where `make run` runs: it finds that database"
-            );
-        }
+        // Still one line, with what to do when it is the database that is missing.
+        let hint = if error.variable == config::DATABASE_URL.variable {
+            "; export DATABASE_URL=postgres://user:password@host:port/database, or run the \
+             command in the checkout where `make run` runs: it finds that database"
+        } else {
+            ""
+        };
+        eprintln!("visitors: {error}{hint}");
         ExitCode::from(EXIT_CONFIG)
     })?;
     logging::init(config.log_format);

@@ -454,13 +454,15 @@ pub fn run_command(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String)
     run_command_with_input(args, env, "")
 }
 
-/// The same, with `input` on its standard input.
+/// The same, with `input` on its standard input. It runs in the temporary
+/// directory, not the checkout, where a developer's `make run` may have left
+/// its settings (`.data/run.toml`) for the commands.
 pub fn run_command_with_input(
     args: &[&str],
     env: &[(&str, &str)],
     input: &str,
 ) -> (i32, String, String) {
-    run_command_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, env, input)
+    run_command_in(&std::env::temp_dir(), args, env, input)
 }
 
 /// The same, in the directory `dir`.

@@ -31,12 +31,16 @@ use crate::{
         access::{Audience, SiteAccess},
         store::{self as site_store, ListedSite},
     },
-    stats::{model::BreakdownEntry, range::Granularity, Stats, StatsRange, StatsReader},
+    stats::{
+        filter::{Dimension, Filters},
+        range::Granularity,
+        Stats, StatsQuery, StatsRange, StatsReader,
+    },
 };
 
 use self::{
     chart::{BarChart, ChartLayout},
-    panels::CampaignTab,
+    panels::{CampaignTab, FilterChip, FilterLinks, PanelRow},
 };
 
 /// The dashboards and their charts, and the cache of drawn charts.
@@ -56,15 +60,15 @@ pub fn stage() -> AdHoc {
     })
 }
 
-/// Charts of this many (site, range) pairs stay drawn.
+/// Charts of this many (site, question) pairs stay drawn.
 const CACHED_CHARTS: u64 = 4096;
 
-/// The chart of each range's current stats, drawn once per computation of
+/// The chart of each question's current stats, drawn once per computation of
 /// the numbers rather than for every page, and kept beside them (not inside:
 /// `/api/stats` never draws it). Both layouts are drawn together: the page
 /// shows both (one hidden by CSS), `/chart.svg` the wide one.
 struct ChartCache {
-    drawn: Cache<(SiteId, StatsRange), (Arc<Stats>, Charts)>,
+    drawn: Cache<(SiteId, StatsQuery), (Arc<Stats>, Charts)>,
 }
 
 /// One range's chart in both layouts.
@@ -83,8 +87,9 @@ impl Default for ChartCache {
 }
 
 impl ChartCache {
-    fn charts(&self, site: SiteId, stats: &Arc<Stats>) -> Charts {
-        if let Some((drawn_for, charts)) = self.drawn.get(&(site, stats.range)) {
+    fn charts(&self, site: SiteId, query: &StatsQuery, stats: &Arc<Stats>) -> Charts {
+        let key = (site, query.clone());
+        if let Some((drawn_for, charts)) = self.drawn.get(&key) {
             if Arc::ptr_eq(&drawn_for, stats) {
                 return charts;
             }
@@ -103,8 +108,7 @@ impl ChartCache {
             wide: draw(ChartLayout::Wide),
             narrow: draw(ChartLayout::Narrow),
         };
-        self.drawn
-            .insert((site, stats.range), (Arc::clone(stats), charts.clone()));
+        self.drawn.insert(key, (Arc::clone(stats), charts.clone()));
         charts
     }
 }
@@ -148,25 +152,35 @@ pub struct RangeLink {
 
 /// Where a dashboard's own links point: its page, chart and JSON, and the
 /// share token that opened it (kept in every link, never sent onwards:
-/// those pages answer with `Referrer-Policy: no-referrer`).
+/// those pages answer with `Referrer-Policy: no-referrer`), and the question
+/// it answers, which its links keep or change.
 struct DashboardLinks {
     page: String,
     chart: String,
     json: String,
     token: Option<String>,
+    query: StatsQuery,
 }
 
 impl DashboardLinks {
-    fn href(&self, base: &str, range: StatsRange) -> String {
-        format!("{}range={range}", self.query_prefix(base))
+    fn href(&self, base: &str, range: StatsRange, filters: &Filters) -> String {
+        format!(
+            "{}range={range}{}",
+            self.query_prefix(base),
+            filters.query()
+        )
     }
 
-    /// `base` with what every link keeps, ready for one more parameter.
     fn query_prefix(&self, base: &str) -> String {
-        match &self.token {
-            Some(token) => format!("{base}?token={token}&"),
-            None => format!("{base}?"),
-        }
+        query_prefix(base, self.token.as_deref())
+    }
+}
+
+/// `base` with what every link keeps, ready for one more parameter.
+fn query_prefix(base: &str, token: Option<&str>) -> String {
+    match token {
+        Some(token) => format!("{base}?token={token}&"),
+        None => format!("{base}?"),
     }
 }
 
@@ -179,17 +193,22 @@ enum Dashboard<'a> {
     Site { domain: &'a str },
 }
 
+impl FilterLinks for DashboardLinks {
+    fn to(&self, filters: &Filters) -> String {
+        self.href(&self.page, self.query.range, filters)
+    }
+}
+
 /// What every dashboard shows of a range: the numbers, the chart and the
 /// links, the same for the instance and for a site.
 pub struct StatsView {
     pub stats: Arc<Stats>,
     /// The site's domain (for the goals' hint); empty on the instance's.
     pub domain: String,
-    /// The countries, by flag and name.
-    pub countries: Vec<BreakdownEntry>,
+    pub filters: Vec<FilterChip>,
+    pub panels: Panels,
     /// What the Countries panel says when it is empty.
     pub countries_empty: &'static str,
-    pub campaigns: Vec<CampaignTab>,
     /// The chart for wide screens, and the one for narrow screens.
     pub chart_svg: Arc<str>,
     pub chart_svg_narrow: Arc<str>,
@@ -201,6 +220,39 @@ pub struct StatsView {
     pub is_site: bool,
     /// Days of the range imported from elsewhere, and their visits.
     pub imported: Option<ImportedSummary>,
+}
+
+/// Each breakdown's rows as its panel shows them.
+pub struct Panels {
+    pub pages: Vec<PanelRow>,
+    pub sources: Vec<PanelRow>,
+    pub campaigns: Vec<CampaignTab>,
+    pub countries: Vec<PanelRow>,
+    pub events: Vec<PanelRow>,
+    pub browsers: Vec<PanelRow>,
+    pub os: Vec<PanelRow>,
+    pub devices: Vec<PanelRow>,
+    pub screens: Vec<PanelRow>,
+    pub referrers: Vec<PanelRow>,
+}
+
+impl Panels {
+    fn new(stats: &Stats, links: &DashboardLinks) -> Self {
+        let filters = &stats.filters;
+        let rows = |entries, dimension| panels::rows(entries, dimension, filters, links);
+        Self {
+            pages: rows(&stats.pages, Dimension::Page),
+            sources: rows(&stats.sources, Dimension::Source),
+            campaigns: panels::campaign_tabs(&stats.campaigns, filters, links),
+            countries: rows(&stats.countries, Dimension::Country),
+            events: rows(&stats.events, Dimension::Event),
+            browsers: rows(&stats.browsers, Dimension::Browser),
+            os: rows(&stats.os, Dimension::Os),
+            devices: rows(&stats.devices, Dimension::Device),
+            screens: rows(&stats.screens, Dimension::Screen),
+            referrers: rows(&stats.referrers, Dimension::Referrer),
+        }
+    }
 }
 
 pub struct ImportedSummary {
@@ -217,6 +269,7 @@ impl StatsView {
         countries: &CountryLookup,
     ) -> Self {
         let range = stats.range;
+        let filters = &stats.filters;
         let imported: Vec<i64> = stats
             .series
             .iter()
@@ -231,26 +284,26 @@ impl StatsView {
                 .into_iter()
                 .map(|r| RangeLink {
                     range: r,
-                    href: links.href(&links.page, r),
+                    href: links.href(&links.page, r, filters),
                     selected: r == range,
                 })
                 .collect(),
-            chart_href: links.href(&links.chart, range),
-            json_href: links.href(&links.json, range),
+            chart_href: links.href(&links.chart, range, filters),
+            json_href: links.href(&links.json, range, filters),
             chart_svg: charts.wide,
             chart_svg_narrow: charts.narrow,
             domain: match dashboard {
                 Dashboard::Site { domain } => domain.to_owned(),
                 Dashboard::Instance => String::new(),
             },
-            countries: panels::countries(&stats.countries),
+            filters: panels::chips(filters, links),
+            panels: Panels::new(&stats, links),
             countries_empty: if countries.source().is_some() {
                 "No visitor's country is known in this range."
             } else {
                 "Countries are off: no country database (GEOIP_DB; the image has one) and no CDN \
                  header (COUNTRY_HEADER)."
             },
-            campaigns: panels::campaign_tabs(&stats.campaigns),
             is_site: matches!(dashboard, Dashboard::Site { .. }),
             stats,
         }
@@ -267,26 +320,28 @@ pub struct DashboardTemplate<'a> {
     pub layout: Option<&'a Layout>,
 }
 
-/// The range is checked before anything is recorded: a bad link is a 400
-/// page, not a visit.
-#[get("/?<range>")]
+/// The range and filters are checked before anything is recorded: a bad
+/// link is a 400 page, not a visit.
+#[get("/?<range>&<f>")]
 async fn dashboard<'a>(
     range: Option<&str>,
+    f: Vec<&str>,
     visit: IncomingVisit,
     recorder: &State<VisitRecorder>,
     stats: StatsReader<'_>,
     view: ViewParts<'a>,
 ) -> Result<Page<DashboardTemplate<'a>>, AppError> {
-    let range = StatsRange::parse(range)?;
+    let query = StatsQuery::parse(range, &f)?;
     let client = Arc::clone(&visit.client);
     let counts = recorder.record(visit).await?;
-    let stats = recorder.answer(&counts, stats.get(SiteId::INSTANCE, range).await)?;
-    let drawn = view.charts.charts(SiteId::INSTANCE, &stats);
+    let stats = recorder.answer(&counts, stats.get(SiteId::INSTANCE, &query).await)?;
+    let drawn = view.charts.charts(SiteId::INSTANCE, &query, &stats);
     let links = DashboardLinks {
         page: "/".into(),
         chart: "/chart.svg".into(),
         json: "/api/stats".into(),
         token: None,
+        query,
     };
     Ok(Page::ok(DashboardTemplate {
         counts,
@@ -298,9 +353,9 @@ async fn dashboard<'a>(
 
 /// `HEAD /` (an uptime monitor, a link checker) is answered as `GET /`
 /// would be, without the page, and records nothing.
-#[head("/?<range>")]
-fn dashboard_head(range: Option<&str>) -> Result<(ContentType, ()), AppError> {
-    StatsRange::parse(range)?;
+#[head("/?<range>&<f>")]
+fn dashboard_head(range: Option<&str>, f: Vec<&str>) -> Result<(ContentType, ()), AppError> {
+    StatsQuery::parse(range, &f)?;
     Ok((ContentType::HTML, ()))
 }
 
@@ -310,15 +365,18 @@ fn svg_image(svg: &str) -> CrossSiteResource<String> {
 }
 
 /// The chart alone, for an `<img>` elsewhere. Not a visit.
-#[get("/chart.svg?<range>")]
+#[get("/chart.svg?<range>&<f>")]
 async fn chart_svg(
     range: Option<&str>,
+    f: Vec<&str>,
     stats: StatsReader<'_>,
     charts: &State<ChartCache>,
 ) -> Result<CrossSiteResource<String>, AppError> {
-    let range = StatsRange::parse(range)?;
-    let stats = stats.get(SiteId::INSTANCE, range).await?;
-    Ok(svg_image(&charts.charts(SiteId::INSTANCE, &stats).wide))
+    let query = StatsQuery::parse(range, &f)?;
+    let stats = stats.get(SiteId::INSTANCE, &query).await?;
+    Ok(svg_image(
+        &charts.charts(SiteId::INSTANCE, &query, &stats).wide,
+    ))
 }
 
 #[derive(Template)]
@@ -332,10 +390,11 @@ pub struct SiteTemplate<'a> {
 
 /// A site's dashboard; reading it records nothing. A private site is a 404
 /// without its token (or the admin token), like a site that does not exist.
-#[get("/sites/<domain>?<range>&<token>")]
+#[get("/sites/<domain>?<range>&<f>&<token>")]
 async fn site_dashboard<'a>(
     domain: &str,
     range: Option<&str>,
+    f: Vec<&str>,
     token: Option<&str>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
@@ -345,16 +404,18 @@ async fn site_dashboard<'a>(
     let site = &readable.site;
     let name = site.name().to_owned();
     let page = format!("/sites/{name}");
+    let token = readable.token.clone();
+    let query = StatsQuery::parse(range, &f)
+        .map_err(|invalid| invalid.on_page(query_prefix(&page, token.as_deref())))?;
+    let stats = stats.get(site.id, &query).await?;
+    let drawn = view.charts.charts(site.id, &query, &stats);
     let links = DashboardLinks {
         chart: format!("{page}/chart.svg"),
         json: format!("/api/sites/{name}/stats"),
         page,
-        token: readable.token.clone(),
+        token,
+        query,
     };
-    let range = StatsRange::parse(range)
-        .map_err(|invalid| invalid.on_page(links.query_prefix(&links.page)))?;
-    let stats = stats.get(site.id, range).await?;
-    let drawn = view.charts.charts(site.id, &stats);
     let dashboard = Dashboard::Site { domain: &name };
     Ok(NoReferrer::new(Page::ok(SiteTemplate {
         public: site.is_public(),
@@ -364,20 +425,21 @@ async fn site_dashboard<'a>(
     })))
 }
 
-#[get("/sites/<domain>/chart.svg?<range>&<token>")]
+#[get("/sites/<domain>/chart.svg?<range>&<f>&<token>")]
 async fn site_chart_svg(
     domain: &str,
     range: Option<&str>,
+    f: Vec<&str>,
     token: Option<&str>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
     charts: &State<ChartCache>,
 ) -> Result<NoReferrer<CrossSiteResource<String>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
-    let range = StatsRange::parse(range)?;
-    let stats = stats.get(readable.site.id, range).await?;
+    let query = StatsQuery::parse(range, &f)?;
+    let stats = stats.get(readable.site.id, &query).await?;
     Ok(NoReferrer::new(svg_image(
-        &charts.charts(readable.site.id, &stats).wide,
+        &charts.charts(readable.site.id, &query, &stats).wide,
     )))
 }
 

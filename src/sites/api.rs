@@ -25,7 +25,7 @@ use crate::{
         manage::{SiteRequest, SiteSummary},
         members, store,
     },
-    stats::{Stats, StatsRange, StatsReader},
+    stats::{Stats, StatsQuery, StatsReader},
 };
 
 /// Every site for the operator and the admins; a person's own otherwise.
@@ -92,17 +92,18 @@ async fn remove(
     Ok(Status::NoContent)
 }
 
-#[get("/api/sites/<domain>/stats?<range>&<token>")]
+#[get("/api/sites/<domain>/stats?<range>&<f>&<token>")]
 async fn stats(
     domain: &str,
     range: Option<&str>,
+    f: Vec<&str>,
     token: Option<&str>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
 ) -> Result<NoReferrer<Json<Arc<Stats>>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
-    let range = StatsRange::parse(range)?;
-    let stats = stats.get(readable.site.id, range).await?;
+    let query = StatsQuery::parse(range, &f)?;
+    let stats = stats.get(readable.site.id, &query).await?;
     Ok(NoReferrer::new(Json(stats)))
 }
 

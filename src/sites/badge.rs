@@ -22,7 +22,7 @@ use crate::{
         hit::{Dropped, HitCounter, HitRequest, HitSource},
     },
     sources::attribution::DetailParams,
-    stats::{store, StatsRange, StatsReader},
+    stats::{store, StatsQuery, StatsRange, StatsReader},
 };
 
 const MAX_LABEL_CHARS: usize = 32;
@@ -294,7 +294,7 @@ async fn number_shown(
             metric.of(counts.unique_visitors, counts.total_visits)
         }
         (None, _) => {
-            let stats = stats.get(site, request.range).await?;
+            let stats = stats.get(site, &StatsQuery::whole(request.range)).await?;
             metric.of(stats.unique_visitors, stats.visits)
         }
         (Some(path), _) => {

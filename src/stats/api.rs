@@ -8,13 +8,17 @@ use rocket::{get, routes, serde::json::Json, Route};
 use crate::{
     counting::site_id::SiteId,
     infra::error::AppError,
-    stats::{Stats, StatsRange, StatsReader},
+    stats::{Stats, StatsQuery, StatsReader},
 };
 
-#[get("/api/stats?<range>")]
-async fn stats(range: Option<&str>, stats: StatsReader<'_>) -> Result<Json<Arc<Stats>>, AppError> {
-    let range = StatsRange::parse(range)?;
-    Ok(Json(stats.get(SiteId::INSTANCE, range).await?))
+#[get("/api/stats?<range>&<f>")]
+async fn stats(
+    range: Option<&str>,
+    f: Vec<&str>,
+    stats: StatsReader<'_>,
+) -> Result<Json<Arc<Stats>>, AppError> {
+    let query = StatsQuery::parse(range, &f)?;
+    Ok(Json(stats.get(SiteId::INSTANCE, &query).await?))
 }
 
 pub fn routes() -> Vec<Route> {

@@ -1,6 +1,6 @@
-//! Keeps each site's and range's stats for a short while per replica, so
-//! that a busy dashboard costs the database one computation per range per
-//! period.
+//! Keeps each site's stats per range and filters for a short while per
+//! replica, so that a busy dashboard costs the database one computation per
+//! question per period.
 
 use std::{sync::Arc, time::Duration};
 
@@ -22,6 +22,7 @@ use crate::{
     },
     stats::{
         model::{load_stats, Stats},
+        query::StatsQuery,
         range::StatsRange,
     },
 };
@@ -32,7 +33,7 @@ const CACHED_SITES: u64 = 1024;
 
 pub struct StatsCache {
     /// `None` when caching is off (`STATS_CACHE_MS=0`).
-    cache: Option<Cache<(SiteId, StatsRange), Arc<Stats>>>,
+    cache: Option<Cache<(SiteId, StatsQuery), Arc<Stats>>>,
     /// How long raw visits are kept: what a goal read from them can cover.
     retention: Option<RetentionDays>,
 }
@@ -49,23 +50,29 @@ impl StatsCache {
         Self { cache, retention }
     }
 
-    /// The range's stats; concurrent requests for one range that find
+    /// The answer to `query`; concurrent requests for one query that find
     /// nothing cached wait for one computation rather than each running it,
     /// and share its error when it fails.
     pub async fn get(
         &self,
         pool: &PgPool,
         site: SiteId,
-        range: StatsRange,
+        query: &StatsQuery,
     ) -> Result<Arc<Stats>, Arc<sqlx::Error>> {
         let load = async {
-            within_deadline(load_stats(pool, site, range, self.retention))
-                .await
-                .map(Arc::new)
+            within_deadline(load_stats(
+                pool,
+                site,
+                query.range,
+                &query.filters,
+                self.retention,
+            ))
+            .await
+            .map(Arc::new)
         };
         match &self.cache {
             None => load.await.map_err(Arc::new),
-            Some(cache) => cache.try_get_with((site, range), load).await,
+            Some(cache) => cache.try_get_with((site, query.clone()), load).await,
         }
     }
 }
@@ -77,8 +84,8 @@ pub struct StatsReader<'r> {
 }
 
 impl StatsReader<'_> {
-    pub async fn get(&self, site: SiteId, range: StatsRange) -> Result<Arc<Stats>, AppError> {
-        Ok(self.cache.get(self.pool, site, range).await?)
+    pub async fn get(&self, site: SiteId, query: &StatsQuery) -> Result<Arc<Stats>, AppError> {
+        Ok(self.cache.get(self.pool, site, query).await?)
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -1,8 +1,10 @@
-//! The dashboard's numbers: ranges and buckets, reading them from the
+//! The dashboard's numbers: ranges, filters and buckets, reading them from the
 //! rollups, a short per-replica cache, and `/api/stats` for other programs.
 
 pub mod cache;
+pub mod filter;
 pub mod model;
+pub mod query;
 pub mod range;
 pub mod store;
 
@@ -15,6 +17,7 @@ use crate::infra::config::Config;
 pub use self::{
     cache::{StatsCache, StatsReader},
     model::Stats,
+    query::StatsQuery,
     range::StatsRange,
 };
 

@@ -12,6 +12,7 @@ use crate::{
     counting::{goal::GoalKind, site_id::SiteId},
     infra::{config::RetentionDays, database::database_now},
     stats::{
+        filter::Filters,
         range::{Granularity, StatsRange},
         store::{self, BreakdownRow, BucketRow, ImportedDay, PageCounts},
     },
@@ -49,6 +50,9 @@ pub struct BreakdownEntry {
     /// A page's views, an event's completions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub visits: Option<i64>,
+    /// The "Other" row: the values past the top ones, which no filter names.
+    #[serde(skip)]
+    pub folded: bool,
 }
 
 /// The five UTM fields' breakdowns.
@@ -82,6 +86,13 @@ pub struct GoalEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
     pub range: StatsRange,
+    /// What the numbers are narrowed to; none is the whole site.
+    pub filters: Filters,
+    /// Filtered numbers are counted from the raw visits: where the range
+    /// starts before the oldest one kept (`RAW_VISITS_RETENTION_DAYS`), the
+    /// time they start, for the page to say so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filtered_since: Option<DateTime<Utc>>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub unique_visitors: i64,
@@ -112,13 +123,14 @@ impl Stats {
     }
 }
 
-/// Reads the site's numbers of `range` as of the database's clock, all from
-/// one snapshot: the totals, the series and the breakdowns agree with each
-/// other even while visits are being recorded.
+/// Reads the site's numbers of `range` under `filters` as of the database's
+/// clock, all from one snapshot: the totals, the series and the breakdowns
+/// agree with each other even while visits are being recorded.
 pub async fn load_stats(
     pool: &PgPool,
     site: SiteId,
     range: StatsRange,
+    filters: &Filters,
     retention: Option<RetentionDays>,
 ) -> Result<Stats, sqlx::Error> {
     let mut snapshot = pool.begin().await?;
@@ -129,10 +141,16 @@ pub async fn load_stats(
     let now = database_now(&mut *db).await?;
     let granularity = range.granularity();
     let first_bucket = range.first_bucket(now);
-    let rows = store::buckets(&mut *db, site, granularity, first_bucket).await?;
+    let filtered = !filters.is_empty();
+    let rows = if filtered {
+        store::raw_buckets(&mut *db, site, granularity, first_bucket, filters).await?
+    } else {
+        store::buckets(&mut *db, site, granularity, first_bucket).await?
+    };
+    // Imported history is totals only: no filter can apply to it.
     let imported = match granularity {
-        Granularity::Day => store::imported_days(&mut *db, site, first_bucket).await?,
-        Granularity::Minute | Granularity::Hour => Vec::new(),
+        Granularity::Day if !filtered => store::imported_days(&mut *db, site, first_bucket).await?,
+        _ => Vec::new(),
     };
     // All time starts at the first day counted here or imported.
     let from = first_bucket
@@ -144,25 +162,30 @@ pub async fn load_stats(
         .unwrap_or_else(|| granularity.truncate(now));
 
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
-    let current_visitors = store::visitors_since(&mut *db, site, since_minute).await?;
-    let breakdowns = match granularity {
-        Granularity::Minute => store::breakdowns_since(&mut *db, site, from).await?,
-        Granularity::Hour | Granularity::Day => {
-            store::breakdowns(&mut *db, site, granularity, first_bucket).await?
-        }
+    let current_visitors = if filtered {
+        store::raw_visitors_since(&mut *db, site, since_minute, filters).await?
+    } else {
+        store::visitors_since(&mut *db, site, since_minute).await?
+    };
+    // Minute buckets have no breakdowns: the last hour reads its visits.
+    let breakdowns = if filtered || granularity == Granularity::Minute {
+        store::raw_breakdowns(&mut *db, site, first_bucket, filters).await?
+    } else {
+        store::breakdowns(&mut *db, site, granularity, first_bucket).await?
     };
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
-    // Raw visits older than the retention are gone: a goal counted from
+    // Raw visits older than the retention are gone: what is counted from
     // them counts from the oldest one kept.
-    let kept_since = retention.map(|days| now - TimeDelta::days(i64::from(days.days())));
+    let kept_since = retention
+        .map(|days| now - TimeDelta::days(i64::from(days.days())))
+        .filter(|kept| first_bucket.is_none_or(|from| from < *kept));
     let mut goals = Vec::new();
     for goal in store::goals(&mut *db, site).await? {
         let (counts, counted_since) = match goal.page_prefix() {
             Some(prefix) => {
-                let counts = store::prefix_counts(&mut *db, site, first_bucket, prefix).await?;
-                let partial =
-                    kept_since.filter(|kept| first_bucket.is_none_or(|from| from < *kept));
-                (counts, partial)
+                let counts =
+                    store::prefix_counts(&mut *db, site, first_bucket, prefix, filters).await?;
+                (counts, kept_since)
             }
             None => {
                 let counts = breakdowns
@@ -172,7 +195,7 @@ pub async fn load_stats(
                         unique_visitors: row.unique_visitors,
                         visits: row.visits,
                     });
-                (counts, None)
+                (counts, kept_since.filter(|_| filtered))
             }
         };
         goals.push(GoalEntry {
@@ -190,6 +213,8 @@ pub async fn load_stats(
     let mut take = |dimension: &str| by_dimension.remove(dimension).unwrap_or_default();
     Ok(Stats {
         range,
+        filtered_since: kept_since.filter(|_| filtered),
+        filters: filters.clone(),
         from,
         to: now,
         unique_visitors,
@@ -276,11 +301,12 @@ fn split_by_dimension(
         .into_iter()
         .map(|(dimension, mut values)| {
             let with_visits = WITH_VISITS.contains(&dimension.as_str());
-            let entry = |name: String, visitors: i64, visits: i64| BreakdownEntry {
+            let entry = |name: String, visitors: i64, visits: i64, folded: bool| BreakdownEntry {
                 name,
                 unique_visitors: visitors,
                 share: percent(visitors, unique_visitors),
                 visits: with_visits.then_some(visits),
+                folded,
             };
             values.sort_by(|a, b| {
                 b.unique_visitors
@@ -290,13 +316,14 @@ fn split_by_dimension(
             let rest = values.split_off(TOP_VALUES.min(values.len()));
             let mut entries: Vec<BreakdownEntry> = values
                 .into_iter()
-                .map(|row| entry(row.value, row.unique_visitors, row.visits))
+                .map(|row| entry(row.value, row.unique_visitors, row.visits, false))
                 .collect();
             if !rest.is_empty() {
                 entries.push(entry(
                     "Other".into(),
                     rest.iter().map(|row| row.unique_visitors).sum(),
                     rest.iter().map(|row| row.visits).sum(),
+                    true,
                 ));
             }
             (dimension, entries)

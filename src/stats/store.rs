@@ -1,6 +1,7 @@
 //! Reading the dashboard's numbers. Everything but the last hour's
-//! breakdowns and the page goals ending in `*` comes from the rollups, whose
-//! size depends on the number of buckets and values, not of visits.
+//! breakdowns, the page goals ending in `*` and filtered numbers comes from
+//! the rollups, whose size depends on the number of buckets and values, not
+//! of visits; those come from the raw visits.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -10,7 +11,7 @@ use crate::{
         goal::{Goal, GoalKind},
         site_id::SiteId,
     },
-    stats::range::Granularity,
+    stats::{filter::Filters, range::Granularity},
 };
 
 /// One bucket of `visit_rollups`, summed over its shards.
@@ -102,24 +103,92 @@ pub async fn breakdowns(
     .await
 }
 
-/// The same breakdowns from the visits since `from`: for the last hour, whose
-/// visits are bounded by an hour of traffic, not by history.
-pub async fn breakdowns_since(
+/// The same breakdowns from the raw visits since `from` (all of them when
+/// `None`) that pass `filters`: for the last hour, whose visits are bounded
+/// by an hour of traffic, not by history, and for any filtered range.
+pub async fn raw_breakdowns(
     db: impl PgExecutor<'_>,
     site: SiteId,
-    from: DateTime<Utc>,
+    from: Option<DateTime<Utc>>,
+    filters: &Filters,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
+    let (dimensions, values, negated) = filters.as_sql();
     sqlx::query_as!(
         BreakdownRow,
         r#"SELECT d.dimension AS "dimension!", d.value AS "value!",
                   count(DISTINCT e.visitor_key) AS "unique_visitors!", count(*) AS "visits!"
-           FROM visit_events e CROSS JOIN LATERAL visit_dimensions(e, NULL) d
-           WHERE e.site_id = $2 AND e.visited_at >= $1 AND NOT e.is_bot
+           FROM filtered_visits($1, $2, $3, $4, $5) e CROSS JOIN LATERAL visit_dimensions(e, NULL) d
+           WHERE NOT e.is_bot
            GROUP BY d.dimension, d.value"#,
-        from,
         site.0,
+        from,
+        &dimensions,
+        &values,
+        &negated,
     )
     .fetch_all(db)
+    .await
+}
+
+/// The site's buckets of `granularity` from `from` on, as `buckets` gives
+/// them, counted from the raw visits that pass `filters`.
+pub async fn raw_buckets(
+    db: impl PgExecutor<'_>,
+    site: SiteId,
+    granularity: Granularity,
+    from: Option<DateTime<Utc>>,
+    filters: &Filters,
+) -> Result<Vec<BucketRow>, sqlx::Error> {
+    let (dimensions, values, negated) = filters.as_sql();
+    sqlx::query_as!(
+        BucketRow,
+        r#"SELECT bucket AS "bucket!", sum(humans)::bigint AS "visits!", sum(bots)::bigint AS "bot_visits!",
+                  count(*) FILTER (WHERE humans > 0) AS "arrivals!",
+                  count(*) FILTER (WHERE bucket = latest) AS "latest!"
+           FROM (
+               SELECT bucket, humans, bots,
+                      max(bucket) FILTER (WHERE humans > 0) OVER (PARTITION BY visitor_key) AS latest
+               FROM (
+                   SELECT date_trunc($6, e.visited_at, 'UTC') AS bucket, e.visitor_key,
+                          count(*) FILTER (WHERE NOT e.is_bot) AS humans,
+                          count(*) FILTER (WHERE e.is_bot) AS bots
+                   FROM filtered_visits($1, $2, $3, $4, $5) e
+                   WHERE e.event IS NULL
+                   GROUP BY 1, 2
+               ) per_visitor
+           ) marked
+           GROUP BY bucket ORDER BY bucket"#,
+        site.0,
+        from,
+        &dimensions,
+        &values,
+        &negated,
+        granularity.as_sql(),
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The site's unique visitors since `from` among the raw visits that pass
+/// `filters`: the dashboard's "now" under filters.
+pub async fn raw_visitors_since(
+    db: impl PgExecutor<'_>,
+    site: SiteId,
+    from: DateTime<Utc>,
+    filters: &Filters,
+) -> Result<i64, sqlx::Error> {
+    let (dimensions, values, negated) = filters.as_sql();
+    sqlx::query_scalar!(
+        r#"SELECT count(DISTINCT visitor_key) AS "visitors!"
+           FROM filtered_visits($1, $2, $3, $4, $5)
+           WHERE NOT is_bot AND event IS NULL"#,
+        site.0,
+        from,
+        &dimensions,
+        &values,
+        &negated,
+    )
+    .fetch_one(db)
     .await
 }
 
@@ -167,22 +236,26 @@ pub async fn goals(db: impl PgExecutor<'_>, site: SiteId) -> Result<Vec<Goal>, s
 }
 
 /// The unique visitors and page views of every page starting with
-/// `prefix`, from `from` on, from the raw visits (which hold them together,
-/// as no counter does): a page goal ending in `*`.
+/// `prefix`, from `from` on, from the raw visits that pass `filters` (which
+/// hold them together, as no counter does): a page goal ending in `*`.
 pub async fn prefix_counts(
     db: impl PgExecutor<'_>,
     site: SiteId,
     from: Option<DateTime<Utc>>,
     prefix: &str,
+    filters: &Filters,
 ) -> Result<PageCounts, sqlx::Error> {
+    let (dimensions, values, negated) = filters.as_sql();
     sqlx::query_as!(
         PageCounts,
         r#"SELECT count(DISTINCT visitor_key) AS "unique_visitors!", count(*) AS "visits!"
-           FROM visit_events
-           WHERE site_id = $1 AND ($2::timestamptz IS NULL OR visited_at >= $2)
-             AND NOT is_bot AND event IS NULL AND starts_with(path, $3)"#,
+           FROM filtered_visits($1, $2, $3, $4, $5)
+           WHERE NOT is_bot AND event IS NULL AND starts_with(path, $6)"#,
         site.0,
         from,
+        &dimensions,
+        &values,
+        &negated,
         prefix,
     )
     .fetch_one(db)

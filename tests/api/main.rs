@@ -6,6 +6,7 @@ mod api_keys;
 mod counting;
 mod dashboard;
 mod deploy;
+mod explore;
 mod health;
 mod helpers;
 mod logs;

@@ -23,7 +23,7 @@ use crate::helpers::{fresh_database, run_command, run_command_in, TestApp, FIREF
 const TOKEN: &str = "a-long-enough-admin-token";
 const BLOG: &str = "blog.example";
 
-async fn add_site(
+pub async fn add_site(
     app: &TestApp,
     domain: &str,
     visibility: Visibility,

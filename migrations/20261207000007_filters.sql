@@ -1,0 +1,47 @@
+-- The dashboard's filters (?f=page:/about&f=!country:DE), read from the raw
+-- visits, which alone hold a visit's dimensions together.
+
+-- A visit's value of a dimension, by the name the breakdowns give it. Unlike
+-- visit_dimensions, an event keeps its page and source: "the events on
+-- /pricing" is a question too.
+CREATE FUNCTION visit_value(e visit_events, dimension text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE dimension
+    WHEN 'page' THEN CASE WHEN e.site_id <> 0 THEN e.path END
+    WHEN 'referrer' THEN e.referrer_host
+    WHEN 'source' THEN e.source
+    WHEN 'utm_source' THEN e.utm_source
+    WHEN 'utm_medium' THEN e.utm_medium
+    WHEN 'utm_campaign' THEN e.utm_campaign
+    WHEN 'utm_term' THEN e.utm_term
+    WHEN 'utm_content' THEN e.utm_content
+    WHEN 'screen' THEN e.screen
+    WHEN 'browser' THEN e.browser
+    WHEN 'os' THEN e.os
+    WHEN 'device' THEN e.device
+    WHEN 'country' THEN e.country
+    WHEN 'event' THEN e.event
+END;
+
+-- A site's raw visits since a time (all of them when NULL) that pass every
+-- filter: (dimensions[i] = wanted[i]) unless negations[i]. An event's filter
+-- keeps the visitors who completed it in that time, all their rows. A body
+-- in a string, so that the planner inlines it into each query and sees the
+-- site and time for the (site_id, visited_at) index.
+CREATE FUNCTION filtered_visits(for_site integer, since timestamptz, dimensions text[],
+                                wanted text[], negations boolean[])
+RETURNS SETOF visit_events
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT e.* FROM visit_events e
+    WHERE e.site_id = for_site AND (since IS NULL OR e.visited_at >= since)
+      AND NOT EXISTS (
+          SELECT FROM unnest(dimensions, wanted, negations) AS f (dimension, value, negated)
+          WHERE f.negated = CASE
+              WHEN f.dimension = 'event' THEN e.visitor_key IN (
+                  SELECT c.visitor_key FROM visit_events c
+                  WHERE c.site_id = for_site AND (since IS NULL OR c.visited_at >= since)
+                    AND c.event = f.value)
+              ELSE visit_value(e, f.dimension) IS NOT DISTINCT FROM f.value
+          END)
+$$;

@@ -1,0 +1,365 @@
+//! Filters: `?f=page:/a&f=!country:DE` narrows every number of a site's
+//! dashboard and its JSON, exactly as a count of the raw visits does; the
+//! page shows them as chips and every panel row links to one more.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use futures::future::join_all;
+use rocket::http::{Accept, Status};
+use serde_json::Value;
+use visitors::{
+    counting::{
+        details::{DetailText, HitDetails},
+        site_id::SiteId,
+        store::{record_visits, NewVisit},
+        visitor_key::VisitorKey,
+    },
+    infra::database::database_now,
+    sites::model::Visibility,
+};
+
+use crate::{helpers::TestApp, sites::add_site};
+
+const BLOG: &str = "blog.example";
+const PAGES: [&str; 4] = ["/a", "/b", "/c", "/d"];
+const COUNTRIES: [Option<&str>; 4] = [Some("DE"), Some("FR"), Some("US"), None];
+const BROWSERS: [&str; 2] = ["Firefox", "Chrome"];
+const EVENTS: [&str; 2] = ["Signup", "Download"];
+
+async fn add_blog(app: &TestApp, visibility: Visibility) -> (SiteId, String) {
+    let site = add_site(app, BLOG, visibility, false, false).await;
+    (site.id, site.share_token.to_hex())
+}
+
+/// Forty visitors over forty days, each on several pages, from several
+/// countries (some change country), two browsers, some crawlers, some
+/// sending events; every visit recorded at once, in concurrent batches.
+async fn record_history(app: &TestApp, site: SiteId) {
+    let now = database_now(&app.db).await.unwrap();
+    let none = HitDetails::default();
+    let events: Vec<HitDetails> = EVENTS
+        .iter()
+        .map(|name| HitDetails {
+            event: DetailText::parse("test", name).unwrap(),
+            ..Default::default()
+        })
+        .collect();
+    // Visit by visit number, then visitor: a batch never holds one visitor
+    // twice (its visits would have to share a time).
+    let mut visits = Vec::new();
+    for n in 0..5usize {
+        for who in (0..40usize).filter(|who| n < 2 + who % 4) {
+            let ago = match (who + n) % 5 {
+                0 => TimeDelta::minutes((who + n) as i64 % 50),
+                1 => TimeDelta::hours(1 + (who * n) as i64 % 20),
+                _ => TimeDelta::days((who * 7 + n * 3) as i64 % 40),
+            };
+            let details = match (who % 7, n) {
+                (0, 1) => &events[0],
+                (3, _) if n > 1 => &events[1],
+                _ => &none,
+            };
+            visits.push(NewVisit {
+                site,
+                visitor: VisitorKey::from_bytes([who as u8; 32]),
+                path: PAGES[(who + n) % 4],
+                browser: BROWSERS[who % 2],
+                os: "Linux",
+                device: if who % 9 == 4 { "bot" } else { "desktop" },
+                is_bot: who % 9 == 4,
+                country: COUNTRIES[(who + n / 3) % 4],
+                referrer_host: None,
+                details,
+                visited_at: Some(now - ago),
+                request: None,
+            });
+        }
+    }
+    let results = join_all(visits.chunks(3).map(|batch| record_visits(&app.db, batch))).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+}
+
+async fn get_json(app: &TestApp, url: &str) -> (Status, Value) {
+    let response = app.client.get(url).header(Accept::JSON).dispatch().await;
+    (response.status(), response.into_json().await.unwrap())
+}
+
+/// The filters as the test's own SQL, apart from the app's: a column's
+/// value (or not), and an event's visitors (or not), since `$1`.
+fn condition(filter: &str) -> String {
+    let (negated, filter) = match filter.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, filter),
+    };
+    let (dimension, value) = filter.split_once(':').unwrap();
+    if dimension == "event" {
+        let not = if negated { "NOT " } else { "" };
+        return format!(
+            "visitor_key {not}IN (SELECT visitor_key FROM visit_events \
+             WHERE site_id <> 0 AND visited_at >= $1 AND event = '{value}')"
+        );
+    }
+    let column = if dimension == "page" {
+        "path"
+    } else {
+        dimension
+    };
+    let relation = if negated { "IS DISTINCT FROM" } else { "=" };
+    format!("{column} {relation} '{value}'")
+}
+
+/// (unique visitors, visits) of `filters` since `from`, among page views
+/// (bots: visits only) or events, and grouped by a column when one is given.
+async fn counted(
+    app: &TestApp,
+    filters: &[&str],
+    from: DateTime<Utc>,
+    rows: &str,
+    group: Option<&str>,
+) -> BTreeMap<String, (i64, i64)> {
+    let mut conditions = vec![
+        "site_id <> 0".to_owned(),
+        "visited_at >= $1".to_owned(),
+        rows.to_owned(),
+    ];
+    conditions.extend(filters.iter().map(|filter| condition(filter)));
+    let key = group.map_or("'total'".to_owned(), |column| format!("{column}::text"));
+    let sql = format!(
+        "SELECT {key}, count(DISTINCT visitor_key), count(*) FROM visit_events \
+         WHERE {} AND {key} IS NOT NULL GROUP BY 1",
+        conditions.join(" AND ")
+    );
+    let found: Vec<(String, i64, i64)> = sqlx::query_as(&sql)
+        .bind(from)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    found
+        .into_iter()
+        .map(|(value, visitors, visits)| (value, (visitors, visits)))
+        .collect()
+}
+
+/// {name: (unique visitors, visits)} of a breakdown; page views and event
+/// completions are shown, the others count visits only in the raw rows.
+fn shown(entries: &Value) -> BTreeMap<String, i64> {
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            (
+                entry["name"].as_str().unwrap().to_owned(),
+                entry["unique_visitors"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn visitors_of(counts: &BTreeMap<String, (i64, i64)>) -> BTreeMap<String, i64> {
+    counts
+        .iter()
+        .map(|(name, (visitors, _))| (name.clone(), *visitors))
+        .collect()
+}
+
+fn query(range: &str, filters: &[&str]) -> String {
+    let mut query = format!("range={range}");
+    for filter in filters {
+        let encoded: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
+        query.push_str(&format!("&f={encoded}"));
+    }
+    query
+}
+
+/// Every filter alone, combined and negated, in every range: each number
+/// and breakdown equals the raw visits' count under the same conditions.
+#[rocket::async_test]
+async fn filtered_numbers_equal_the_raw_visits_counts() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    let (site, _) = add_blog(&app, Visibility::Public).await;
+    record_history(&app, site).await;
+    let filter_sets: [&[&str]; 8] = [
+        &["page:/a"],
+        &["country:DE"],
+        &["page:/a", "country:DE"],
+        &["!page:/a"],
+        &["!country:DE", "browser:Firefox"],
+        &["event:Signup"],
+        &["!event:Signup", "page:/b"],
+        &["country:DE", "!country:FR", "device:desktop"],
+    ];
+    let page_views = "event IS NULL AND NOT is_bot";
+    for range in ["1h", "24h", "7d", "30d", "all"] {
+        for filters in filter_sets {
+            let url = format!("/api/sites/{BLOG}/stats?{}", query(range, filters));
+            let (status, stats) = get_json(&app, &url).await;
+            assert_eq!(status, Status::Ok, "{url}: {stats}");
+            // All time starts at the first page view shown, but counts all.
+            let from = match range {
+                "all" => DateTime::UNIX_EPOCH,
+                _ => stats["from"].as_str().unwrap().parse().unwrap(),
+            };
+            let total = counted(&app, filters, from, page_views, None).await;
+            let (visitors, visits) = total.get("total").copied().unwrap_or((0, 0));
+            assert_eq!(stats["unique_visitors"], visitors, "{url}");
+            assert_eq!(stats["visits"], visits, "{url}");
+            let bots = counted(&app, filters, from, "event IS NULL AND is_bot", None).await;
+            assert_eq!(
+                stats["bot_visits"],
+                bots.get("total").map_or(0, |(_, visits)| *visits),
+                "{url}"
+            );
+            let series: i64 = stats["series"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|point| point["visits"].as_i64().unwrap())
+                .sum();
+            assert_eq!(series, visits, "{url}: the chart adds up");
+            for (field, column, rows) in [
+                ("pages", "path", page_views),
+                ("countries", "country", page_views),
+                ("browsers", "browser", page_views),
+                ("events", "event", "event IS NOT NULL AND NOT is_bot"),
+            ] {
+                let expected = counted(&app, filters, from, rows, Some(column)).await;
+                assert_eq!(
+                    shown(&stats[field]),
+                    visitors_of(&expected),
+                    "{url}: {field}"
+                );
+            }
+            let applied: Vec<String> = stats["filters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let not = if f["negated"] == true { "!" } else { "" };
+                    format!(
+                        "{not}{}:{}",
+                        f["dimension"].as_str().unwrap(),
+                        f["value"].as_str().unwrap()
+                    )
+                })
+                .collect();
+            let mut asked: Vec<String> = filters.iter().map(|f| (*f).to_owned()).collect();
+            asked.sort();
+            let mut applied_sorted = applied.clone();
+            applied_sorted.sort();
+            assert_eq!(applied_sorted, asked, "{url}: the answer names its filters");
+        }
+    }
+    let (_, whole) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=30d")).await;
+    let (_, page_a) = get_json(
+        &app,
+        &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a"),
+    )
+    .await;
+    assert!(
+        page_a["unique_visitors"].as_i64().unwrap() < whole["unique_visitors"].as_i64().unwrap(),
+        "a filter narrows: {page_a} {whole}"
+    );
+}
+
+/// A bad filter is a 400 saying why, in JSON and on the page; nothing else
+/// is answered for it.
+#[rocket::async_test]
+async fn a_bad_filter_is_refused_with_its_reason() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    add_blog(&app, Visibility::Public).await;
+    for (filter, why) in [
+        ("colour:red", "the dimensions are page"),
+        ("page", "dimension:value"),
+        ("page:", "empty"),
+    ] {
+        let url = format!("/api/sites/{BLOG}/stats?f={filter}");
+        let (status, body) = get_json(&app, &url).await;
+        assert_eq!(status, Status::BadRequest, "{url}");
+        assert!(body.to_string().contains(why), "{url}: {body}");
+        let response = app
+            .client
+            .get(format!("/sites/{BLOG}?f={filter}"))
+            .dispatch()
+            .await;
+        assert_eq!(response.status(), Status::BadRequest);
+        let html = response.into_string().await.unwrap();
+        assert!(html.contains(why), "{html}");
+    }
+}
+
+/// The page of a filtered private dashboard: chips that remove or turn
+/// around each filter, rows that add one, range links that keep them, all
+/// with the share token; its numbers are the JSON's.
+#[rocket::async_test]
+async fn the_filtered_page_links_keep_the_filters_and_the_token() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    let (site, token) = add_blog(&app, Visibility::Private).await;
+    record_history(&app, site).await;
+    let base = format!("/sites/{BLOG}?token={token}&#38;range=30d");
+    let response = app
+        .client
+        .get(format!("/sites/{BLOG}?range=30d&f=page:/a&token={token}"))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::Ok);
+    let html = response.into_string().await.unwrap();
+    assert!(html.contains("Page is <strong>/a</strong>"), "{html}");
+    assert!(
+        html.contains(&format!("href=\"{base}\" class=\"remove\"")),
+        "the chip's cross leads to the whole site: {html}"
+    );
+    assert!(html.contains(&format!(
+        "href=\"{base}&#38;f=%21page%3A%2Fa\" class=\"filter\""
+    )));
+    assert!(
+        html.contains(&format!(
+            "href=\"{base}&#38;f=page%3A%2Fa&#38;f=country%3ADE\""
+        )),
+        "a country row adds itself to the page's filter"
+    );
+    assert!(html.contains(&format!(
+        "/sites/{BLOG}?token={token}&#38;range=7d&#38;f=page%3A%2Fa"
+    )));
+    let (_, stats) = get_json(
+        &app,
+        &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a&token={token}"),
+    )
+    .await;
+    assert!(html.contains(&format!(
+        "<dd id=\"range-unique-visitors\">{}</dd>",
+        stats["unique_visitors"]
+    )));
+    let (status, _) = get_json(&app, &format!("/api/sites/{BLOG}/stats?f=page:/a")).await;
+    assert_eq!(status, Status::NotFound, "a filter opens nothing private");
+}
+
+/// Where the range reaches past the raw visits kept, the filtered page says
+/// from when it counts; the whole site's numbers (rollups) need no such note.
+#[rocket::async_test]
+async fn a_filtered_range_past_the_retention_says_so() {
+    let app =
+        TestApp::spawn_with(&[("stats_cache_ms", "0"), ("raw_visits_retention_days", "7")]).await;
+    let (site, _) = add_blog(&app, Visibility::Public).await;
+    record_history(&app, site).await;
+    let (_, week) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=7d&f=page:/a")).await;
+    assert!(week.get("filtered_since").is_none(), "{week}");
+    let (_, month) = get_json(
+        &app,
+        &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a"),
+    )
+    .await;
+    assert!(month["filtered_since"].is_string(), "{month}");
+    let (_, whole) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=30d")).await;
+    assert!(whole.get("filtered_since").is_none(), "{whole}");
+    let html = app
+        .client
+        .get(format!("/sites/{BLOG}?range=30d&f=page:/a"))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"filtered-since\""), "{html}");
+}

@@ -35,7 +35,8 @@ take_screenshots "$shots"
 # A page's picture is tens of kilobytes; the badges' a few.
 for picture in screenshot.png:20000 screenshot-phone.png:20000 screenshot-site.png:20000 \
     screenshot-site-phone.png:20000 screenshot-sites.png:10000 screenshot-sites-phone.png:10000 \
-    screenshot-site-settings.png:20000 screenshot-site-settings-phone.png:20000 badges.png:2000; do
+    screenshot-site-settings.png:20000 screenshot-site-settings-phone.png:20000 \
+    screenshot-filtered.png:20000 screenshot-filtered-phone.png:20000 badges.png:2000; do
     png=$shots/${picture%:*}
     size=$(stat -c %s "$png")
     if [[ $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') != 89504e470d0a1a0a || $size -lt ${picture#*:} ]]; then

@@ -117,14 +117,20 @@ take_account_screenshots() {
 # take_screenshots DIR [RANGE]: DIR/screenshot.png at 1280 px wide and
 # DIR/screenshot-phone.png at 390 px, of the RANGE view (24h by default);
 # DIR/screenshot-site.png, example.org's dashboard at 1280 px, and
-# DIR/screenshot-site-phone.png, its panels at 390 px; the badges
-# (take_badges) and the pages behind sign-in (take_account_screenshots).
+# DIR/screenshot-site-phone.png, its panels at 390 px;
+# DIR/screenshot-filtered(-phone).png, the same filtered to one page and
+# one country; the badges (take_badges) and the pages behind sign-in
+# (take_account_screenshots).
 take_screenshots() {
     local dir=$1 range=${2:-24h}
+    local site="$DASHBOARD_URL/sites/example.org?range=$range"
+    local filtered="$site&f=page:/blog/exact-unique-visitors&f=country:DE"
     screenshot "$DASHBOARD_URL/?range=$range" 1280 1400 "$dir/screenshot.png"
     screenshot "$DASHBOARD_URL/?range=$range" 390 900 "$dir/screenshot-phone.png"
-    screenshot "$DASHBOARD_URL/sites/example.org?range=$range" 1280 2000 "$dir/screenshot-site.png"
-    screenshot "$DASHBOARD_URL/sites/example.org?range=$range" 390 3400 "$dir/screenshot-site-phone.png"
+    screenshot "$site" 1280 2000 "$dir/screenshot-site.png"
+    screenshot "$site" 390 3400 "$dir/screenshot-site-phone.png"
+    screenshot "$filtered" 1280 1100 "$dir/screenshot-filtered.png"
+    screenshot "$filtered" 390 1500 "$dir/screenshot-filtered-phone.png"
     take_badges "$dir"
     take_account_screenshots "$dir"
 }

@@ -23,26 +23,28 @@ RETURN CASE dimension
     WHEN 'event' THEN e.event
 END;
 
--- A site's raw visits since a time (all of them when NULL) that pass every
+-- A site's raw visits from `since` until before `until` (unbounded where
+-- NULL) that pass every
 -- filter: (dimensions[i] = wanted[i]) unless negations[i]. An event's filter
 -- keeps the visitors who completed it in that time, all their rows: the
 -- (visitor, event) pairs are read once and hashed, not looked up per row. A
 -- body in a string, so that the planner inlines it into each query and
 -- scans the (site_id, visited_at) index over the time asked for.
-CREATE FUNCTION filtered_visits(for_site integer, since timestamptz, dimensions text[],
-                                wanted text[], negations boolean[])
+CREATE FUNCTION filtered_visits(for_site integer, since timestamptz, until timestamptz,
+                                dimensions text[], wanted text[], negations boolean[])
 RETURNS SETOF visit_events
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT e.* FROM visit_events e
     WHERE e.site_id = for_site AND e.visited_at >= coalesce(since, '-infinity')
+      AND e.visited_at < coalesce(until, 'infinity')
       AND NOT EXISTS (
           SELECT FROM unnest(dimensions, wanted, negations) AS f (dimension, value, negated)
           WHERE f.negated = CASE f.dimension
               WHEN 'event' THEN (e.visitor_key, f.value) IN (
                   SELECT c.visitor_key, c.event FROM visit_events c
                   WHERE c.site_id = for_site AND c.visited_at >= coalesce(since, '-infinity')
-                    AND c.event IS NOT NULL)
+                    AND c.visited_at < coalesce(until, 'infinity') AND c.event IS NOT NULL)
               ELSE visit_value(e, f.dimension) IS NOT DISTINCT FROM f.value
           END)
 $$;

@@ -2,6 +2,7 @@
 //! each site's at `/sites/DOMAIN` (which records nothing), the list of
 //! public sites at `/sites`, and each one's chart alone as SVG.
 
+mod change;
 mod chart;
 mod panels;
 
@@ -39,6 +40,7 @@ use crate::{
 };
 
 use self::{
+    change::Changes,
     chart::{BarChart, ChartLayout},
     panels::{CampaignTab, FilterChip, FilterLinks, PanelRow},
 };
@@ -206,6 +208,8 @@ pub struct StatsView {
     /// The site's domain (for the goals' hint); empty on the instance's.
     pub domain: String,
     pub filters: Vec<FilterChip>,
+    /// The headline numbers against the previous period.
+    pub changes: Changes,
     pub panels: Panels,
     /// What the Countries panel says when it is empty.
     pub countries_empty: &'static str,
@@ -297,6 +301,7 @@ impl StatsView {
                 Dashboard::Instance => String::new(),
             },
             filters: panels::chips(filters, links),
+            changes: Changes::of(&stats),
             panels: Panels::new(&stats, links),
             countries_empty: if countries.source().is_some() {
                 "No visitor's country is known in this range."

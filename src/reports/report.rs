@@ -10,34 +10,10 @@ use super::{
     period::{Cadence, Period},
     store::{self, Ranked},
 };
-use crate::{counting::site_id::SiteId, infra::config::RetentionDays};
+use crate::{counting::site_id::SiteId, infra::config::RetentionDays, stats::figure::Figure};
 
 /// How many pages and sources a report lists.
 const TOP: i64 = 5;
-
-/// A number and the same number over the period before.
-pub struct Figure {
-    pub now: i64,
-    pub before: i64,
-}
-
-impl Figure {
-    /// "↑ 50 %", "↓ 10 %", "no change", or "new" when there was nothing before.
-    pub fn change(&self) -> String {
-        if self.now == self.before {
-            return "no change".into();
-        }
-        if self.before == 0 {
-            return "new".into();
-        }
-        let percent = ((self.now - self.before) as f64 / self.before as f64 * 100.0).round();
-        if percent >= 0.0 {
-            format!("↑ {percent} %")
-        } else {
-            format!("↓ {} %", -percent)
-        }
-    }
-}
 
 /// What a report is about, and where its links go.
 pub struct About {
@@ -133,21 +109,5 @@ impl Report {
         (self.about.period.end - chrono::TimeDelta::days(1))
             .format("%-d %B %Y")
             .to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_change_is_an_arrow_and_a_rounded_percentage() {
-        let change = |now, before| Figure { now, before }.change();
-        assert_eq!(change(3, 2), "↑ 50 %");
-        assert_eq!(change(9, 10), "↓ 10 %");
-        assert_eq!(change(2, 3), "↓ 33 %");
-        assert_eq!(change(4, 4), "no change");
-        assert_eq!(change(4, 0), "new");
-        assert_eq!(change(0, 4), "↓ 100 %");
     }
 }

@@ -4,6 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use chrono::{DateTime, Utc};
 use moka::future::Cache;
 use rocket::{
     http::Status,
@@ -21,9 +22,9 @@ use crate::{
         error::AppError,
     },
     stats::{
-        model::{load_stats, Stats},
+        model::{load_previous, load_stats, PreviousPeriod, Stats},
         query::StatsQuery,
-        range::StatsRange,
+        range::{Granularity, StatsRange},
     },
 };
 
@@ -31,9 +32,18 @@ use crate::{
 /// that are computed again when they are asked for.
 const CACHED_SITES: u64 = 1024;
 
+/// A past period's numbers do not change: each is kept this long.
+const PREVIOUS_TTL: Duration = Duration::from_secs(120);
+
+/// A previous period: its site, its question and the minute it ends at.
+type PreviousKey = (SiteId, StatsQuery, DateTime<Utc>);
+
 pub struct StatsCache {
     /// `None` when caching is off (`STATS_CACHE_MS=0`).
     cache: Option<Cache<(SiteId, StatsQuery), Arc<Stats>>>,
+    /// The previous periods' numbers, by the minute they end at; off with
+    /// the cache.
+    previous: Option<Cache<PreviousKey, Option<PreviousPeriod>>>,
     /// How long raw visits are kept: what a goal read from them can cover.
     retention: Option<RetentionDays>,
 }
@@ -41,13 +51,11 @@ pub struct StatsCache {
 impl StatsCache {
     /// A zero `ttl` turns caching off.
     pub fn new(ttl: Duration, retention: Option<RetentionDays>) -> Self {
-        let cache = (!ttl.is_zero()).then(|| {
-            Cache::builder()
-                .max_capacity(CACHED_SITES * StatsRange::ALL.len() as u64)
-                .time_to_live(ttl)
-                .build()
-        });
-        Self { cache, retention }
+        Self {
+            cache: cache_for(ttl),
+            previous: cache_for(if ttl.is_zero() { ttl } else { PREVIOUS_TTL }),
+            retention,
+        }
     }
 
     /// The answer to `query`; concurrent requests for one query that find
@@ -60,7 +68,7 @@ impl StatsCache {
         query: &StatsQuery,
     ) -> Result<Arc<Stats>, Arc<sqlx::Error>> {
         let load = async {
-            within_deadline(load_stats(
+            let mut stats = within_deadline(load_stats(
                 pool,
                 site,
                 query.range,
@@ -68,13 +76,60 @@ impl StatsCache {
                 self.retention,
             ))
             .await
-            .map(Arc::new)
+            .map_err(Arc::new)?;
+            stats.previous = self.previous(pool, site, query, stats.generated_at).await?;
+            Ok(Arc::new(stats))
         };
         match &self.cache {
-            None => load.await.map_err(Arc::new),
-            Some(cache) => cache.try_get_with((site, query.clone()), load).await,
+            None => load.await,
+            Some(cache) => cache
+                .try_get_with((site, query.clone()), load)
+                .await
+                .map_err(|error: Arc<Arc<sqlx::Error>>| Arc::clone(&*error)),
         }
     }
+
+    /// The numbers of the period before `query`'s range at `now`, from the
+    /// minute `now` is in.
+    async fn previous(
+        &self,
+        pool: &PgPool,
+        site: SiteId,
+        query: &StatsQuery,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PreviousPeriod>, Arc<sqlx::Error>> {
+        let minute = Granularity::Minute.truncate(now);
+        let load = within_deadline(load_previous(
+            pool,
+            site,
+            query.range,
+            &query.filters,
+            minute,
+            self.retention,
+        ));
+        match &self.previous {
+            None => load.await.map_err(Arc::new),
+            Some(cache) => {
+                cache
+                    .try_get_with((site, query.clone(), minute), load)
+                    .await
+            }
+        }
+    }
+}
+
+/// A cache of answers kept for `ttl`; none when it is zero.
+fn cache_for<K, V>(ttl: Duration) -> Option<Cache<K, V>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    (!ttl.is_zero()).then(|| {
+        Cache::builder()
+            .max_capacity(CACHED_SITES * StatsRange::ALL.len() as u64)
+            .time_to_live(ttl)
+            .build()
+    })
 }
 
 /// A request's way to the numbers: the pool and this replica's cache.

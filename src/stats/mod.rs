@@ -2,6 +2,7 @@
 //! rollups, a short per-replica cache, and `/api/stats` for other programs.
 
 pub mod cache;
+pub mod figure;
 pub mod filter;
 pub mod model;
 pub mod query;

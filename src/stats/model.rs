@@ -82,6 +82,16 @@ pub struct GoalEntry {
     pub counted_since: Option<DateTime<Utc>>,
 }
 
+/// The period before the range, of the same length and up to the same time
+/// of its day (or hour), for the change against it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreviousPeriod {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub unique_visitors: i64,
+    pub visits: i64,
+}
+
 /// What `/api/stats` returns, and what the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
@@ -114,6 +124,10 @@ pub struct Stats {
     pub screens: Vec<BreakdownEntry>,
     pub events: Vec<BreakdownEntry>,
     pub goals: Vec<GoalEntry>,
+    /// The previous period's numbers, counted from the raw visits; none for
+    /// all time, and where that period reaches past the raw visits kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousPeriod>,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -163,7 +177,9 @@ pub async fn load_stats(
 
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
     let current_visitors = if filtered {
-        store::raw_visitors_since(&mut *db, site, since_minute, filters).await?
+        store::raw_totals(&mut *db, site, since_minute, None, filters)
+            .await?
+            .unique_visitors
     } else {
         store::visitors_since(&mut *db, site, since_minute).await?
     };
@@ -176,9 +192,8 @@ pub async fn load_stats(
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
     // Raw visits older than the retention are gone: what is counted from
     // them counts from the oldest one kept.
-    let kept_since = retention
-        .map(|days| now - TimeDelta::days(i64::from(days.days())))
-        .filter(|kept| first_bucket.is_none_or(|from| from < *kept));
+    let kept_since =
+        oldest_kept(retention, now).filter(|kept| first_bucket.is_none_or(|from| from < *kept));
     let mut goals = Vec::new();
     for goal in store::goals(&mut *db, site).await? {
         let (counts, counted_since) = match goal.page_prefix() {
@@ -239,8 +254,43 @@ pub async fn load_stats(
         screens: take("screen"),
         events: take("event"),
         goals,
+        previous: None,
         generated_at: now,
     })
+}
+
+/// The oldest raw visit's time that the retention keeps at `now`.
+fn oldest_kept(retention: Option<RetentionDays>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    retention.map(|days| now - TimeDelta::days(i64::from(days.days())))
+}
+
+/// The numbers of the period before `range` at `now` (a whole minute):
+/// the range moved back by its length, counted from the raw visits that
+/// pass `filters`. None for all time, and where that period reaches past
+/// the raw visits kept. A past period's numbers do not change, so one
+/// computation serves a minute's dashboards.
+pub async fn load_previous(
+    pool: &PgPool,
+    site: SiteId,
+    range: StatsRange,
+    filters: &Filters,
+    now: DateTime<Utc>,
+    retention: Option<RetentionDays>,
+) -> Result<Option<PreviousPeriod>, sqlx::Error> {
+    let (Some(start), Some(span)) = (range.first_bucket(now), range.span()) else {
+        return Ok(None);
+    };
+    let (from, to) = (start - span, now - span);
+    if oldest_kept(retention, now).is_some_and(|kept| from < kept) {
+        return Ok(None);
+    }
+    let counts = store::raw_totals(pool, site, from, Some(to), filters).await?;
+    Ok(Some(PreviousPeriod {
+        from,
+        to,
+        unique_visitors: counts.unique_visitors,
+        visits: counts.visits,
+    }))
 }
 
 /// One point per bucket from `from` to the bucket holding `now`; buckets

@@ -79,6 +79,13 @@ impl StatsRange {
         }
     }
 
+    /// How far the range reaches back: the previous period of the same
+    /// length is the range moved back by this much. `None` for all time.
+    pub fn span(self) -> Option<TimeDelta> {
+        self.bucket_count()
+            .map(|count| self.granularity().step() * count)
+    }
+
     /// The start of the range's first bucket at `now`; ranges are whole
     /// buckets, so that every bar of the chart covers a full period.
     pub fn first_bucket(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -204,6 +211,9 @@ mod tests {
             Some(Utc.with_ymd_and_hms(2026, 10, 24, 0, 0, 0).unwrap())
         );
         assert_eq!(StatsRange::AllTime.first_bucket(now), None);
+        assert_eq!(StatsRange::LastWeek.span(), Some(TimeDelta::days(7)));
+        assert_eq!(StatsRange::LastHour.span(), Some(TimeDelta::hours(1)));
+        assert_eq!(StatsRange::AllTime.span(), None);
     }
 
     #[test]

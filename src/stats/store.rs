@@ -117,7 +117,7 @@ pub async fn raw_breakdowns(
         BreakdownRow,
         r#"SELECT d.dimension AS "dimension!", d.value AS "value!",
                   count(DISTINCT e.visitor_key) AS "unique_visitors!", count(*) AS "visits!"
-           FROM filtered_visits($1, $2, $3, $4, $5) e CROSS JOIN LATERAL visit_dimensions(e, NULL) d
+           FROM filtered_visits($1, $2, NULL, $3, $4, $5) e CROSS JOIN LATERAL visit_dimensions(e, NULL) d
            WHERE NOT e.is_bot
            GROUP BY d.dimension, d.value"#,
         site.0,
@@ -152,7 +152,7 @@ pub async fn raw_buckets(
                    SELECT date_trunc($6, e.visited_at, 'UTC') AS bucket, e.visitor_key,
                           count(*) FILTER (WHERE NOT e.is_bot) AS humans,
                           count(*) FILTER (WHERE e.is_bot) AS bots
-                   FROM filtered_visits($1, $2, $3, $4, $5) e
+                   FROM filtered_visits($1, $2, NULL, $3, $4, $5) e
                    WHERE e.event IS NULL
                    GROUP BY 1, 2
                ) per_visitor
@@ -169,21 +169,25 @@ pub async fn raw_buckets(
     .await
 }
 
-/// The site's unique visitors since `from` among the raw visits that pass
-/// `filters`: the dashboard's "now" under filters.
-pub async fn raw_visitors_since(
+/// The site's unique visitors and page views from `from` until before
+/// `until` (or now) among the raw visits that pass `filters`: a period in
+/// the past, which no rollup holds apart, or the last minutes under filters.
+pub async fn raw_totals(
     db: impl PgExecutor<'_>,
     site: SiteId,
     from: DateTime<Utc>,
+    until: Option<DateTime<Utc>>,
     filters: &Filters,
-) -> Result<i64, sqlx::Error> {
+) -> Result<PageCounts, sqlx::Error> {
     let (dimensions, values, negated) = filters.as_sql();
-    sqlx::query_scalar!(
-        r#"SELECT count(DISTINCT visitor_key) AS "visitors!"
-           FROM filtered_visits($1, $2, $3, $4, $5)
+    sqlx::query_as!(
+        PageCounts,
+        r#"SELECT count(DISTINCT visitor_key) AS "unique_visitors!", count(*) AS "visits!"
+           FROM filtered_visits($1, $2, $3, $4, $5, $6)
            WHERE NOT is_bot AND event IS NULL"#,
         site.0,
         from,
+        until,
         &dimensions,
         &values,
         &negated,
@@ -249,7 +253,7 @@ pub async fn prefix_counts(
     sqlx::query_as!(
         PageCounts,
         r#"SELECT count(DISTINCT visitor_key) AS "unique_visitors!", count(*) AS "visits!"
-           FROM filtered_visits($1, $2, $3, $4, $5)
+           FROM filtered_visits($1, $2, NULL, $3, $4, $5)
            WHERE NOT is_bot AND event IS NULL AND starts_with(path, $6)"#,
         site.0,
         from,

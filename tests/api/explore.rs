@@ -363,3 +363,85 @@ async fn a_filtered_range_past_the_retention_says_so() {
         .unwrap();
     assert!(html.contains("id=\"filtered-since\""), "{html}");
 }
+
+/// A made-up fortnight with a known change: ten visitors with two page
+/// views each on /a eight days ago; fifteen visitors this week, five of
+/// them on /a. The week's numbers show it against the week before, whole
+/// and filtered, in JSON and on the page; all time has nothing to compare.
+#[rocket::async_test]
+async fn the_change_against_the_previous_period_is_shown() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    let (site, _) = add_blog(&app, Visibility::Public).await;
+    let now = database_now(&app.db).await.unwrap();
+    let none = HitDetails::default();
+    let mut visits = Vec::new();
+    for who in 0..10u8 {
+        for _ in 0..2 {
+            visits.push((who, "/a", now - TimeDelta::days(8)));
+        }
+    }
+    for who in 10..25u8 {
+        let path = if who < 15 { "/a" } else { "/b" };
+        visits.push((who, path, now - TimeDelta::hours(1)));
+    }
+    visits.extend((20..25u8).map(|who| (who, "/b", now - TimeDelta::hours(1))));
+    for (who, path, at) in visits {
+        let visit = NewVisit {
+            site,
+            visitor: VisitorKey::from_bytes([who; 32]),
+            path,
+            browser: "Firefox",
+            os: "Linux",
+            device: "desktop",
+            is_bot: false,
+            country: None,
+            referrer_host: None,
+            details: &none,
+            visited_at: Some(at),
+            request: None,
+        };
+        record_visits(&app.db, &[visit]).await.unwrap();
+    }
+    let (_, week) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=7d")).await;
+    assert_eq!(
+        (&week["unique_visitors"], &week["visits"]),
+        (&15.into(), &20.into())
+    );
+    assert_eq!(
+        (
+            &week["previous"]["unique_visitors"],
+            &week["previous"]["visits"]
+        ),
+        (&10.into(), &20.into()),
+        "{week}"
+    );
+    let page = |query: String| {
+        let client = &app.client;
+        async move {
+            client
+                .get(format!("/sites/{BLOG}?{query}"))
+                .dispatch()
+                .await
+                .into_string()
+                .await
+                .unwrap()
+        }
+    };
+    let html = page("range=7d".into()).await;
+    assert!(
+        html.contains(">↑ 50 %</dd>"),
+        "15 visitors against 10: {html}"
+    );
+    assert!(html.contains("id=\"change-visits\""));
+    assert!(html.contains(">no change</dd>"), "20 visits against 20");
+    let html = page(query("7d", &["page:/a"])).await;
+    assert!(
+        html.contains(">↓ 50 %</dd>"),
+        "5 visitors of /a against 10: {html}"
+    );
+    let (_, all) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=all")).await;
+    assert!(all.get("previous").is_none(), "{all}");
+    assert!(!page("range=all".into())
+        .await
+        .contains("id=\"change-visits\""));
+}

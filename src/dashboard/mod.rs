@@ -35,7 +35,7 @@ use crate::{
     stats::{
         filter::{Dimension, Filters},
         range::Granularity,
-        Stats, StatsQuery, StatsRange, StatsReader,
+        Period, Stats, StatsParams, StatsQuery, StatsRange, StatsReader,
     },
 };
 
@@ -99,7 +99,7 @@ impl ChartCache {
         let draw = |layout| -> Arc<str> {
             let title = format!(
                 "Visits and unique visitors, {}",
-                stats.range.label().to_lowercase()
+                stats.period.label().to_lowercase()
             );
             BarChart::new(&stats.series, stats.granularity(), title, layout)
                 .render()
@@ -145,11 +145,22 @@ impl<'r> FromRequest<'r> for ViewParts<'r> {
     }
 }
 
-/// A link of the range selector.
+/// A link of the period selector.
 pub struct RangeLink {
-    pub range: StatsRange,
+    pub period: Period,
     pub href: String,
     pub selected: bool,
+}
+
+/// The form that asks for any days: plain date inputs, and what the page's
+/// links keep as hidden fields.
+pub struct DaysForm {
+    pub action: String,
+    pub token: Option<String>,
+    pub filters: Vec<String>,
+    /// The days shown now, as the inputs' values (`2026-11-01`).
+    pub from: String,
+    pub to: String,
 }
 
 /// Where a dashboard's own links point: its page, chart and JSON, and the
@@ -165,10 +176,11 @@ struct DashboardLinks {
 }
 
 impl DashboardLinks {
-    fn href(&self, base: &str, range: StatsRange, filters: &Filters) -> String {
+    fn href(&self, base: &str, period: Period, filters: &Filters) -> String {
         format!(
-            "{}range={range}{}",
+            "{}{}{}",
             self.query_prefix(base),
+            period.query(),
             filters.query()
         )
     }
@@ -197,7 +209,7 @@ enum Dashboard<'a> {
 
 impl FilterLinks for DashboardLinks {
     fn to(&self, filters: &Filters) -> String {
-        self.href(&self.page, self.query.range, filters)
+        self.href(&self.page, self.query.period, filters)
     }
 }
 
@@ -217,6 +229,7 @@ pub struct StatsView {
     pub chart_svg: Arc<str>,
     pub chart_svg_narrow: Arc<str>,
     pub ranges: Vec<RangeLink>,
+    pub days: DaysForm,
     pub chart_href: String,
     pub json_href: String,
     /// A site's dashboard: pages, sources, campaigns, goals, events and
@@ -272,7 +285,7 @@ impl StatsView {
         dashboard: Dashboard<'_>,
         countries: &CountryLookup,
     ) -> Self {
-        let range = stats.range;
+        let period = stats.period;
         let filters = &stats.filters;
         let imported: Vec<i64> = stats
             .series
@@ -284,16 +297,28 @@ impl StatsView {
                 days: imported.len(),
                 visits: imported.iter().sum(),
             }),
-            ranges: StatsRange::ALL
+            ranges: Period::PRESETS
                 .into_iter()
-                .map(|r| RangeLink {
-                    range: r,
-                    href: links.href(&links.page, r, filters),
-                    selected: r == range,
+                .map(|preset| RangeLink {
+                    period: preset,
+                    href: links.href(&links.page, preset, filters),
+                    selected: preset == period,
                 })
                 .collect(),
-            chart_href: links.href(&links.chart, range, filters),
-            json_href: links.href(&links.json, range, filters),
+            days: DaysForm {
+                action: links.page.clone(),
+                token: links.token.clone(),
+                filters: filters.iter().map(ToString::to_string).collect(),
+                from: stats.from.date_naive().to_string(),
+                to: stats
+                    .series
+                    .last()
+                    .map_or(stats.from, |point| point.start)
+                    .date_naive()
+                    .to_string(),
+            },
+            chart_href: links.href(&links.chart, period, filters),
+            json_href: links.href(&links.json, period, filters),
             chart_svg: charts.wide,
             chart_svg_narrow: charts.narrow,
             domain: match dashboard {
@@ -327,16 +352,15 @@ pub struct DashboardTemplate<'a> {
 
 /// The range and filters are checked before anything is recorded: a bad
 /// link is a 400 page, not a visit.
-#[get("/?<range>&<f>")]
+#[get("/?<params..>")]
 async fn dashboard<'a>(
-    range: Option<&str>,
-    f: Vec<&str>,
+    params: StatsParams<'_>,
     visit: IncomingVisit,
     recorder: &State<VisitRecorder>,
     stats: StatsReader<'_>,
     view: ViewParts<'a>,
 ) -> Result<Page<DashboardTemplate<'a>>, AppError> {
-    let query = StatsQuery::parse(range, &f)?;
+    let query = StatsQuery::parse(&params)?;
     let client = Arc::clone(&visit.client);
     let counts = recorder.record(visit).await?;
     let stats = recorder.answer(&counts, stats.get(SiteId::INSTANCE, &query).await)?;
@@ -358,9 +382,9 @@ async fn dashboard<'a>(
 
 /// `HEAD /` (an uptime monitor, a link checker) is answered as `GET /`
 /// would be, without the page, and records nothing.
-#[head("/?<range>&<f>")]
-fn dashboard_head(range: Option<&str>, f: Vec<&str>) -> Result<(ContentType, ()), AppError> {
-    StatsQuery::parse(range, &f)?;
+#[head("/?<params..>")]
+fn dashboard_head(params: StatsParams<'_>) -> Result<(ContentType, ()), AppError> {
+    StatsQuery::parse(&params)?;
     Ok((ContentType::HTML, ()))
 }
 
@@ -370,14 +394,13 @@ fn svg_image(svg: &str) -> CrossSiteResource<String> {
 }
 
 /// The chart alone, for an `<img>` elsewhere. Not a visit.
-#[get("/chart.svg?<range>&<f>")]
+#[get("/chart.svg?<params..>")]
 async fn chart_svg(
-    range: Option<&str>,
-    f: Vec<&str>,
+    params: StatsParams<'_>,
     stats: StatsReader<'_>,
     charts: &State<ChartCache>,
 ) -> Result<CrossSiteResource<String>, AppError> {
-    let query = StatsQuery::parse(range, &f)?;
+    let query = StatsQuery::parse(&params)?;
     let stats = stats.get(SiteId::INSTANCE, &query).await?;
     Ok(svg_image(
         &charts.charts(SiteId::INSTANCE, &query, &stats).wide,
@@ -395,12 +418,11 @@ pub struct SiteTemplate<'a> {
 
 /// A site's dashboard; reading it records nothing. A private site is a 404
 /// without its token (or the admin token), like a site that does not exist.
-#[get("/sites/<domain>?<range>&<f>&<token>")]
+#[get("/sites/<domain>?<token>&<params..>")]
 async fn site_dashboard<'a>(
     domain: &str,
-    range: Option<&str>,
-    f: Vec<&str>,
     token: Option<&str>,
+    params: StatsParams<'_>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
     view: ViewParts<'a>,
@@ -410,7 +432,7 @@ async fn site_dashboard<'a>(
     let name = site.name().to_owned();
     let page = format!("/sites/{name}");
     let token = readable.token.clone();
-    let query = StatsQuery::parse(range, &f)
+    let query = StatsQuery::parse(&params)
         .map_err(|invalid| invalid.on_page(query_prefix(&page, token.as_deref())))?;
     let stats = stats.get(site.id, &query).await?;
     let drawn = view.charts.charts(site.id, &query, &stats);
@@ -430,18 +452,17 @@ async fn site_dashboard<'a>(
     })))
 }
 
-#[get("/sites/<domain>/chart.svg?<range>&<f>&<token>")]
+#[get("/sites/<domain>/chart.svg?<token>&<params..>")]
 async fn site_chart_svg(
     domain: &str,
-    range: Option<&str>,
-    f: Vec<&str>,
     token: Option<&str>,
+    params: StatsParams<'_>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
     charts: &State<ChartCache>,
 ) -> Result<NoReferrer<CrossSiteResource<String>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
-    let query = StatsQuery::parse(range, &f)?;
+    let query = StatsQuery::parse(&params)?;
     let stats = stats.get(readable.site.id, &query).await?;
     Ok(NoReferrer::new(svg_image(
         &charts.charts(readable.site.id, &query, &stats).wide,

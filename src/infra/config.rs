@@ -236,8 +236,8 @@ pub const RAW_VISITS_RETENTION_DAYS: Setting = Setting::app(
     "",
     "days a raw visit (`visit_events`: time, path, browser, OS, device, country, referrer host, \
      source, campaign, screen, event name, visitor key) is kept; the maintenance job deletes older ones in batches. Every count the dashboard \
-     and API show of a whole site comes from rollups and stays the same; filtered ones (`?f=`) count the raw visits kept, and the page \
-     says so where a range reaches past them. `0` keeps them forever",
+     and API show of a whole site comes from rollups and stays the same; filtered ones (`?f=`), those of a period that has ended and \
+     the change against the period before count the raw visits kept, and the page says so where a period reaches past them. `0` keeps them forever",
 );
 pub const GEOIP_DB: Setting = Setting::app(
     "GEOIP_DB",

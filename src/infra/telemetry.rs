@@ -42,7 +42,7 @@ impl Fairing for RequestTelemetry {
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
         let elapsed = request.local_cache(|| Arrival(Instant::now())).0.elapsed();
-        // The template ("/api/stats?<range>"), never the raw path: a client
+        // The template ("/api/stats?<params..>"), never the raw path: a client
         // cannot create new series by requesting new URLs.
         let route = request
             .route()

@@ -25,7 +25,7 @@ use crate::{
         manage::{SiteRequest, SiteSummary},
         members, store,
     },
-    stats::{Stats, StatsQuery, StatsReader},
+    stats::{Stats, StatsParams, StatsQuery, StatsReader},
 };
 
 /// Every site for the operator and the admins; a person's own otherwise.
@@ -92,17 +92,16 @@ async fn remove(
     Ok(Status::NoContent)
 }
 
-#[get("/api/sites/<domain>/stats?<range>&<f>&<token>")]
+#[get("/api/sites/<domain>/stats?<token>&<params..>")]
 async fn stats(
     domain: &str,
-    range: Option<&str>,
-    f: Vec<&str>,
     token: Option<&str>,
+    params: StatsParams<'_>,
     access: SiteAccess<'_>,
     stats: StatsReader<'_>,
 ) -> Result<NoReferrer<Json<Arc<Stats>>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
-    let query = StatsQuery::parse(range, &f)?;
+    let query = StatsQuery::parse(&params)?;
     let stats = stats.get(readable.site.id, &query).await?;
     Ok(NoReferrer::new(Json(stats)))
 }

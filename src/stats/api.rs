@@ -8,16 +8,15 @@ use rocket::{get, routes, serde::json::Json, Route};
 use crate::{
     counting::site_id::SiteId,
     infra::error::AppError,
-    stats::{Stats, StatsQuery, StatsReader},
+    stats::{Stats, StatsParams, StatsQuery, StatsReader},
 };
 
-#[get("/api/stats?<range>&<f>")]
+#[get("/api/stats?<params..>")]
 async fn stats(
-    range: Option<&str>,
-    f: Vec<&str>,
+    params: StatsParams<'_>,
     stats: StatsReader<'_>,
 ) -> Result<Json<Arc<Stats>>, AppError> {
-    let query = StatsQuery::parse(range, &f)?;
+    let query = StatsQuery::parse(&params)?;
     Ok(Json(stats.get(SiteId::INSTANCE, &query).await?))
 }
 

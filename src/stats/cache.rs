@@ -23,8 +23,9 @@ use crate::{
     },
     stats::{
         model::{load_previous, load_stats, PreviousPeriod, Stats},
+        period::Period,
         query::StatsQuery,
-        range::{Granularity, StatsRange},
+        range::Granularity,
     },
 };
 
@@ -71,7 +72,7 @@ impl StatsCache {
             let mut stats = within_deadline(load_stats(
                 pool,
                 site,
-                query.range,
+                query.period,
                 &query.filters,
                 self.retention,
             ))
@@ -102,7 +103,7 @@ impl StatsCache {
         let load = within_deadline(load_previous(
             pool,
             site,
-            query.range,
+            query.period,
             &query.filters,
             minute,
             self.retention,
@@ -126,7 +127,7 @@ where
 {
     (!ttl.is_zero()).then(|| {
         Cache::builder()
-            .max_capacity(CACHED_SITES * StatsRange::ALL.len() as u64)
+            .max_capacity(CACHED_SITES * Period::PRESETS.len() as u64)
             .time_to_live(ttl)
             .build()
     })

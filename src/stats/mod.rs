@@ -5,6 +5,7 @@ pub mod cache;
 pub mod figure;
 pub mod filter;
 pub mod model;
+pub mod period;
 pub mod query;
 pub mod range;
 pub mod store;
@@ -18,7 +19,8 @@ use crate::infra::config::Config;
 pub use self::{
     cache::{StatsCache, StatsReader},
     model::Stats,
-    query::StatsQuery,
+    period::Period,
+    query::{StatsParams, StatsQuery},
     range::StatsRange,
 };
 

@@ -13,7 +13,8 @@ use crate::{
     infra::{config::RetentionDays, database::database_now},
     stats::{
         filter::Filters,
-        range::{Granularity, StatsRange},
+        period::Period,
+        range::Granularity,
         store::{self, BreakdownRow, BucketRow, ImportedDay, PageCounts},
     },
 };
@@ -95,14 +96,17 @@ pub struct PreviousPeriod {
 /// What `/api/stats` returns, and what the dashboard shows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Stats {
-    pub range: StatsRange,
+    /// The period, named as `?range=` names it (`custom` for days).
+    #[serde(rename = "range")]
+    pub period: Period,
     /// What the numbers are narrowed to; none is the whole site.
     pub filters: Filters,
-    /// Filtered numbers are counted from the raw visits: where the range
-    /// starts before the oldest one kept (`RAW_VISITS_RETENTION_DAYS`), the
-    /// time they start, for the page to say so.
+    /// Filtered numbers, and those of a period that has ended, are counted
+    /// from the raw visits: where the period starts before the oldest one
+    /// kept (`RAW_VISITS_RETENTION_DAYS`), the time they start, for the page
+    /// to say so.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub filtered_since: Option<DateTime<Utc>>,
+    pub raw_visits_since: Option<DateTime<Utc>>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub unique_visitors: i64,
@@ -133,17 +137,19 @@ pub struct Stats {
 
 impl Stats {
     pub fn granularity(&self) -> Granularity {
-        self.range.granularity()
+        self.period.granularity()
     }
 }
 
-/// Reads the site's numbers of `range` under `filters` as of the database's
-/// clock, all from one snapshot: the totals, the series and the breakdowns
-/// agree with each other even while visits are being recorded.
+/// Reads the site's numbers of `period` under `filters` as of the
+/// database's clock, all from one snapshot: the totals, the series and the
+/// breakdowns agree with each other even while visits are being recorded.
+/// A period up to now, unfiltered, reads the rollups; a filtered one or one
+/// that ended, the raw visits.
 pub async fn load_stats(
     pool: &PgPool,
     site: SiteId,
-    range: StatsRange,
+    period: Period,
     filters: &Filters,
     retention: Option<RetentionDays>,
 ) -> Result<Stats, sqlx::Error> {
@@ -153,19 +159,21 @@ pub async fn load_stats(
         .await?;
     let db = &mut *snapshot;
     let now = database_now(&mut *db).await?;
-    let granularity = range.granularity();
-    let first_bucket = range.first_bucket(now);
+    let granularity = period.granularity();
+    let (first_bucket, end) = period.bounds(now);
     let filtered = !filters.is_empty();
-    let rows = if filtered {
-        store::raw_buckets(&mut *db, site, granularity, first_bucket, filters).await?
+    let raw = filtered || end.is_some();
+    let rows = if raw {
+        store::raw_buckets(&mut *db, site, granularity, first_bucket, end, filters).await?
     } else {
         store::buckets(&mut *db, site, granularity, first_bucket).await?
     };
     // Imported history is totals only: no filter can apply to it.
-    let imported = match granularity {
+    let mut imported = match granularity {
         Granularity::Day if !filtered => store::imported_days(&mut *db, site, first_bucket).await?,
         _ => Vec::new(),
     };
+    imported.retain(|day| end.is_none_or(|end| day.day < end));
     // All time starts at the first day counted here or imported.
     let from = first_bucket
         .or_else(|| {
@@ -184,12 +192,16 @@ pub async fn load_stats(
         store::visitors_since(&mut *db, site, since_minute).await?
     };
     // Minute buckets have no breakdowns: the last hour reads its visits.
-    let breakdowns = if filtered || granularity == Granularity::Minute {
-        store::raw_breakdowns(&mut *db, site, first_bucket, filters).await?
+    let breakdowns = if raw || granularity == Granularity::Minute {
+        store::raw_breakdowns(&mut *db, site, first_bucket, end, filters).await?
     } else {
         store::breakdowns(&mut *db, site, granularity, first_bucket).await?
     };
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
+    let last_bucket = match end {
+        Some(end) => end - granularity.step(),
+        None => granularity.truncate(now),
+    };
     // Raw visits older than the retention are gone: what is counted from
     // them counts from the oldest one kept.
     let kept_since =
@@ -199,7 +211,8 @@ pub async fn load_stats(
         let (counts, counted_since) = match goal.page_prefix() {
             Some(prefix) => {
                 let counts =
-                    store::prefix_counts(&mut *db, site, first_bucket, prefix, filters).await?;
+                    store::prefix_counts(&mut *db, site, first_bucket, end, prefix, filters)
+                        .await?;
                 (counts, kept_since)
             }
             None => {
@@ -210,7 +223,7 @@ pub async fn load_stats(
                         unique_visitors: row.unique_visitors,
                         visits: row.visits,
                     });
-                (counts, kept_since.filter(|_| filtered))
+                (counts, kept_since.filter(|_| raw))
             }
         };
         goals.push(GoalEntry {
@@ -227,16 +240,16 @@ pub async fn load_stats(
     let mut by_dimension = split_by_dimension(breakdowns, unique_visitors);
     let mut take = |dimension: &str| by_dimension.remove(dimension).unwrap_or_default();
     Ok(Stats {
-        range,
-        filtered_since: kept_since.filter(|_| filtered),
+        period,
+        raw_visits_since: kept_since.filter(|_| raw),
         filters: filters.clone(),
         from,
-        to: now,
+        to: end.unwrap_or(now),
         unique_visitors,
         visits: rows.iter().map(|row| row.visits).sum(),
         bot_visits: rows.iter().map(|row| row.bot_visits).sum(),
         current_visitors,
-        series: fill_series(&rows, &imported, from, now, granularity),
+        series: fill_series(&rows, &imported, from, last_bucket, granularity),
         browsers: take("browser"),
         os: take("os"),
         devices: take("device"),
@@ -264,23 +277,22 @@ fn oldest_kept(retention: Option<RetentionDays>, now: DateTime<Utc>) -> Option<D
     retention.map(|days| now - TimeDelta::days(i64::from(days.days())))
 }
 
-/// The numbers of the period before `range` at `now` (a whole minute):
-/// the range moved back by its length, counted from the raw visits that
-/// pass `filters`. None for all time, and where that period reaches past
-/// the raw visits kept. A past period's numbers do not change, so one
-/// computation serves a minute's dashboards.
+/// The numbers of the period before `period` at `now` (a whole minute),
+/// counted from the raw visits that pass `filters` (`Period::previous`).
+/// None for all time, and where that period reaches past the raw visits
+/// kept. A past period's numbers do not change, so one computation serves a
+/// minute's dashboards.
 pub async fn load_previous(
     pool: &PgPool,
     site: SiteId,
-    range: StatsRange,
+    period: Period,
     filters: &Filters,
     now: DateTime<Utc>,
     retention: Option<RetentionDays>,
 ) -> Result<Option<PreviousPeriod>, sqlx::Error> {
-    let (Some(start), Some(span)) = (range.first_bucket(now), range.span()) else {
+    let Some((from, to)) = period.previous(now) else {
         return Ok(None);
     };
-    let (from, to) = (start - span, now - span);
     if oldest_kept(retention, now).is_some_and(|kept| from < kept) {
         return Ok(None);
     }
@@ -293,20 +305,19 @@ pub async fn load_previous(
     }))
 }
 
-/// One point per bucket from `from` to the bucket holding `now`; buckets
+/// One point per bucket from `from` to the one starting at `last`; buckets
 /// without visits are zeros, not gaps.
 fn fill_series(
     rows: &[BucketRow],
     imported: &[ImportedDay],
     from: DateTime<Utc>,
-    now: DateTime<Utc>,
+    last: DateTime<Utc>,
     granularity: Granularity,
 ) -> Vec<SeriesPoint> {
     let by_start: HashMap<DateTime<Utc>, &BucketRow> =
         rows.iter().map(|row| (row.bucket, row)).collect();
     let imported: HashMap<DateTime<Utc>, &ImportedDay> =
         imported.iter().map(|day| (day.day, day)).collect();
-    let last = granularity.truncate(now);
     let mut series = Vec::new();
     let mut start = from;
     while start <= last {
@@ -389,7 +400,9 @@ mod tests {
     #[test]
     fn empty_buckets_are_zeros_and_every_bucket_is_there() {
         let now = at(14, 5, 42);
-        let from = StatsRange::LastHour.first_bucket(now).unwrap();
+        let from = crate::stats::range::StatsRange::LastHour
+            .first_bucket(now)
+            .unwrap();
         let row = |bucket, visits, arrivals| BucketRow {
             bucket,
             visits,
@@ -398,7 +411,7 @@ mod tests {
             latest: arrivals,
         };
         let rows = [row(from, 3, 2), row(at(14, 5, 0), 1, 1)];
-        let series = fill_series(&rows, &[], from, now, Granularity::Minute);
+        let series = fill_series(&rows, &[], from, at(14, 5, 0), Granularity::Minute);
         assert_eq!(series.len(), 60);
         assert_eq!(
             (series[0].start, series[0].visits, series[0].unique_visitors),

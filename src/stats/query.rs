@@ -1,25 +1,41 @@
-//! What a dashboard asks: a range and its filters, parsed from the address.
+//! What a dashboard asks: a period and its filters, read from the address
+//! (`?range=7d`, or `?from=2026-11-01&to=2026-11-15`, and `?f=…`).
+
+use rocket::form::FromForm;
 
 use crate::{
-    infra::error::AppError,
+    infra::error::{AppError, InvalidChoice},
     stats::{
         filter::{Filters, InvalidFilter},
+        period::{InvalidDays, Period},
         range::{InvalidRange, StatsRange},
     },
 };
 
+/// The address's parameters that ask a question of the numbers; the others
+/// (a share token) are the route's.
+#[derive(Debug, FromForm)]
+pub struct StatsParams<'r> {
+    range: Option<&'r str>,
+    from: Option<&'r str>,
+    to: Option<&'r str>,
+    f: Vec<&'r str>,
+}
+
 /// One question to the numbers, and the key of its cached answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StatsQuery {
-    pub range: StatsRange,
+    pub period: Period,
     pub filters: Filters,
 }
 
-/// A `?range=` or `?f=` that cannot be read.
+/// A `?range=`, `?from=`/`?to=` or `?f=` that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidQuery {
     #[error(transparent)]
     Range(#[from] InvalidRange),
+    #[error(transparent)]
+    Days(#[from] InvalidDays),
     #[error(transparent)]
     Filter(#[from] InvalidFilter),
 }
@@ -28,15 +44,21 @@ impl StatsQuery {
     /// The whole site over `range`.
     pub fn whole(range: StatsRange) -> Self {
         Self {
-            range,
+            period: Period::Rolling(range),
             filters: Filters::default(),
         }
     }
 
-    pub fn parse(range: Option<&str>, filters: &[&str]) -> Result<Self, InvalidQuery> {
+    /// Days (`from` and `to`, both) where given, else the range.
+    pub fn parse(params: &StatsParams<'_>) -> Result<Self, InvalidQuery> {
+        let period = match (params.from, params.to) {
+            (None, None) => Period::parse(params.range)?,
+            (Some(from), Some(to)) => Period::days(from, to)?,
+            _ => return Err(InvalidDays("from and to go together".into()).into()),
+        };
         Ok(Self {
-            range: StatsRange::parse(range)?,
-            filters: Filters::parse(filters)?,
+            period,
+            filters: Filters::parse(&params.f)?,
         })
     }
 }
@@ -46,23 +68,25 @@ impl InvalidQuery {
     /// `link_prefix` and `range=…`.
     pub fn on_page(self, link_prefix: String) -> AppError {
         match self {
-            Self::Range(invalid) => invalid.on_page(link_prefix),
-            Self::Filter(invalid) => invalid.into(),
+            Self::Range(invalid) => AppError::InvalidChoice(InvalidChoice {
+                parameter: "range",
+                value: invalid.0,
+                link_prefix,
+                choices: Period::PRESETS
+                    .iter()
+                    .map(|period| (period.as_str(), period.name()))
+                    .collect(),
+            }),
+            Self::Days(invalid) => AppError::BadRequest(invalid.0),
+            Self::Filter(invalid) => AppError::BadRequest(invalid.0),
         }
     }
 }
 
-impl From<InvalidFilter> for AppError {
-    fn from(invalid: InvalidFilter) -> Self {
-        Self::BadRequest(invalid.0)
-    }
-}
-
+/// A bad question to the JSON API or a chart: the ranges are offered as a
+/// dashboard's links.
 impl From<InvalidQuery> for AppError {
     fn from(invalid: InvalidQuery) -> Self {
-        match invalid {
-            InvalidQuery::Range(invalid) => invalid.into(),
-            InvalidQuery::Filter(invalid) => invalid.into(),
-        }
+        invalid.on_page("/?".to_owned())
     }
 }

@@ -103,13 +103,15 @@ pub async fn breakdowns(
     .await
 }
 
-/// The same breakdowns from the raw visits since `from` (all of them when
-/// `None`) that pass `filters`: for the last hour, whose visits are bounded
-/// by an hour of traffic, not by history, and for any filtered range.
+/// The same breakdowns from the raw visits from `from` until before `until`
+/// (unbounded where `None`) that pass `filters`: for the last hour, whose
+/// visits are bounded by an hour of traffic, not by history, and for any
+/// filtered range or period in the past.
 pub async fn raw_breakdowns(
     db: impl PgExecutor<'_>,
     site: SiteId,
     from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
     filters: &Filters,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
     let (dimensions, values, negated) = filters.as_sql();
@@ -117,11 +119,12 @@ pub async fn raw_breakdowns(
         BreakdownRow,
         r#"SELECT d.dimension AS "dimension!", d.value AS "value!",
                   count(DISTINCT e.visitor_key) AS "unique_visitors!", count(*) AS "visits!"
-           FROM filtered_visits($1, $2, NULL, $3, $4, $5) e CROSS JOIN LATERAL visit_dimensions(e, NULL) d
+           FROM filtered_visits($1, $2, $3, $4, $5, $6) e CROSS JOIN LATERAL visit_dimensions(e, NULL) d
            WHERE NOT e.is_bot
            GROUP BY d.dimension, d.value"#,
         site.0,
         from,
+        until,
         &dimensions,
         &values,
         &negated,
@@ -130,13 +133,14 @@ pub async fn raw_breakdowns(
     .await
 }
 
-/// The site's buckets of `granularity` from `from` on, as `buckets` gives
-/// them, counted from the raw visits that pass `filters`.
+/// The site's buckets of `granularity` from `from` until before `until`, as
+/// `buckets` gives them, counted from the raw visits that pass `filters`.
 pub async fn raw_buckets(
     db: impl PgExecutor<'_>,
     site: SiteId,
     granularity: Granularity,
     from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
     filters: &Filters,
 ) -> Result<Vec<BucketRow>, sqlx::Error> {
     let (dimensions, values, negated) = filters.as_sql();
@@ -149,10 +153,10 @@ pub async fn raw_buckets(
                SELECT bucket, humans, bots,
                       max(bucket) FILTER (WHERE humans > 0) OVER (PARTITION BY visitor_key) AS latest
                FROM (
-                   SELECT date_trunc($6, e.visited_at, 'UTC') AS bucket, e.visitor_key,
+                   SELECT date_trunc($7, e.visited_at, 'UTC') AS bucket, e.visitor_key,
                           count(*) FILTER (WHERE NOT e.is_bot) AS humans,
                           count(*) FILTER (WHERE e.is_bot) AS bots
-                   FROM filtered_visits($1, $2, NULL, $3, $4, $5) e
+                   FROM filtered_visits($1, $2, $3, $4, $5, $6) e
                    WHERE e.event IS NULL
                    GROUP BY 1, 2
                ) per_visitor
@@ -160,6 +164,7 @@ pub async fn raw_buckets(
            GROUP BY bucket ORDER BY bucket"#,
         site.0,
         from,
+        until,
         &dimensions,
         &values,
         &negated,
@@ -240,12 +245,14 @@ pub async fn goals(db: impl PgExecutor<'_>, site: SiteId) -> Result<Vec<Goal>, s
 }
 
 /// The unique visitors and page views of every page starting with
-/// `prefix`, from `from` on, from the raw visits that pass `filters` (which
-/// hold them together, as no counter does): a page goal ending in `*`.
+/// `prefix`, from `from` until before `until`, from the raw visits that pass
+/// `filters` (which hold them together, as no counter does): a page goal
+/// ending in `*`.
 pub async fn prefix_counts(
     db: impl PgExecutor<'_>,
     site: SiteId,
     from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
     prefix: &str,
     filters: &Filters,
 ) -> Result<PageCounts, sqlx::Error> {
@@ -253,10 +260,11 @@ pub async fn prefix_counts(
     sqlx::query_as!(
         PageCounts,
         r#"SELECT count(DISTINCT visitor_key) AS "unique_visitors!", count(*) AS "visits!"
-           FROM filtered_visits($1, $2, NULL, $3, $4, $5)
-           WHERE NOT is_bot AND event IS NULL AND starts_with(path, $6)"#,
+           FROM filtered_visits($1, $2, $3, $4, $5, $6)
+           WHERE NOT is_bot AND event IS NULL AND starts_with(path, $7)"#,
         site.0,
         from,
+        until,
         &dimensions,
         &values,
         &negated,

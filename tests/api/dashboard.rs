@@ -331,7 +331,18 @@ async fn an_unknown_range_is_a_400_that_lists_the_valid_ones() {
     let page = app.client.get("/?range=2w").dispatch().await;
     assert_eq!(page.status(), Status::BadRequest);
     let html = page.into_string().await.unwrap();
-    for range in ["1h", "24h", "7d", "30d", "all"] {
+    for range in [
+        "1h",
+        "today",
+        "yesterday",
+        "24h",
+        "7d",
+        "30d",
+        "month",
+        "last-month",
+        "year",
+        "all",
+    ] {
         assert!(
             html.contains(&format!("href=\"/?range={range}\"")),
             "{range} offered"
@@ -344,7 +355,7 @@ async fn an_unknown_range_is_a_400_that_lists_the_valid_ones() {
         .await;
     assert_eq!(api.status(), Status::BadRequest);
     let body: Value = api.into_json().await.unwrap();
-    assert_eq!(body["valid_ranges"].as_array().unwrap().len(), 5);
+    assert_eq!(body["valid_ranges"].as_array().unwrap().len(), 10);
     assert_eq!(
         app.client
             .get("/chart.svg?range=1y")

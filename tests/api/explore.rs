@@ -86,7 +86,7 @@ async fn get_json(app: &TestApp, url: &str) -> (Status, Value) {
 }
 
 /// The filters as the test's own SQL, apart from the app's: a column's
-/// value (or not), and an event's visitors (or not), since `$1`.
+/// value (or not), and an event's visitors (or not), from `$1` until `$2`.
 fn condition(filter: &str) -> String {
     let (negated, filter) = match filter.strip_prefix('!') {
         Some(rest) => (true, rest),
@@ -97,7 +97,7 @@ fn condition(filter: &str) -> String {
         let not = if negated { "NOT " } else { "" };
         return format!(
             "visitor_key {not}IN (SELECT visitor_key FROM visit_events \
-             WHERE site_id <> 0 AND visited_at >= $1 AND event = '{value}')"
+             WHERE site_id <> 0 AND visited_at >= $1 AND visited_at < $2 AND event = '{value}')"
         );
     }
     let column = if dimension == "page" {
@@ -109,18 +109,19 @@ fn condition(filter: &str) -> String {
     format!("{column} {relation} '{value}'")
 }
 
-/// (unique visitors, visits) of `filters` since `from`, among page views
-/// (bots: visits only) or events, and grouped by a column when one is given.
+/// (unique visitors, visits) of `filters` from `window.0` until before
+/// `window.1`, among page views (bots: visits only) or events, and grouped
+/// by a column when one is given.
 async fn counted(
     app: &TestApp,
     filters: &[&str],
-    from: DateTime<Utc>,
+    window: (DateTime<Utc>, DateTime<Utc>),
     rows: &str,
     group: Option<&str>,
 ) -> BTreeMap<String, (i64, i64)> {
     let mut conditions = vec![
         "site_id <> 0".to_owned(),
-        "visited_at >= $1".to_owned(),
+        "visited_at >= $1 AND visited_at < $2".to_owned(),
         rows.to_owned(),
     ];
     conditions.extend(filters.iter().map(|filter| condition(filter)));
@@ -131,7 +132,8 @@ async fn counted(
         conditions.join(" AND ")
     );
     let found: Vec<(String, i64, i64)> = sqlx::query_as(&sql)
-        .bind(from)
+        .bind(window.0)
+        .bind(window.1)
         .fetch_all(&app.db)
         .await
         .unwrap();
@@ -164,8 +166,8 @@ fn visitors_of(counts: &BTreeMap<String, (i64, i64)>) -> BTreeMap<String, i64> {
         .collect()
 }
 
-fn query(range: &str, filters: &[&str]) -> String {
-    let mut query = format!("range={range}");
+fn query(period: &str, filters: &[&str]) -> String {
+    let mut query = period.to_owned();
     for filter in filters {
         let encoded: String = url::form_urlencoded::byte_serialize(filter.as_bytes()).collect();
         query.push_str(&format!("&f={encoded}"));
@@ -173,14 +175,16 @@ fn query(range: &str, filters: &[&str]) -> String {
     query
 }
 
-/// Every filter alone, combined and negated, in every range: each number
-/// and breakdown equals the raw visits' count under the same conditions.
+/// No filter, every filter alone, combined and negated, in every period
+/// (rolling, calendar, days): each number and breakdown equals the raw
+/// visits' count under the same conditions.
 #[rocket::async_test]
 async fn filtered_numbers_equal_the_raw_visits_counts() {
     let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
     let (site, _) = add_blog(&app, Visibility::Public).await;
     record_history(&app, site).await;
-    let filter_sets: [&[&str]; 8] = [
+    let filter_sets: [&[&str]; 9] = [
+        &[],
         &["page:/a"],
         &["country:DE"],
         &["page:/a", "country:DE"],
@@ -191,21 +195,43 @@ async fn filtered_numbers_equal_the_raw_visits_counts() {
         &["country:DE", "!country:FR", "device:desktop"],
     ];
     let page_views = "event IS NULL AND NOT is_bot";
-    for range in ["1h", "24h", "7d", "30d", "all"] {
+    let today = database_now(&app.db).await.unwrap().date_naive();
+    let days = format!(
+        "from={}&to={}",
+        today - TimeDelta::days(20),
+        today - TimeDelta::days(10)
+    );
+    let periods = [
+        "range=1h",
+        "range=today",
+        "range=yesterday",
+        "range=24h",
+        "range=7d",
+        "range=30d",
+        "range=month",
+        "range=last-month",
+        "range=year",
+        "range=all",
+        &days,
+    ];
+    for period in periods {
         for filters in filter_sets {
-            let url = format!("/api/sites/{BLOG}/stats?{}", query(range, filters));
+            let url = format!("/api/sites/{BLOG}/stats?{}", query(period, filters));
             let (status, stats) = get_json(&app, &url).await;
             assert_eq!(status, Status::Ok, "{url}: {stats}");
-            // All time starts at the first page view shown, but counts all.
-            let from = match range {
-                "all" => DateTime::UNIX_EPOCH,
-                _ => stats["from"].as_str().unwrap().parse().unwrap(),
+            // All time starts at the first page view shown, but counts all;
+            // a period up to now ends after every visit recorded.
+            let time = |field: &str| stats[field].as_str().unwrap().parse().unwrap();
+            let from = match period {
+                "range=all" => DateTime::UNIX_EPOCH,
+                _ => time("from"),
             };
-            let total = counted(&app, filters, from, page_views, None).await;
+            let window = (from, time("to"));
+            let total = counted(&app, filters, window, page_views, None).await;
             let (visitors, visits) = total.get("total").copied().unwrap_or((0, 0));
             assert_eq!(stats["unique_visitors"], visitors, "{url}");
             assert_eq!(stats["visits"], visits, "{url}");
-            let bots = counted(&app, filters, from, "event IS NULL AND is_bot", None).await;
+            let bots = counted(&app, filters, window, "event IS NULL AND is_bot", None).await;
             assert_eq!(
                 stats["bot_visits"],
                 bots.get("total").map_or(0, |(_, visits)| *visits),
@@ -224,7 +250,7 @@ async fn filtered_numbers_equal_the_raw_visits_counts() {
                 ("browsers", "browser", page_views),
                 ("events", "event", "event IS NOT NULL AND NOT is_bot"),
             ] {
-                let expected = counted(&app, filters, from, rows, Some(column)).await;
+                let expected = counted(&app, filters, window, rows, Some(column)).await;
                 assert_eq!(
                     shown(&stats[field]),
                     visitors_of(&expected),
@@ -287,6 +313,16 @@ async fn a_bad_filter_is_refused_with_its_reason() {
         let html = response.into_string().await.unwrap();
         assert!(html.contains(why), "{html}");
     }
+    for (days, why) in [
+        ("from=2026-11-15&to=2026-11-01", "must not be after"),
+        ("from=2026-11-01", "go together"),
+        ("from=2026-11-01&to=2026-11-31", "must be a date"),
+    ] {
+        let url = format!("/api/sites/{BLOG}/stats?{days}");
+        let (status, body) = get_json(&app, &url).await;
+        assert_eq!(status, Status::BadRequest, "{url}");
+        assert!(body.to_string().contains(why), "{url}: {body}");
+    }
 }
 
 /// The page of a filtered private dashboard: chips that remove or turn
@@ -322,6 +358,12 @@ async fn the_filtered_page_links_keep_the_filters_and_the_token() {
     assert!(html.contains(&format!(
         "/sites/{BLOG}?token={token}&#38;range=7d&#38;f=page%3A%2Fa"
     )));
+    // Any days, asked by a form that keeps the token and the filter.
+    assert!(html.contains(&format!(
+        "<input type=\"hidden\" name=\"token\" value=\"{token}\">"
+    )));
+    assert!(html.contains("<input type=\"hidden\" name=\"f\" value=\"page:/a\">"));
+    assert!(html.contains("<input type=\"date\" name=\"from\""));
     let (_, stats) = get_json(
         &app,
         &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a&token={token}"),
@@ -344,15 +386,15 @@ async fn a_filtered_range_past_the_retention_says_so() {
     let (site, _) = add_blog(&app, Visibility::Public).await;
     record_history(&app, site).await;
     let (_, week) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=7d&f=page:/a")).await;
-    assert!(week.get("filtered_since").is_none(), "{week}");
+    assert!(week.get("raw_visits_since").is_none(), "{week}");
     let (_, month) = get_json(
         &app,
         &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a"),
     )
     .await;
-    assert!(month["filtered_since"].is_string(), "{month}");
+    assert!(month["raw_visits_since"].is_string(), "{month}");
     let (_, whole) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=30d")).await;
-    assert!(whole.get("filtered_since").is_none(), "{whole}");
+    assert!(whole.get("raw_visits_since").is_none(), "{whole}");
     let html = app
         .client
         .get(format!("/sites/{BLOG}?range=30d&f=page:/a"))
@@ -361,7 +403,7 @@ async fn a_filtered_range_past_the_retention_says_so() {
         .into_string()
         .await
         .unwrap();
-    assert!(html.contains("id=\"filtered-since\""), "{html}");
+    assert!(html.contains("id=\"raw-visits-since\""), "{html}");
 }
 
 /// A made-up fortnight with a known change: ten visitors with two page
@@ -434,7 +476,7 @@ async fn the_change_against_the_previous_period_is_shown() {
     );
     assert!(html.contains("id=\"change-visits\""));
     assert!(html.contains(">no change</dd>"), "20 visits against 20");
-    let html = page(query("7d", &["page:/a"])).await;
+    let html = page(query("range=7d", &["page:/a"])).await;
     assert!(
         html.contains(">↓ 50 %</dd>"),
         "5 visitors of /a against 10: {html}"

@@ -66,7 +66,7 @@ fn json_logs_have_one_line_per_request_and_no_client_address() {
     let requests: Vec<&Value> = lines.iter().filter(|l| l["message"] == "request").collect();
     let dashboard = requests
         .iter()
-        .find(|l| l["route"] == "/?<range>")
+        .find(|l| l["route"] == "/?<params..>")
         .expect("a line for the dashboard request");
     assert_eq!(dashboard["status"], 200);
     assert_eq!(dashboard["instance"], "replica-log");

@@ -65,7 +65,7 @@ async fn requests_visits_and_the_pool_are_exported_without_identities() {
     assert_eq!(
         sample(
             &text,
-            r#"visitors_http_requests_total{method="GET",route="/?<range>",status="200"}"#
+            r#"visitors_http_requests_total{method="GET",route="/?<params..>",status="200"}"#
         ),
         Some(3.0)
     );
@@ -78,7 +78,7 @@ async fn requests_visits_and_the_pool_are_exported_without_identities() {
     );
     assert!(sample(
         &text,
-        r#"visitors_http_request_duration_seconds_count{method="GET",route="/?<range>",status="200"}"#
+        r#"visitors_http_request_duration_seconds_count{method="GET",route="/?<params..>",status="200"}"#
     )
     .is_some());
     assert!(sample(&text, "visitors_db_pool_connections").unwrap() >= 1.0);

@@ -1,9 +1,10 @@
 // Filters as a reader uses them, in real Chromium with JavaScript off: on
 // example.org's dashboard (scripts/lib/history.sql's week), click a page's
-// row, then a country's, then remove the page's chip. After each click the
-// address holds the filters, the page shows them as chips, and its numbers
-// and panels equal the JSON API's for the same address; the filtered
-// address, opened afresh as a bookmark would be, shows the same page.
+// row, then a country's, then remove the page's chip, then ask for a week of
+// days with the date inputs. After each step the address holds the filters,
+// the page shows them as chips, and its numbers and panels equal the JSON
+// API's for the same address; the filtered address, opened afresh as a
+// bookmark would be, shows the same page.
 // Run by scripts/browser-test.sh, which starts the app and sets DASHBOARD_URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,7 +68,7 @@ async function assertAgrees(page, filters) {
 }
 
 for (const width of [390, 1280]) {
-  test(`click a page, a country, remove a chip at ${width} px`, async () => {
+  test(`click a page, a country, remove a chip, ask for days at ${width} px`, async () => {
     const context = await browser.newContext({ viewport: { width, height: 900 }, javaScriptEnabled: false });
     try {
       const page = await context.newPage();
@@ -98,6 +99,15 @@ for (const width of [390, 1280]) {
 
       const remove = page.locator('#filters li', { hasText: 'Page is' }).locator('a.remove');
       await Promise.all([page.waitForURL((url) => !url.search.includes('f=page')), remove.click()]);
+      await assertAgrees(page, [expectCountry(page.url())]);
+
+      // Any days, from the plain date inputs (no script): the filter stays.
+      const today = new Date().toISOString().slice(0, 10);
+      const weekAgo = new Date(Date.now() - 6 * 86_400_000).toISOString().slice(0, 10);
+      await page.fill('form.days input[name="from"]', weekAgo);
+      await page.fill('form.days input[name="to"]', today);
+      await Promise.all([page.waitForURL(/from=/), page.click('form.days button')]);
+      assert.equal(new URL(page.url()).searchParams.get('to'), today);
       await assertAgrees(page, [expectCountry(page.url())]);
 
       const { scrollWidth, viewport } = await page.evaluate(() => ({

@@ -17,6 +17,7 @@
 //! way; they would have made `/chart.svg` a plot without axes.
 
 use askama::Template;
+use chrono_tz::Tz;
 
 use crate::stats::{model::SeriesPoint, range::Granularity};
 
@@ -130,6 +131,7 @@ impl BarChart {
     pub fn new(
         series: &[SeriesPoint],
         granularity: Granularity,
+        zone: Tz,
         title: String,
         layout: ChartLayout,
     ) -> Self {
@@ -147,7 +149,7 @@ impl BarChart {
             .enumerate()
             .map(|(i, point)| {
                 let x = g.left + i as f64 * slot;
-                let label = granularity.label(point.start);
+                let label = granularity.label_in(point.start, zone);
                 let bar = |value: i64, inset: f64| Rect {
                     x: x + slot * inset,
                     y: baseline - height_of(value),

@@ -9,6 +9,7 @@ mod panels;
 use std::sync::Arc;
 
 use askama::Template;
+use chrono::{DateTime, Utc};
 use moka::sync::Cache;
 use rocket::{
     fairing::AdHoc,
@@ -101,10 +102,16 @@ impl ChartCache {
                 "Visits and unique visitors, {}",
                 stats.period.label().to_lowercase()
             );
-            BarChart::new(&stats.series, stats.granularity(), title, layout)
-                .render()
-                .expect("rendering numbers into a String cannot fail")
-                .into()
+            BarChart::new(
+                &stats.series,
+                stats.granularity(),
+                stats.time_zone,
+                title,
+                layout,
+            )
+            .render()
+            .expect("rendering numbers into a String cannot fail")
+            .into()
         };
         let charts = Charts {
             wide: draw(ChartLayout::Wide),
@@ -287,6 +294,11 @@ impl StatsView {
     ) -> Self {
         let period = stats.period;
         let filters = &stats.filters;
+        let local_day = |time: DateTime<Utc>| {
+            time.with_timezone(&stats.time_zone)
+                .date_naive()
+                .to_string()
+        };
         let imported: Vec<i64> = stats
             .series
             .iter()
@@ -309,13 +321,8 @@ impl StatsView {
                 action: links.page.clone(),
                 token: links.token.clone(),
                 filters: filters.iter().map(ToString::to_string).collect(),
-                from: stats.from.date_naive().to_string(),
-                to: stats
-                    .series
-                    .last()
-                    .map_or(stats.from, |point| point.start)
-                    .date_naive()
-                    .to_string(),
+                from: local_day(stats.from),
+                to: local_day(stats.series.last().map_or(stats.from, |point| point.start)),
             },
             chart_href: links.href(&links.chart, period, filters),
             json_href: links.href(&links.json, period, filters),
@@ -433,7 +440,8 @@ async fn site_dashboard<'a>(
     let page = format!("/sites/{name}");
     let token = readable.token.clone();
     let query = StatsQuery::parse(&params)
-        .map_err(|invalid| invalid.on_page(query_prefix(&page, token.as_deref())))?;
+        .map_err(|invalid| invalid.on_page(query_prefix(&page, token.as_deref())))?
+        .in_zone(site.time_zone);
     let stats = stats.get(site.id, &query).await?;
     let drawn = view.charts.charts(site.id, &query, &stats);
     let links = DashboardLinks {
@@ -462,7 +470,7 @@ async fn site_chart_svg(
     charts: &State<ChartCache>,
 ) -> Result<NoReferrer<CrossSiteResource<String>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
-    let query = StatsQuery::parse(&params)?;
+    let query = StatsQuery::parse(&params)?.in_zone(readable.site.time_zone);
     let stats = stats.get(readable.site.id, &query).await?;
     Ok(NoReferrer::new(svg_image(
         &charts.charts(readable.site.id, &query, &stats).wide,

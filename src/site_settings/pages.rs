@@ -350,6 +350,7 @@ async fn site_settings<'r>(
         Some("added") => Some("The site is added: put a snippet on its pages."),
         Some("link") => Some("The private link is new: the old one no longer opens the dashboard."),
         Some("saved") => Some("The settings are saved."),
+        Some("time-zone") => Some("The time zone is saved: the dashboard's days follow it."),
         Some("stopped") => Some("The site is no longer counted; its history is kept."),
         Some("goal-added") => Some("The goal is added: the Goals panel counts it."),
         Some("goal-kept") => Some("The site has this goal already."),

@@ -1,7 +1,9 @@
-//! A site's goals and imported history, from its settings page: adding and
-//! removing a goal, and uploading a CSV of another counter's days, with the
-//! checks and messages of `visitors goals` and `visitors import`.
+//! A site's goals, imported history and time zone, from its settings page:
+//! adding and removing a goal, uploading a CSV of another counter's days
+//! (with the checks and messages of `visitors goals` and `visitors
+//! import`), and the zone its dashboard's days follow.
 
+use chrono_tz::Tz;
 use rocket::{
     data::Capped,
     form::{Form, FromForm},
@@ -20,12 +22,12 @@ use crate::{
     counting::goal::{Goal, GoalKind},
     goals::store as goal_store,
     infra::{database::within_deadline, error::AppError, text::capitalised},
-    sites::SiteLinks,
+    sites::{directory::SiteDirectory, store as site_store, SiteLinks},
     transfer::{import_file, Imported},
 };
 
 pub fn routes() -> Vec<Route> {
-    routes![add_goal, remove_goal, import_history]
+    routes![add_goal, remove_goal, import_history, set_time_zone]
 }
 
 /// The largest file the page takes (Rocket's `file` limit, set with the
@@ -102,6 +104,38 @@ async fn remove_goal<'r>(
         return Err(AppError::NotFound);
     }
     go(format!("{LIST}/{}?done=goal-removed", site.name()))
+}
+
+#[derive(FromForm)]
+pub struct TimeZoneForm {
+    #[field(default = String::new())]
+    csrf: String,
+    #[field(default = String::new())]
+    time_zone: String,
+}
+
+#[post("/account/sites/<domain>/time-zone", data = "<form>")]
+async fn set_time_zone<'r>(
+    request: FormRequest<'r>,
+    signed_in: Result<SignedIn, NoSession>,
+    links: &State<SiteLinks>,
+    directory: &State<SiteDirectory>,
+    domain: &str,
+    form: Form<TimeZoneForm>,
+) -> Answer<SiteTemplate<'r>> {
+    let (site, role, _) = site_of_form(&request, signed_in, domain, &form.csrf).await?;
+    let Ok(zone) = form.time_zone.trim().parse::<Tz>() else {
+        let message = format!(
+            "{:?} is not a time zone: write an IANA name such as Europe/Berlin or UTC.",
+            form.time_zone.trim()
+        );
+        return refused(&request, links, (site, role), "time_zone", message).await;
+    };
+    within_deadline(site_store::set_time_zone(request.db, site.id, zone)).await?;
+    if let Some(domain) = &site.domain {
+        directory.forget(domain).await;
+    }
+    go(format!("{LIST}/{}?done=time-zone", site.name()))
 }
 
 #[derive(FromForm)]

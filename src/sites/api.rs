@@ -101,7 +101,7 @@ async fn stats(
     stats: StatsReader<'_>,
 ) -> Result<NoReferrer<Json<Arc<Stats>>>, AppError> {
     let readable = access.open(domain, token, Audience::Dashboard).await?;
-    let query = StatsQuery::parse(&params)?;
+    let query = StatsQuery::parse(&params)?.in_zone(readable.site.time_zone);
     let stats = stats.get(readable.site.id, &query).await?;
     Ok(NoReferrer::new(Json(stats)))
 }

@@ -281,6 +281,7 @@ mod tests {
             origin_required: false,
             active: true,
             created_at: chrono::Utc::now(),
+            time_zone: chrono_tz::Tz::UTC,
         }
     }
 

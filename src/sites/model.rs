@@ -2,6 +2,7 @@
 //! how its hits are checked.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
@@ -79,6 +80,8 @@ pub struct Site {
     /// Removed sites stop counting; their counts stay unless purged.
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// The zone its dashboard counts days and hours in.
+    pub time_zone: Tz,
 }
 
 impl Site {

@@ -2,6 +2,7 @@
 //! site's visits is the write path's (`counting::store`).
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use sqlx::{PgExecutor, PgPool};
 
 use crate::{
@@ -24,6 +25,7 @@ struct SiteRow {
     origin_required: bool,
     active: bool,
     created_at: DateTime<Utc>,
+    time_zone: String,
 }
 
 impl From<SiteRow> for Site {
@@ -40,6 +42,8 @@ impl From<SiteRow> for Site {
             signed: row.signed,
             badge: row.badge,
             origin_required: row.origin_required,
+            // Checked on the way in, like the names.
+            time_zone: row.time_zone.parse().unwrap_or(Tz::UTC),
             active: row.active,
             created_at: row.created_at,
         }
@@ -68,7 +72,7 @@ pub async fn find(pool: &PgPool, domain: &Domain) -> Result<Option<Site>, sqlx::
     let row = sqlx::query_as!(
         SiteRow,
         r#"SELECT id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                  signed, badge, origin_required, active, created_at
+                  signed, badge, origin_required, active, created_at, time_zone
            FROM sites WHERE domain = $1"#,
         domain.as_str(),
     )
@@ -82,7 +86,7 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Site>, sqlx::Error> {
     let rows = sqlx::query_as!(
         SiteRow,
         r#"SELECT id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                  signed, badge, origin_required, active, created_at
+                  signed, badge, origin_required, active, created_at, time_zone
            FROM sites WHERE domain IS NOT NULL ORDER BY domain"#,
     )
     .fetch_all(pool)
@@ -105,7 +109,7 @@ pub async fn add(db: impl PgExecutor<'_>, site: &NewSite) -> Result<Site, AddErr
                origin_required = excluded.origin_required, active = true
            WHERE NOT s.active
            RETURNING id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                     signed, badge, origin_required, active, created_at"#,
+                     signed, badge, origin_required, active, created_at, time_zone"#,
         site.domain.as_str(),
         &hosts[..] as &[&str],
         site.visibility as Visibility,
@@ -129,7 +133,7 @@ pub async fn update(pool: &PgPool, site: &NewSite) -> Result<Option<Site>, sqlx:
         r#"UPDATE sites SET hosts = $2, visibility = $3, signed = $4, badge = $5, origin_required = $6
            WHERE domain = $1
            RETURNING id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                     signed, badge, origin_required, active, created_at"#,
+                     signed, badge, origin_required, active, created_at, time_zone"#,
         site.domain.as_str(),
         &hosts[..] as &[&str],
         site.visibility as Visibility,
@@ -142,6 +146,18 @@ pub async fn update(pool: &PgPool, site: &NewSite) -> Result<Option<Site>, sqlx:
     Ok(row.map(Site::from))
 }
 
+/// Sets the time zone the site's dashboard counts its days in.
+pub async fn set_time_zone(pool: &PgPool, site: SiteId, zone: Tz) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE sites SET time_zone = $2 WHERE id = $1",
+        site.0,
+        zone.name(),
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Gives the site a new share token, which revokes every earlier link.
 pub async fn rotate_token(pool: &PgPool, domain: &Domain) -> Result<Option<Site>, sqlx::Error> {
     let token = ShareToken::generate();
@@ -149,7 +165,7 @@ pub async fn rotate_token(pool: &PgPool, domain: &Domain) -> Result<Option<Site>
         SiteRow,
         r#"UPDATE sites SET share_token = $2 WHERE domain = $1
            RETURNING id, domain, hosts, visibility AS "visibility: Visibility", share_token,
-                     signed, badge, origin_required, active, created_at"#,
+                     signed, badge, origin_required, active, created_at, time_zone"#,
         domain.as_str(),
         token.as_bytes(),
     )

@@ -69,15 +69,9 @@ impl StatsCache {
         query: &StatsQuery,
     ) -> Result<Arc<Stats>, Arc<sqlx::Error>> {
         let load = async {
-            let mut stats = within_deadline(load_stats(
-                pool,
-                site,
-                query.period,
-                &query.filters,
-                self.retention,
-            ))
-            .await
-            .map_err(Arc::new)?;
+            let mut stats = within_deadline(load_stats(pool, site, query, self.retention))
+                .await
+                .map_err(Arc::new)?;
             stats.previous = self.previous(pool, site, query, stats.generated_at).await?;
             Ok(Arc::new(stats))
         };
@@ -100,14 +94,7 @@ impl StatsCache {
         now: DateTime<Utc>,
     ) -> Result<Option<PreviousPeriod>, Arc<sqlx::Error>> {
         let minute = Granularity::Minute.truncate(now);
-        let load = within_deadline(load_previous(
-            pool,
-            site,
-            query.period,
-            &query.filters,
-            minute,
-            self.retention,
-        ));
+        let load = within_deadline(load_previous(pool, site, query, minute, self.retention));
         match &self.previous {
             None => load.await.map_err(Arc::new),
             Some(cache) => {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -14,6 +15,7 @@ use crate::{
     stats::{
         filter::Filters,
         period::Period,
+        query::StatsQuery,
         range::Granularity,
         store::{self, BreakdownRow, BucketRow, ImportedDay, PageCounts},
     },
@@ -99,6 +101,9 @@ pub struct Stats {
     /// The period, named as `?range=` names it (`custom` for days).
     #[serde(rename = "range")]
     pub period: Period,
+    /// The site's time zone, which the period's days and the series'
+    /// buckets follow (`Europe/Berlin`).
+    pub time_zone: Tz,
     /// What the numbers are narrowed to; none is the whole site.
     pub filters: Filters,
     /// Filtered numbers, and those of a period that has ended, are counted
@@ -141,18 +146,23 @@ impl Stats {
     }
 }
 
-/// Reads the site's numbers of `period` under `filters` as of the
-/// database's clock, all from one snapshot: the totals, the series and the
-/// breakdowns agree with each other even while visits are being recorded.
-/// A period up to now, unfiltered, reads the rollups; a filtered one or one
-/// that ended, the raw visits.
+/// Reads the site's numbers of the query's period under its filters as of
+/// the database's clock, all from one snapshot: the totals, the series and
+/// the breakdowns agree with each other even while visits are being
+/// recorded. A period up to now, unfiltered, in UTC, reads the rollups
+/// (whose buckets are UTC's); a filtered one, one that ended or one in
+/// another time zone, the raw visits.
 pub async fn load_stats(
     pool: &PgPool,
     site: SiteId,
-    period: Period,
-    filters: &Filters,
+    query: &StatsQuery,
     retention: Option<RetentionDays>,
 ) -> Result<Stats, sqlx::Error> {
+    let StatsQuery {
+        period,
+        ref filters,
+        zone,
+    } = *query;
     let mut snapshot = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *snapshot)
@@ -160,17 +170,21 @@ pub async fn load_stats(
     let db = &mut *snapshot;
     let now = database_now(&mut *db).await?;
     let granularity = period.granularity();
-    let (first_bucket, end) = period.bounds(now);
+    let (first_bucket, end) = period.bounds(now, zone);
     let filtered = !filters.is_empty();
-    let raw = filtered || end.is_some();
+    let raw = filtered || end.is_some() || zone != Tz::UTC;
     let rows = if raw {
-        store::raw_buckets(&mut *db, site, granularity, first_bucket, end, filters).await?
+        let window = (first_bucket, end);
+        store::raw_buckets(&mut *db, site, granularity, zone, window, filters).await?
     } else {
         store::buckets(&mut *db, site, granularity, first_bucket).await?
     };
-    // Imported history is totals only: no filter can apply to it.
+    // Imported history is UTC days' totals only: no filter or other time
+    // zone can apply to it.
     let mut imported = match granularity {
-        Granularity::Day if !filtered => store::imported_days(&mut *db, site, first_bucket).await?,
+        Granularity::Day if !filtered && zone == Tz::UTC => {
+            store::imported_days(&mut *db, site, first_bucket).await?
+        }
         _ => Vec::new(),
     };
     imported.retain(|day| end.is_none_or(|end| day.day < end));
@@ -181,7 +195,7 @@ pub async fn load_stats(
             let imported = imported.first().map(|day| day.day);
             counted.into_iter().chain(imported).min()
         })
-        .unwrap_or_else(|| granularity.truncate(now));
+        .unwrap_or_else(|| granularity.truncate_in(now, zone));
 
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
     let current_visitors = if filtered {
@@ -198,10 +212,8 @@ pub async fn load_stats(
         store::breakdowns(&mut *db, site, granularity, first_bucket).await?
     };
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
-    let last_bucket = match end {
-        Some(end) => end - granularity.step(),
-        None => granularity.truncate(now),
-    };
+    let last_bucket =
+        granularity.truncate_in(end.map_or(now, |end| end - TimeDelta::seconds(1)), zone);
     // Raw visits older than the retention are gone: what is counted from
     // them counts from the oldest one kept.
     let kept_since =
@@ -242,6 +254,7 @@ pub async fn load_stats(
     Ok(Stats {
         period,
         raw_visits_since: kept_since.filter(|_| raw),
+        time_zone: zone,
         filters: filters.clone(),
         from,
         to: end.unwrap_or(now),
@@ -249,7 +262,7 @@ pub async fn load_stats(
         visits: rows.iter().map(|row| row.visits).sum(),
         bot_visits: rows.iter().map(|row| row.bot_visits).sum(),
         current_visitors,
-        series: fill_series(&rows, &imported, from, last_bucket, granularity),
+        series: fill_series(&rows, &imported, from, last_bucket, granularity, zone),
         browsers: take("browser"),
         os: take("os"),
         devices: take("device"),
@@ -277,26 +290,25 @@ fn oldest_kept(retention: Option<RetentionDays>, now: DateTime<Utc>) -> Option<D
     retention.map(|days| now - TimeDelta::days(i64::from(days.days())))
 }
 
-/// The numbers of the period before `period` at `now` (a whole minute),
-/// counted from the raw visits that pass `filters` (`Period::previous`).
-/// None for all time, and where that period reaches past the raw visits
-/// kept. A past period's numbers do not change, so one computation serves a
-/// minute's dashboards.
+/// The numbers of the period before the query's at `now` (a whole
+/// minute), counted from the raw visits that pass its filters
+/// (`Period::previous`). None for all time, and where that period reaches
+/// past the raw visits kept. A past period's numbers do not change, so one
+/// computation serves a minute's dashboards.
 pub async fn load_previous(
     pool: &PgPool,
     site: SiteId,
-    period: Period,
-    filters: &Filters,
+    query: &StatsQuery,
     now: DateTime<Utc>,
     retention: Option<RetentionDays>,
 ) -> Result<Option<PreviousPeriod>, sqlx::Error> {
-    let Some((from, to)) = period.previous(now) else {
+    let Some((from, to)) = query.period.previous(now, query.zone) else {
         return Ok(None);
     };
     if oldest_kept(retention, now).is_some_and(|kept| from < kept) {
         return Ok(None);
     }
-    let counts = store::raw_totals(pool, site, from, Some(to), filters).await?;
+    let counts = store::raw_totals(pool, site, from, Some(to), &query.filters).await?;
     Ok(Some(PreviousPeriod {
         from,
         to,
@@ -305,33 +317,39 @@ pub async fn load_previous(
     }))
 }
 
-/// One point per bucket from `from` to the one starting at `last`; buckets
-/// without visits are zeros, not gaps.
+/// One point per bucket of `zone` from `from` to the one starting at
+/// `last`; buckets without visits are zeros, not gaps. `rows` are in order,
+/// each counted in the bucket its start falls in.
 fn fill_series(
     rows: &[BucketRow],
     imported: &[ImportedDay],
     from: DateTime<Utc>,
     last: DateTime<Utc>,
     granularity: Granularity,
+    zone: Tz,
 ) -> Vec<SeriesPoint> {
-    let by_start: HashMap<DateTime<Utc>, &BucketRow> =
-        rows.iter().map(|row| (row.bucket, row)).collect();
     let imported: HashMap<DateTime<Utc>, &ImportedDay> =
         imported.iter().map(|day| (day.day, day)).collect();
+    let mut rows = rows.iter().skip_while(|row| row.bucket < from).peekable();
     let mut series = Vec::new();
     let mut start = from;
     while start <= last {
-        let row = by_start.get(&start);
+        let next = granularity.next_in(start, zone);
+        let (mut visits, mut unique_visitors) = (0, 0);
+        while let Some(row) = rows.next_if(|row| row.bucket < next) {
+            visits += row.visits;
+            unique_visitors += row.arrivals;
+        }
         series.push(SeriesPoint {
             start,
-            visits: row.map_or(0, |r| r.visits),
-            unique_visitors: row.map_or(0, |r| r.arrivals),
+            visits,
+            unique_visitors,
             imported: imported.get(&start).map(|day| ImportedCounts {
                 visits: day.visits,
                 unique_visitors: day.unique_visitors,
             }),
         });
-        start += granularity.step();
+        start = next;
     }
     series
 }
@@ -411,7 +429,7 @@ mod tests {
             latest: arrivals,
         };
         let rows = [row(from, 3, 2), row(at(14, 5, 0), 1, 1)];
-        let series = fill_series(&rows, &[], from, at(14, 5, 0), Granularity::Minute);
+        let series = fill_series(&rows, &[], from, at(14, 5, 0), Granularity::Minute, Tz::UTC);
         assert_eq!(series.len(), 60);
         assert_eq!(
             (series[0].start, series[0].visits, series[0].unique_visitors),

@@ -1,13 +1,14 @@
 //! The periods a dashboard can show: the rolling ranges (`StatsRange`),
 //! calendar periods (today, yesterday, this month, last month, this year)
-//! and any days (`?from=2026-11-01&to=2026-11-15`), in UTC.
+//! and any days (`?from=2026-11-01&to=2026-11-15`), in the site's time zone.
 
 use std::borrow::Cow;
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
 
-use crate::stats::range::{Granularity, InvalidRange, StatsRange};
+use crate::stats::range::{local_midnight, Granularity, InvalidRange, StatsRange};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Period {
@@ -135,13 +136,17 @@ impl Period {
         }
     }
 
-    /// Where the period starts at `now` (`None`: the first day counted), and
-    /// where it ends, if before `now`.
-    pub fn bounds(self, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
-        let today = now.date_naive();
+    /// Where the period starts at `now` in `zone` (`None`: the first day
+    /// counted), and where it ends, if before `now`.
+    pub fn bounds(
+        self,
+        now: DateTime<Utc>,
+        zone: Tz,
+    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        let today = now.with_timezone(&zone).date_naive();
         let month = today.with_day(1).unwrap_or(today);
         let (start, end) = match self {
-            Self::Rolling(range) => return (range.first_bucket(now), None),
+            Self::Rolling(range) => return (range.first_bucket_in(now, zone), None),
             Self::Today => (today, None),
             Self::Yesterday => (today - Days::new(1), Some(today)),
             Self::ThisMonth => (month, None),
@@ -149,6 +154,7 @@ impl Period {
             Self::ThisYear => (month.with_month(1).unwrap_or(month), None),
             Self::Days { first, last } => (first, Some(last + Days::new(1))),
         };
+        let midnight = |day| local_midnight(day, zone);
         let end = end.map(midnight).filter(|end| *end <= now);
         (Some(midnight(start)), end)
     }
@@ -157,24 +163,27 @@ impl Period {
     /// rolling ranges moved back by their length, yesterday for today, the
     /// month before for a month, last year for this one, as many days
     /// before for days. `None` for all time.
-    pub fn previous(self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-        let (Some(start), end) = self.bounds(now) else {
+    pub fn previous(self, now: DateTime<Utc>, zone: Tz) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let (Some(start), end) = self.bounds(now, zone) else {
             return None;
         };
         let end = end.unwrap_or(now);
+        let first_day = start.with_timezone(&zone).date_naive();
+        let days_before = |days: u64| local_midnight(first_day - Days::new(days), zone);
         let earlier_start = match self {
+            Self::Rolling(range) if range.granularity() == Granularity::Day => {
+                days_before(range.span()?.num_days().try_into().ok()?)
+            }
             Self::Rolling(range) => start - range.span()?,
-            Self::Today | Self::Yesterday => start - TimeDelta::days(1),
-            Self::ThisMonth | Self::LastMonth => midnight(start.date_naive() - Months::new(1)),
-            Self::ThisYear => midnight(start.date_naive() - Months::new(12)),
-            Self::Days { first, last } => start - TimeDelta::days((last - first).num_days() + 1),
+            Self::Today | Self::Yesterday => days_before(1),
+            Self::ThisMonth | Self::LastMonth => local_midnight(first_day - Months::new(1), zone),
+            Self::ThisYear => local_midnight(first_day - Months::new(12), zone),
+            Self::Days { first, last } => {
+                days_before(((last - first).num_days() + 1).try_into().ok()?)
+            }
         };
         Some((earlier_start, (earlier_start + (end - start)).min(start)))
     }
-}
-
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))
 }
 
 /// The JSON names it as `?range=` does.
@@ -188,9 +197,13 @@ impl Serialize for Period {
 mod tests {
     use super::*;
     use crate::stats::range::at;
+    use chrono::TimeDelta;
 
     fn day(text: &str) -> DateTime<Utc> {
-        midnight(NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap())
+        local_midnight(
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap(),
+            Tz::UTC,
+        )
     }
 
     #[test]
@@ -225,28 +238,34 @@ mod tests {
     #[test]
     fn calendar_periods_start_and_end_at_midnight_utc() {
         let now = at(14, 5, 42);
-        assert_eq!(Period::Today.bounds(now), (Some(day("2026-11-22")), None));
         assert_eq!(
-            Period::Yesterday.bounds(now),
+            Period::Today.bounds(now, Tz::UTC),
+            (Some(day("2026-11-22")), None)
+        );
+        assert_eq!(
+            Period::Yesterday.bounds(now, Tz::UTC),
             (Some(day("2026-11-21")), Some(day("2026-11-22")))
         );
         assert_eq!(
-            Period::ThisMonth.bounds(now),
+            Period::ThisMonth.bounds(now, Tz::UTC),
             (Some(day("2026-11-01")), None)
         );
         assert_eq!(
-            Period::LastMonth.bounds(now),
+            Period::LastMonth.bounds(now, Tz::UTC),
             (Some(day("2026-10-01")), Some(day("2026-11-01")))
         );
         assert_eq!(
-            Period::ThisYear.bounds(now),
+            Period::ThisYear.bounds(now, Tz::UTC),
             (Some(day("2026-01-01")), None)
         );
         let through_today = Period::days("2026-11-20", "2026-11-22").unwrap();
-        assert_eq!(through_today.bounds(now), (Some(day("2026-11-20")), None));
+        assert_eq!(
+            through_today.bounds(now, Tz::UTC),
+            (Some(day("2026-11-20")), None)
+        );
         let past = Period::days("2026-11-02", "2026-11-03").unwrap();
         assert_eq!(
-            past.bounds(now),
+            past.bounds(now, Tz::UTC),
             (Some(day("2026-11-02")), Some(day("2026-11-04")))
         );
     }
@@ -256,32 +275,35 @@ mod tests {
         let now = at(14, 5, 42);
         let elapsed = now - day("2026-11-22");
         assert_eq!(
-            Period::Today.previous(now),
+            Period::Today.previous(now, Tz::UTC),
             Some((day("2026-11-21"), day("2026-11-21") + elapsed))
         );
         assert_eq!(
-            Period::Yesterday.previous(now),
+            Period::Yesterday.previous(now, Tz::UTC),
             Some((day("2026-11-20"), day("2026-11-21")))
         );
         // 21 days and a bit into November: as far into October.
         assert_eq!(
-            Period::ThisMonth.previous(now),
+            Period::ThisMonth.previous(now, Tz::UTC),
             Some((day("2026-10-01"), day("2026-10-22") + elapsed))
         );
         // October has 31 days, September 30: all of September.
         assert_eq!(
-            Period::LastMonth.previous(now),
+            Period::LastMonth.previous(now, Tz::UTC),
             Some((day("2026-09-01"), day("2026-10-01")))
         );
         let past = Period::days("2026-11-02", "2026-11-03").unwrap();
         assert_eq!(
-            past.previous(now),
+            past.previous(now, Tz::UTC),
             Some((day("2026-10-31"), day("2026-11-02")))
         );
         assert_eq!(
-            Period::Rolling(StatsRange::LastWeek).previous(now),
+            Period::Rolling(StatsRange::LastWeek).previous(now, Tz::UTC),
             Some((day("2026-11-09"), now - TimeDelta::days(7)))
         );
-        assert_eq!(Period::Rolling(StatsRange::AllTime).previous(now), None);
+        assert_eq!(
+            Period::Rolling(StatsRange::AllTime).previous(now, Tz::UTC),
+            None
+        );
     }
 }

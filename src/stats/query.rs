@@ -1,6 +1,7 @@
 //! What a dashboard asks: a period and its filters, read from the address
 //! (`?range=7d`, or `?from=2026-11-01&to=2026-11-15`, and `?f=…`).
 
+use chrono_tz::Tz;
 use rocket::form::FromForm;
 
 use crate::{
@@ -27,6 +28,8 @@ pub struct StatsParams<'r> {
 pub struct StatsQuery {
     pub period: Period,
     pub filters: Filters,
+    /// The site's time zone, which its days and hours follow.
+    pub zone: Tz,
 }
 
 /// A `?range=`, `?from=`/`?to=` or `?f=` that cannot be read.
@@ -46,6 +49,7 @@ impl StatsQuery {
         Self {
             period: Period::Rolling(range),
             filters: Filters::default(),
+            zone: Tz::UTC,
         }
     }
 
@@ -59,7 +63,13 @@ impl StatsQuery {
         Ok(Self {
             period,
             filters: Filters::parse(&params.f)?,
+            zone: Tz::UTC,
         })
+    }
+
+    /// The same question in `zone`.
+    pub fn in_zone(self, zone: Tz) -> Self {
+        Self { zone, ..self }
     }
 }
 

@@ -3,7 +3,10 @@
 use std::fmt;
 
 use crate::infra::error::{AppError, InvalidChoice};
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{
+    DateTime, Days, DurationRound, NaiveDate, NaiveTime, Offset, TimeDelta, TimeZone, Utc,
+};
+use chrono_tz::Tz;
 use serde::{Serialize, Serializer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,12 +89,24 @@ impl StatsRange {
             .map(|count| self.granularity().step() * count)
     }
 
-    /// The start of the range's first bucket at `now`; ranges are whole
-    /// buckets, so that every bar of the chart covers a full period.
+    /// The start of the range's first bucket at `now` (UTC); ranges are
+    /// whole buckets, so that every bar of the chart covers a full period.
     pub fn first_bucket(self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.first_bucket_in(now, Tz::UTC)
+    }
+
+    /// The same, with days and hours of `zone`.
+    pub fn first_bucket_in(self, now: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
         let granularity = self.granularity();
-        self.bucket_count()
-            .map(|count| granularity.truncate(now) - granularity.step() * (count - 1))
+        let count = self.bucket_count()?;
+        let last = granularity.truncate_in(now, zone);
+        Some(match granularity {
+            Granularity::Day => {
+                let day = last.with_timezone(&zone).date_naive();
+                local_midnight(day - Days::new(count as u64 - 1), zone)
+            }
+            Granularity::Minute | Granularity::Hour => last - granularity.step() * (count - 1),
+        })
     }
 }
 
@@ -139,13 +154,52 @@ impl Granularity {
             .expect("minutes, hours and days divide the UTC epoch evenly")
     }
 
-    /// How the chart labels a bucket: `14:05`, `14:00` or `Nov 21`.
-    pub fn label(self, start: DateTime<Utc>) -> String {
+    /// The start of the bucket holding `time` in `zone`: its local day, or
+    /// its local hour or minute, which the offset at that time places (the
+    /// hour repeated when summer time ends is two buckets).
+    pub fn truncate_in(self, time: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
+        let local = time.with_timezone(&zone);
         match self {
-            Self::Minute | Self::Hour => start.format("%H:%M").to_string(),
-            Self::Day => start.format("%b %d").to_string(),
+            Self::Day => local_midnight(local.date_naive(), zone),
+            Self::Minute | Self::Hour => {
+                let offset = TimeDelta::seconds(local.offset().fix().local_minus_utc().into());
+                self.truncate(time + offset) - offset
+            }
         }
     }
+
+    /// The start of the bucket after the one starting at `start` in `zone`:
+    /// a day may be 23 or 25 hours long.
+    pub fn next_in(self, start: DateTime<Utc>, zone: Tz) -> DateTime<Utc> {
+        match self {
+            Self::Day => {
+                local_midnight(start.with_timezone(&zone).date_naive() + Days::new(1), zone)
+            }
+            Self::Minute | Self::Hour => start + self.step(),
+        }
+    }
+
+    /// How the chart labels a bucket in `zone`: `14:05`, `14:00` or `Nov 21`.
+    pub fn label_in(self, start: DateTime<Utc>, zone: Tz) -> String {
+        let local = start.with_timezone(&zone);
+        match self {
+            Self::Minute | Self::Hour => local.format("%H:%M").to_string(),
+            Self::Day => local.format("%b %d").to_string(),
+        }
+    }
+}
+
+/// Where `day` starts in `zone`; a zone that skips its midnight (a
+/// summer-time change at 00:00) starts that day at the first minute it has.
+pub fn local_midnight(day: NaiveDate, zone: Tz) -> DateTime<Utc> {
+    let at = |hour| {
+        zone.from_local_datetime(&day.and_hms_opt(hour, 0, 0)?)
+            .earliest()
+    };
+    at(0).or_else(|| at(1)).map_or_else(
+        || Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN)),
+        |t| t.with_timezone(&Utc),
+    )
 }
 
 impl InvalidRange {
@@ -222,7 +276,44 @@ mod tests {
         assert_eq!(Granularity::Minute.truncate(at(14, 5, 59)), at(14, 5, 0));
         assert_eq!(Granularity::Hour.truncate(at(14, 59, 59)), at(14, 0, 0));
         assert_eq!(Granularity::Day.truncate(at(23, 59, 59)), at(0, 0, 0));
-        assert_eq!(Granularity::Minute.label(at(14, 5, 0)), "14:05");
-        assert_eq!(Granularity::Day.label(at(0, 0, 0)), "Nov 22");
+        assert_eq!(Granularity::Minute.label_in(at(14, 5, 0), Tz::UTC), "14:05");
+        assert_eq!(Granularity::Day.label_in(at(0, 0, 0), Tz::UTC), "Nov 22");
+    }
+
+    #[test]
+    fn local_days_and_hours_follow_summer_time() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let utc = |d: u32, h: u32, m: u32| Utc.with_ymd_and_hms(2026, 10, d, h, m, 0).unwrap();
+        // 25 October 2026: Berlin's clocks go back at 03:00 CEST (01:00 UTC);
+        // the day runs from 22:00 UTC the day before to 23:00 UTC.
+        assert_eq!(
+            Granularity::Day.truncate_in(utc(25, 12, 0), berlin),
+            utc(24, 22, 0)
+        );
+        assert_eq!(
+            Granularity::Day.next_in(utc(24, 22, 0), berlin),
+            utc(25, 23, 0)
+        );
+        // 02:30 comes twice: in the hour from 00:00 UTC, then from 01:00.
+        assert_eq!(
+            Granularity::Hour.truncate_in(utc(25, 0, 30), berlin),
+            utc(25, 0, 0)
+        );
+        assert_eq!(
+            Granularity::Hour.truncate_in(utc(25, 1, 30), berlin),
+            utc(25, 1, 0)
+        );
+        assert_eq!(Granularity::Hour.label_in(utc(25, 1, 0), berlin), "02:00");
+        assert_eq!(Granularity::Hour.label_in(utc(25, 0, 0), berlin), "02:00");
+        // Kolkata is 5:30 ahead: its hours start at half past, UTC.
+        let kolkata = chrono_tz::Asia::Kolkata;
+        assert_eq!(
+            Granularity::Hour.truncate_in(utc(25, 12, 10), kolkata),
+            utc(25, 11, 30)
+        );
+        assert_eq!(
+            StatsRange::LastWeek.first_bucket_in(utc(25, 12, 0), berlin),
+            Some(utc(18, 22, 0))
+        );
     }
 }

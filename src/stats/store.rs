@@ -4,6 +4,7 @@
 //! of visits; those come from the raw visits.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use sqlx::PgExecutor;
 
 use crate::{
@@ -133,14 +134,17 @@ pub async fn raw_breakdowns(
     .await
 }
 
-/// The site's buckets of `granularity` from `from` until before `until`, as
-/// `buckets` gives them, counted from the raw visits that pass `filters`.
+/// The site's buckets of `granularity` in `zone` over `window` (from, until
+/// before; unbounded where `None`), as `buckets` gives them, counted from
+/// the raw visits that pass `filters`. A day starts at its local midnight;
+/// an hour where the offset at the visit puts it (so the hour repeated when
+/// summer time ends is two buckets, as `Granularity::truncate_in` has it).
 pub async fn raw_buckets(
     db: impl PgExecutor<'_>,
     site: SiteId,
     granularity: Granularity,
-    from: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
+    zone: Tz,
+    window: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
     filters: &Filters,
 ) -> Result<Vec<BucketRow>, sqlx::Error> {
     let (dimensions, values, negated) = filters.as_sql();
@@ -153,7 +157,11 @@ pub async fn raw_buckets(
                SELECT bucket, humans, bots,
                       max(bucket) FILTER (WHERE humans > 0) OVER (PARTITION BY visitor_key) AS latest
                FROM (
-                   SELECT date_trunc($7, e.visited_at, 'UTC') AS bucket, e.visitor_key,
+                   SELECT CASE WHEN $7 = 'day' THEN date_trunc('day', e.visited_at, $8)
+                               ELSE (date_trunc($7, e.visited_at AT TIME ZONE $8)
+                                     - (e.visited_at AT TIME ZONE $8 - e.visited_at AT TIME ZONE 'UTC'))
+                                    AT TIME ZONE 'UTC'
+                          END AS bucket, e.visitor_key,
                           count(*) FILTER (WHERE NOT e.is_bot) AS humans,
                           count(*) FILTER (WHERE e.is_bot) AS bots
                    FROM filtered_visits($1, $2, $3, $4, $5, $6) e
@@ -163,12 +171,13 @@ pub async fn raw_buckets(
            ) marked
            GROUP BY bucket ORDER BY bucket"#,
         site.0,
-        from,
-        until,
+        window.0,
+        window.1,
         &dimensions,
         &values,
         &negated,
         granularity.as_sql(),
+        zone.name(),
     )
     .fetch_all(db)
     .await

@@ -487,3 +487,85 @@ async fn the_change_against_the_previous_period_is_shown() {
         .await
         .contains("id=\"change-visits\""));
 }
+
+/// One visitor an hour, each new, around a change of summer time: the
+/// site's local day is 25 hours long (Berlin, 25 October 2026) or 23 (New
+/// York, 8 March 2026), by hour and as one of three days, exactly.
+#[rocket::async_test]
+async fn days_and_hours_follow_the_sites_time_zone_across_summer_time() {
+    let app =
+        TestApp::spawn_with(&[("stats_cache_ms", "0"), ("raw_visits_retention_days", "0")]).await;
+    let none = HitDetails::default();
+    let utc = |text: &str| -> DateTime<Utc> { text.parse().unwrap() };
+    for (domain, zone, first_hour, hours, day, day_hours, days_around) in [
+        (
+            "berlin.example",
+            chrono_tz::Europe::Berlin,
+            "2026-10-24T20:00:00Z",
+            30,
+            "2026-10-25",
+            25,
+            [2, 25, 3],
+        ),
+        (
+            "newyork.example",
+            chrono_tz::America::New_York,
+            "2026-03-07T23:00:00Z",
+            32,
+            "2026-03-08",
+            23,
+            [6, 23, 3],
+        ),
+    ] {
+        let site = add_site(&app, domain, Visibility::Public, false, false).await;
+        visitors::sites::store::set_time_zone(&app.db, site.id, zone)
+            .await
+            .unwrap();
+        for hour in 0..hours {
+            let visit = NewVisit {
+                site: site.id,
+                visitor: VisitorKey::from_bytes([hour as u8; 32]),
+                path: "/",
+                browser: "Firefox",
+                os: "Linux",
+                device: "desktop",
+                is_bot: false,
+                country: None,
+                referrer_host: None,
+                details: &none,
+                visited_at: Some(utc(first_hour) + TimeDelta::hours(hour) + TimeDelta::minutes(30)),
+                request: None,
+            };
+            record_visits(&app.db, &[visit]).await.unwrap();
+        }
+        let url = format!("/api/sites/{domain}/stats?from={day}&to={day}");
+        let (status, stats) = get_json(&app, &url).await;
+        assert_eq!(status, Status::Ok, "{stats}");
+        assert_eq!(stats["time_zone"], zone.name());
+        let series = stats["series"].as_array().unwrap();
+        assert_eq!(series.len(), day_hours, "{url}: one bar an hour");
+        assert!(
+            series.iter().all(|point| point["visits"] == 1),
+            "{url}: {stats}"
+        );
+        assert_eq!(stats["unique_visitors"], day_hours as i64, "{url}");
+        let (_, around) = get_json(
+            &app,
+            &format!(
+                "/api/sites/{domain}/stats?from={}&to={}",
+                day.parse::<chrono::NaiveDate>().unwrap() - TimeDelta::days(1),
+                day.parse::<chrono::NaiveDate>().unwrap() + TimeDelta::days(1)
+            ),
+        )
+        .await;
+        let per_day: Vec<i64> = around["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|point| point["visits"].as_i64().unwrap())
+            .collect();
+        assert_eq!(per_day, days_around, "{domain}: three local days");
+        let (_, whole) = get_json(&app, &format!("/api/sites/{domain}/stats?range=all")).await;
+        assert_eq!(whole["visits"], hours, "{domain}");
+    }
+}

@@ -869,3 +869,62 @@ async fn history_is_imported_from_the_sites_page_with_the_clis_checks() {
         "{html}"
     );
 }
+
+/// The time zone from a site's page: a name that is not one is refused next
+/// to its field and changes nothing; a real one is saved, and the site's
+/// dashboard and JSON count in it at once.
+#[rocket::async_test]
+async fn the_time_zone_is_set_from_the_sites_page() {
+    let app = owner_of_example().await;
+    let settings = "/account/sites/example.com";
+    let action = "/account/sites/example.com/time-zone";
+    let zone = || async {
+        sqlx::query_scalar::<_, String>("SELECT time_zone FROM sites WHERE domain = 'example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap()
+    };
+    for bad in ["Mars/Olympus", "<b>CET</b>", ""] {
+        let refused = submit(&app.client, settings, action, &[("time_zone", bad)]).await;
+        assert_eq!(refused.status(), Status::UnprocessableEntity, "{bad}");
+        let html = refused.into_string().await.unwrap();
+        assert!(
+            html.contains(r#"<p class="field-error" id="time-zone-error">"#)
+                && html.contains("is not a time zone"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>CET</b>"), "escaped");
+        assert_eq!(zone().await, "UTC");
+    }
+    let saved = submit(
+        &app.client,
+        settings,
+        action,
+        &[("time_zone", "Europe/Berlin")],
+    )
+    .await;
+    assert_eq!(
+        location(&saved),
+        "/account/sites/example.com?done=time-zone"
+    );
+    drop(saved);
+    assert_eq!(zone().await, "Europe/Berlin");
+    let stats: serde_json::Value = app
+        .client
+        .get("/api/sites/example.com/stats?range=7d")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(stats["time_zone"], "Europe/Berlin");
+    let page = app
+        .client
+        .get(settings)
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"name="time_zone" value="Europe/Berlin""#));
+}

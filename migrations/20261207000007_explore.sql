@@ -1,5 +1,11 @@
--- The dashboard's filters (?f=page:/about&f=!country:DE), read from the raw
--- visits, which alone hold a visit's dimensions together.
+-- Exploring a site's numbers: filters (?f=page:/about&f=!country:DE) and
+-- periods that ended, read from the raw visits, which alone hold a visit's
+-- dimensions and time together; and a site's time zone.
+
+-- A site's time zone (an IANA name, checked by the app): its dashboard's
+-- days and hours, "today" and the chart's labels follow it. UTC for every
+-- site before, and for the instance's own page.
+ALTER TABLE sites ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC';
 
 -- A visit's value of a dimension, by the name the breakdowns give it. Unlike
 -- visit_dimensions, an event keeps its page and source: "the events on

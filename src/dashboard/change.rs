@@ -60,6 +60,7 @@ mod tests {
             to: at(12, 0, 0),
             unique_visitors: 2,
             visits: 2,
+            series: Vec::new(),
         };
         let change = Change::new(Figure { now: 1, before: 2 }, &period);
         assert_eq!((change.text.as_str(), change.direction), ("↓ 50 %", "down"));

@@ -93,6 +93,9 @@ pub struct BarChart {
     label_y: f64,
     bars: Vec<Bar>,
     grid: Vec<GridLine>,
+    /// The period before's visits, bucket beside bucket, as a dashed line:
+    /// its points (`x,y x,y …`), empty when there is none.
+    previous: String,
 }
 
 struct LegendItem {
@@ -127,9 +130,11 @@ struct GridLine {
 }
 
 impl BarChart {
-    /// `series` must hold every bucket, empty ones as zeros.
+    /// `series` must hold every bucket, empty ones as zeros; `previous`,
+    /// the period before's visits by bucket (none, or as many as drawn).
     pub fn new(
         series: &[SeriesPoint],
+        previous: &[i64],
         granularity: Granularity,
         zone: Tz,
         title: String,
@@ -138,7 +143,14 @@ impl BarChart {
         let g = layout.geometry();
         let plot_width = g.width - g.left - g.right;
         let plot_height = g.height - g.top - g.bottom;
-        let max = series.iter().map(|p| p.visits).max().unwrap_or(0).max(1);
+        let previous = &previous[..previous.len().min(series.len())];
+        let max = series
+            .iter()
+            .map(|p| p.visits)
+            .chain(previous.iter().copied())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let slot = plot_width / series.len().max(1) as f64;
         let baseline = g.top + plot_height;
         let height_of = |value: i64| value as f64 / max as f64 * plot_height;
@@ -179,8 +191,18 @@ impl BarChart {
                 }
             })
             .collect();
+        let previous = previous
+            .iter()
+            .enumerate()
+            .map(|(i, visits)| {
+                let x = g.left + (i as f64 + 0.5) * slot;
+                format!("{x:.1},{:.1}", baseline - height_of(*visits))
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
         Self {
             title,
+            previous,
             layout: layout.as_str(),
             width: g.width,
             height: g.height,

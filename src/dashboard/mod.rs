@@ -102,8 +102,10 @@ impl ChartCache {
                 "Visits and unique visitors, {}",
                 stats.period.label().to_lowercase()
             );
+            let previous = stats.previous.as_ref().map_or(&[][..], |p| &p.series[..]);
             BarChart::new(
                 &stats.series,
+                previous,
                 stats.granularity(),
                 stats.time_zone,
                 title,

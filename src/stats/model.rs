@@ -93,6 +93,9 @@ pub struct PreviousPeriod {
     pub to: DateTime<Utc>,
     pub unique_visitors: i64,
     pub visits: i64,
+    /// Its visits per bucket, the first beside the range's first: what the
+    /// chart draws over the bars.
+    pub series: Vec<i64>,
 }
 
 /// What `/api/stats` returns, and what the dashboard shows.
@@ -308,12 +311,20 @@ pub async fn load_previous(
     if oldest_kept(retention, now).is_some_and(|kept| from < kept) {
         return Ok(None);
     }
-    let counts = store::raw_totals(pool, site, from, Some(to), &query.filters).await?;
+    let granularity = query.period.granularity();
+    let window = (Some(from), Some(to));
+    let rows =
+        store::raw_buckets(pool, site, granularity, query.zone, window, &query.filters).await?;
+    let last = granularity.truncate_in(to - TimeDelta::seconds(1), query.zone);
     Ok(Some(PreviousPeriod {
         from,
         to,
-        unique_visitors: counts.unique_visitors,
-        visits: counts.visits,
+        unique_visitors: rows.iter().map(|row| row.latest).sum(),
+        visits: rows.iter().map(|row| row.visits).sum(),
+        series: fill_series(&rows, &[], from, last, granularity, query.zone)
+            .into_iter()
+            .map(|point| point.visits)
+            .collect(),
     }))
 }
 

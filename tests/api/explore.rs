@@ -421,7 +421,8 @@ async fn a_filtered_range_past_the_retention_says_so() {
 /// A made-up fortnight with a known change: ten visitors with two page
 /// views each on /a eight days ago; fifteen visitors this week, five of
 /// them on /a. The week's numbers show it against the week before, whole
-/// and filtered, in JSON and on the page; all time has nothing to compare.
+/// and filtered, in JSON and on the page, and the chart draws the week
+/// before over its bars; all time has nothing to compare.
 #[rocket::async_test]
 async fn the_change_against_the_previous_period_is_shown() {
     let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
@@ -454,6 +455,31 @@ async fn the_change_against_the_previous_period_is_shown() {
         (&10.into(), &20.into()),
         "{week}"
     );
+    let previous: Vec<i64> = week["previous"]["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|visits| visits.as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        (previous.len(), previous.iter().sum::<i64>()),
+        (7, 20),
+        "a bar's worth of the week before for each day: {week}"
+    );
+    let chart = app
+        .client
+        .get(format!("/sites/{BLOG}/chart.svg?range=7d"))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    let line = chart
+        .split("<polyline class=\"previous\" points=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("the week before drawn over the bars: {chart}"));
+    assert_eq!(line.split(' ').count(), 7, "{line}");
     let page = |query: String| {
         let client = &app.client;
         async move {

@@ -635,9 +635,9 @@ RANGES = ["1h", "24h", "7d", "30d", "all"]
 
 def stats_of_every_range():
     """/api/stats of every range through nginx, without what depends only on
-    the clock (`to`, `generated_at`, `from`, the previous period's bounds,
-    and the empty buckets: a window may move on by a minute between two
-    readings)."""
+    the clock (`to`, `generated_at`, `from`, the previous period's bounds
+    and buckets, and the empty buckets: a window may move on by a minute
+    between two readings)."""
     stats = {}
     for range_ in RANGES:
         status, _, body = via_lb(f"/api/stats?range={range_}")
@@ -647,6 +647,7 @@ def stats_of_every_range():
         for key in ("to", "generated_at", "from"):
             numbers.pop(key, None)
             numbers.get("previous", {}).pop(key, None)
+        numbers.get("previous", {}).pop("series", None)
         numbers["series"] = {p["start"]: p for p in numbers["series"]
                              if p["visits"] or p["unique_visitors"]}
         stats[range_] = numbers

@@ -315,7 +315,16 @@ pub async fn load_previous(
     let window = (Some(from), Some(to));
     let rows =
         store::raw_buckets(pool, site, granularity, query.zone, window, &query.filters).await?;
-    let last = granularity.truncate_in(to - TimeDelta::seconds(1), query.zone);
+    // As many buckets as the range: up to the one holding `to` when the
+    // range runs to now (its last bucket is partial too), else the last
+    // whole one before `to`.
+    let ended = query.period.bounds(now, query.zone).1.is_some();
+    let last_time = if ended {
+        to - TimeDelta::seconds(1)
+    } else {
+        to
+    };
+    let last = granularity.truncate_in(last_time, query.zone);
     Ok(Some(PreviousPeriod {
         from,
         to,

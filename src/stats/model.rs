@@ -176,8 +176,8 @@ pub async fn load_stats(
     let (first_bucket, end) = period.bounds(now, zone);
     let filtered = !filters.is_empty();
     let raw = filtered || end.is_some() || zone != Tz::UTC;
+    let window = (first_bucket, end);
     let rows = if raw {
-        let window = (first_bucket, end);
         store::raw_buckets(&mut *db, site, granularity, zone, window, filters).await?
     } else {
         store::buckets(&mut *db, site, granularity, first_bucket).await?
@@ -202,7 +202,7 @@ pub async fn load_stats(
 
     let since_minute = Granularity::Minute.truncate(now) - TimeDelta::minutes(CURRENT_MINUTES - 1);
     let current_visitors = if filtered {
-        store::raw_totals(&mut *db, site, since_minute, None, filters)
+        store::raw_totals(&mut *db, site, (Some(since_minute), None), None, filters)
             .await?
             .unique_visitors
     } else {
@@ -210,13 +210,12 @@ pub async fn load_stats(
     };
     // Minute buckets have no breakdowns: the last hour reads its visits.
     let breakdowns = if raw || granularity == Granularity::Minute {
-        store::raw_breakdowns(&mut *db, site, first_bucket, end, filters).await?
+        store::raw_breakdowns(&mut *db, site, window, filters).await?
     } else {
         store::breakdowns(&mut *db, site, granularity, first_bucket).await?
     };
     let unique_visitors = rows.iter().map(|row| row.latest).sum();
-    let last_bucket =
-        granularity.truncate_in(end.map_or(now, |end| end - TimeDelta::seconds(1)), zone);
+    let last_bucket = last_bucket(granularity, zone, end, now);
     // Raw visits older than the retention are gone: what is counted from
     // them counts from the oldest one kept.
     let kept_since =
@@ -226,8 +225,7 @@ pub async fn load_stats(
         let (counts, counted_since) = match goal.page_prefix() {
             Some(prefix) => {
                 let counts =
-                    store::prefix_counts(&mut *db, site, first_bucket, end, prefix, filters)
-                        .await?;
+                    store::raw_totals(&mut *db, site, window, Some(prefix), filters).await?;
                 (counts, kept_since)
             }
             None => {
@@ -315,16 +313,10 @@ pub async fn load_previous(
     let window = (Some(from), Some(to));
     let rows =
         store::raw_buckets(pool, site, granularity, query.zone, window, &query.filters).await?;
-    // As many buckets as the range: up to the one holding `to` when the
-    // range runs to now (its last bucket is partial too), else the last
-    // whole one before `to`.
+    // As many buckets as the range: like it, up to the one holding its end
+    // while the range runs to now.
     let ended = query.period.bounds(now, query.zone).1.is_some();
-    let last_time = if ended {
-        to - TimeDelta::seconds(1)
-    } else {
-        to
-    };
-    let last = granularity.truncate_in(last_time, query.zone);
+    let last = last_bucket(granularity, query.zone, ended.then_some(to), to);
     Ok(Some(PreviousPeriod {
         from,
         to,
@@ -335,6 +327,17 @@ pub async fn load_previous(
             .map(|point| point.visits)
             .collect(),
     }))
+}
+
+/// The start of a period's last bucket: the last whole one before `end`
+/// when it ended, else the one holding `now`.
+fn last_bucket(
+    granularity: Granularity,
+    zone: Tz,
+    end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    granularity.truncate_in(end.map_or(now, |end| end - TimeDelta::seconds(1)), zone)
 }
 
 /// One point per bucket of `zone` from `from` to the one starting at

@@ -15,6 +15,10 @@ use crate::{
     stats::{filter::Filters, range::Granularity},
 };
 
+/// A time window of the raw visits: from, until before; unbounded where
+/// `None`.
+pub type Window = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// One bucket of `visit_rollups`, summed over its shards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BucketRow {
@@ -104,15 +108,13 @@ pub async fn breakdowns(
     .await
 }
 
-/// The same breakdowns from the raw visits from `from` until before `until`
-/// (unbounded where `None`) that pass `filters`: for the last hour, whose
-/// visits are bounded by an hour of traffic, not by history, and for any
-/// filtered range or period in the past.
+/// The same breakdowns from the raw visits in `window` that pass `filters`:
+/// for the last hour, whose visits are bounded by an hour of traffic, not by
+/// history, and for any filtered range or period in the past.
 pub async fn raw_breakdowns(
     db: impl PgExecutor<'_>,
     site: SiteId,
-    from: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
+    window: Window,
     filters: &Filters,
 ) -> Result<Vec<BreakdownRow>, sqlx::Error> {
     let (dimensions, values, negated) = filters.as_sql();
@@ -124,8 +126,8 @@ pub async fn raw_breakdowns(
            WHERE NOT e.is_bot
            GROUP BY d.dimension, d.value"#,
         site.0,
-        from,
-        until,
+        window.0,
+        window.1,
         &dimensions,
         &values,
         &negated,
@@ -134,8 +136,8 @@ pub async fn raw_breakdowns(
     .await
 }
 
-/// The site's buckets of `granularity` in `zone` over `window` (from, until
-/// before; unbounded where `None`), as `buckets` gives them, counted from
+/// The site's buckets of `granularity` in `zone` over `window`, as
+/// `buckets` gives them, counted from
 /// the raw visits that pass `filters`. A day starts at its local midnight;
 /// an hour where the offset at the visit puts it (so the hour repeated when
 /// summer time ends is two buckets, as `Granularity::truncate_in` has it).
@@ -144,7 +146,7 @@ pub async fn raw_buckets(
     site: SiteId,
     granularity: Granularity,
     zone: Tz,
-    window: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    window: Window,
     filters: &Filters,
 ) -> Result<Vec<BucketRow>, sqlx::Error> {
     let (dimensions, values, negated) = filters.as_sql();
@@ -180,33 +182,6 @@ pub async fn raw_buckets(
         zone.name(),
     )
     .fetch_all(db)
-    .await
-}
-
-/// The site's unique visitors and page views from `from` until before
-/// `until` (or now) among the raw visits that pass `filters`: a period in
-/// the past, which no rollup holds apart, or the last minutes under filters.
-pub async fn raw_totals(
-    db: impl PgExecutor<'_>,
-    site: SiteId,
-    from: DateTime<Utc>,
-    until: Option<DateTime<Utc>>,
-    filters: &Filters,
-) -> Result<PageCounts, sqlx::Error> {
-    let (dimensions, values, negated) = filters.as_sql();
-    sqlx::query_as!(
-        PageCounts,
-        r#"SELECT count(DISTINCT visitor_key) AS "unique_visitors!", count(*) AS "visits!"
-           FROM filtered_visits($1, $2, $3, $4, $5, $6)
-           WHERE NOT is_bot AND event IS NULL"#,
-        site.0,
-        from,
-        until,
-        &dimensions,
-        &values,
-        &negated,
-    )
-    .fetch_one(db)
     .await
 }
 
@@ -253,16 +228,15 @@ pub async fn goals(db: impl PgExecutor<'_>, site: SiteId) -> Result<Vec<Goal>, s
     .await
 }
 
-/// The unique visitors and page views of every page starting with
-/// `prefix`, from `from` until before `until`, from the raw visits that pass
-/// `filters` (which hold them together, as no counter does): a page goal
-/// ending in `*`.
-pub async fn prefix_counts(
+/// The site's unique visitors and page views in `window` among the raw
+/// visits that pass `filters`, of every page starting with `prefix` when
+/// one is given: the last minutes under filters, and a page goal ending in
+/// `*` (the raw visits hold those together, as no counter does).
+pub async fn raw_totals(
     db: impl PgExecutor<'_>,
     site: SiteId,
-    from: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-    prefix: &str,
+    window: Window,
+    prefix: Option<&str>,
     filters: &Filters,
 ) -> Result<PageCounts, sqlx::Error> {
     let (dimensions, values, negated) = filters.as_sql();
@@ -270,10 +244,10 @@ pub async fn prefix_counts(
         PageCounts,
         r#"SELECT count(DISTINCT visitor_key) AS "unique_visitors!", count(*) AS "visits!"
            FROM filtered_visits($1, $2, $3, $4, $5, $6)
-           WHERE NOT is_bot AND event IS NULL AND starts_with(path, $7)"#,
+           WHERE NOT is_bot AND event IS NULL AND ($7::text IS NULL OR starts_with(path, $7))"#,
         site.0,
-        from,
-        until,
+        window.0,
+        window.1,
         &dimensions,
         &values,
         &negated,

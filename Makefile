@@ -1,5 +1,5 @@
 # Every CI job calls one of these targets, so a developer runs the same thing.
-.PHONY: run test test-compose test-faults test-upgrade lint lint-ops coverage build image deploy screenshot bench bench-sitting bench-dashboard bench-prune bench-pixel
+.PHONY: run test test-compose test-faults test-upgrade lint lint-ops coverage build image deploy screenshot bench bench-sitting bench-dashboard bench-explore bench-prune bench-pixel
 
 ## run: the app on http://127.0.0.1:8000 with a local PostgreSQL in .data/
 run:
@@ -74,6 +74,10 @@ bench-sitting:
 ## bench-dashboard: a site's dashboard latency at 10 thousand and 10 million visits over 100 sites
 bench-dashboard:
 	bench/dashboard.sh
+
+## bench-explore: one big site's dashboard, unfiltered and filtered, uncached, at 4 and 40 million page views
+bench-explore:
+	bench/explore.sh
 
 ## bench-prune: time to prune a million raw visits past RAW_VISITS_RETENTION_DAYS (visitors prune)
 bench-prune:

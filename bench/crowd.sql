@@ -15,7 +15,15 @@ INSERT INTO crowd_agents VALUES
     (97, 98, 'Googlebot', 'Unknown', 'bot', true),
     (99, 99, 'bingbot', 'Unknown', 'bot', true);
 
-CREATE TEMP TABLE crowd_referrers (n int, host text);
+CREATE TEMP TABLE crowd_referrers (n int, host text, source text);
 INSERT INTO crowd_referrers VALUES
-    (0, 'www.google.com'), (1, 'www.google.com'), (2, 'duckduckgo.com'), (3, 'news.ycombinator.com'),
-    (4, 'www.reddit.com'), (5, 'github.com'), (6, 't.co'), (7, 'www.bing.com');
+    (0, 'www.google.com', 'Google'), (1, 'www.google.com', 'Google'), (2, 'duckduckgo.com', 'DuckDuckGo'),
+    (3, 'news.ycombinator.com', 'Hacker News'), (4, 'www.reddit.com', 'Reddit'), (5, 'github.com', 'GitHub'),
+    (6, 't.co', 'X'), (7, 'www.bing.com', 'Bing');
+
+-- The country of a visitor number (by percentile, another spread than the
+-- browser's), as the app stores it: an ISO 3166 code.
+CREATE TEMP TABLE crowd_countries (first_percent int, last_percent int, country text);
+INSERT INTO crowd_countries VALUES
+    (0, 29, 'US'), (30, 44, 'DE'), (45, 54, 'GB'), (55, 62, 'FR'), (63, 69, 'IN'), (70, 75, 'CA'),
+    (76, 80, 'NL'), (81, 85, 'BR'), (86, 89, 'JP'), (90, 93, 'ES'), (94, 96, 'PL'), (97, 99, 'AU');

@@ -22,24 +22,19 @@ ensure_postgres_binaries
 ensure_apt_tools wrk:wrk
 build_app
 
-# Durable settings (fsync on), as in production; a little more cache.
-start_throwaway_cluster bench -c shared_buffers=256MB
-pg_port=$CLUSTER_PORT
+start_fill_cluster bench
 work=$CLUSTER_DIR
-# psql as the caller, over TCP: bench/fill.sql may not be readable by the
-# cluster's owner (a checkout in a private directory).
-psql_bench() { "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$pg_port" -U postgres "$@"; }
 
 results=$work/results.jsonl
 
 for events in "${sizes[@]}"; do
     db=bench_$events
-    url="postgres://postgres@127.0.0.1:$pg_port/$db"
-    psql_bench -c "CREATE DATABASE $db"
+    url="postgres://postgres@127.0.0.1:$FILL_PORT/$db"
+    psql_fill -c "CREATE DATABASE $db"
     env -i PATH="$PATH" DATABASE_URL="$url" "$VISITORS_BIN" migrate >/dev/null
     echo "--- loading $events visits"
     started=$(date +%s)
-    psql_bench -d "$db" -v events="$events" -v visitors=$((events / 8)) -f bench/fill.sql
+    psql_fill -d "$db" -v events="$events" -v visitors=$((events / 8)) -f bench/fill.sql
     load_seconds=$(($(date +%s) - started))
 
     for cache_ms in 1000 0; do
@@ -54,7 +49,7 @@ for events in "${sizes[@]}"; do
         done
         stop_app "$APP_PID"
     done
-    psql_bench -d "$db" -tAc "SELECT pg_size_pretty(pg_database_size('$db'))" | sed "s/^/--- database size: /"
+    psql_fill -d "$db" -tAc "SELECT pg_size_pretty(pg_database_size('$db'))" | sed "s/^/--- database size: /"
 done
 
 mkdir -p target/bench

@@ -11,6 +11,17 @@ build_app() {
     fi
 }
 
+# start_fill_cluster NAME [-c SETTING...]: a throwaway PostgreSQL for the
+# benchmarks that load history with bench/fill.sql: durable settings
+# (fsync on), as in production, and a little more cache. psql_fill then runs
+# psql on it as the caller, over TCP: bench/fill.sql may not be readable by
+# the cluster's owner (a checkout in a private directory).
+start_fill_cluster() {
+    start_throwaway_cluster "$@" -c shared_buffers=256MB
+    FILL_PORT=$CLUSTER_PORT
+}
+psql_fill() { "$PG_BINDIR/psql" -X -q -h 127.0.0.1 -p "$FILL_PORT" -U postgres "$@"; }
+
 # psql_visitors ARGS...: psql on the benchmark's database, unaligned, as
 # its cluster's owner.
 psql_visitors() { as_cluster_owner "$PG_BINDIR/psql" -X -q -tA "${pg[@]}" -d visitors "$@"; }

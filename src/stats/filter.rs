@@ -200,19 +200,6 @@ impl Filters {
             })
             .collect()
     }
-
-    /// The three arrays the SQL's `filtered_visits` reads: dimensions,
-    /// values, and which are negated.
-    pub fn as_sql(&self) -> (Vec<String>, Vec<String>, Vec<bool>) {
-        (
-            self.0
-                .iter()
-                .map(|f| f.dimension.as_str().to_owned())
-                .collect(),
-            self.0.iter().map(|f| f.value.clone()).collect(),
-            self.0.iter().map(|f| f.negated).collect(),
-        )
-    }
 }
 
 fn parse_one(text: &str) -> Result<Filter, InvalidFilter> {
@@ -260,10 +247,6 @@ mod tests {
             Filters::parse(&["!page:/admin", "country:DE"]).unwrap()
         );
         assert_eq!(filters.query(), "&f=%21page%3A%2Fadmin&f=country%3ADE");
-        let (dimensions, values, negated) = filters.as_sql();
-        assert_eq!(dimensions, ["page", "country"]);
-        assert_eq!(values, ["/admin", "DE"]);
-        assert_eq!(negated, [true, false]);
     }
 
     #[test]

@@ -166,10 +166,7 @@ pub async fn load_stats(
         ref filters,
         zone,
     } = *query;
-    let mut snapshot = pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *snapshot)
-        .await?;
+    let mut snapshot = store::begin_snapshot(pool).await?;
     let db = &mut *snapshot;
     let now = database_now(&mut *db).await?;
     let granularity = period.granularity();
@@ -311,8 +308,17 @@ pub async fn load_previous(
     }
     let granularity = query.period.granularity();
     let window = (Some(from), Some(to));
-    let rows =
-        store::raw_buckets(pool, site, granularity, query.zone, window, &query.filters).await?;
+    let mut snapshot = store::begin_snapshot(pool).await?;
+    let rows = store::raw_buckets(
+        &mut *snapshot,
+        site,
+        granularity,
+        query.zone,
+        window,
+        &query.filters,
+    )
+    .await?;
+    snapshot.commit().await?;
     // As many buckets as the range: like it, up to the one holding its end
     // while the range runs to now.
     let ended = query.period.bounds(now, query.zone).1.is_some();

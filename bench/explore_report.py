@@ -1,0 +1,62 @@
+"""Writes bench/explore.sh's results (one big site's dashboard, uncached,
+unfiltered and filtered, at each size) into docs/performance.md, between
+<!-- explore:start --> and <!-- explore:end -->, with issue 28's targets.
+    python3 bench/explore_report.py RESULTS.jsonl docs/performance.md"""
+import os
+import sys
+
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the checkout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import report, target  # noqa: E402
+
+FILTERED = ("page", "page and country")
+# Targets: p50 and p99 ceilings in ms, and the growth of p50 from the first
+# size to the last.
+CEILINGS = {"unfiltered": (50, None, 1.5), "30 days against the 30 before": (50, None, 1.5)}
+CEILINGS.update({kind: (1000, 2000, 3.0) for kind in FILTERED})
+
+
+def explore_table(rows):
+    lines = [
+        "| site-1 page views | view | requests | p50 ms | p99 ms | max ms | non-2xx |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        r = row["result"]
+        lines.append(
+            f"| {row['site_views']:,} | {row['kind']} | {r['requests']} | {r['p50']:.1f} | "
+            f"{r['p99']:.1f} | {r['max']:.1f} | {r['non_2xx']} |")
+    sizes = sorted({row["views"] for row in rows})
+    by_key = {(row["views"], row["kind"]): row["result"] for row in rows}
+    lines.append("")
+    first, last = sizes[0], sizes[-1]
+    for kind, (p50_ceiling, p99_ceiling, growth_ceiling) in CEILINGS.items():
+        large = by_key.get((last, kind))
+        if not large:
+            continue
+        answered = large["non_2xx"] == 0
+        verdicts = [f"p50 {large['p50']:.1f} ms (≤ {p50_ceiling}: "
+                    f"{target(answered and large['p50'] <= p50_ceiling)})"]
+        if p99_ceiling:
+            verdicts.append(f"p99 {large['p99']:.1f} ms (≤ {p99_ceiling}: "
+                            f"{target(answered and large['p99'] <= p99_ceiling)})")
+        small = by_key.get((first, kind))
+        if small and first != last:
+            growth = large["p50"] / small["p50"]
+            verdicts.append(f"p50 at {last:,} / at {first:,} = **{growth:.2f}×** "
+                            f"(≤ {growth_ceiling}×: {target(answered and growth <= growth_ceiling)})")
+        if not answered:
+            verdicts.append(f"{large['non_2xx']} of {large['requests']} requests not answered 2xx")
+        lines.append(f"- {kind}, at {last:,}: " + "; ".join(verdicts))
+    loads = sorted({(row["views"], row["load_seconds"], row["database_bytes"]) for row in rows})
+    lines.append("- Loading (generate in SQL + rebuild the counters + vacuum): " + ", ".join(
+        f"{views:,} page views in {seconds} s ({size / 2**30:.1f} GiB)" for views, seconds, size in loads))
+    return "\n".join(lines)
+
+
+def main():
+    report("explore", explore_table, *sys.argv[1:3])
+
+
+if __name__ == "__main__":
+    main()

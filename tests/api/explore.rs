@@ -15,8 +15,9 @@ use visitors::{
         store::{record_visits, NewVisit},
         visitor_key::VisitorKey,
     },
-    infra::database::database_now,
+    infra::database::{database_now, READ_DEADLINE},
     sites::model::Visibility,
+    stats::store::begin_snapshot,
 };
 
 use crate::{helpers::TestApp, sites::add_site};
@@ -577,4 +578,24 @@ async fn days_and_hours_follow_the_sites_time_zone_across_summer_time() {
         let (_, whole) = get_json(&app, &format!("/api/sites/{domain}/stats?range=all")).await;
         assert_eq!(whole["visits"], hours, "{domain}");
     }
+}
+
+/// A read the request gave up on must not run on in PostgreSQL beside the
+/// next one (a reloaded filtered view of a big site): the snapshot every
+/// computation reads in ends its statements at the request's deadline.
+#[rocket::async_test]
+async fn a_read_past_the_deadline_is_stopped_by_postgresql() {
+    let app = TestApp::spawn().await;
+    let mut snapshot = begin_snapshot(&app.db).await.unwrap();
+    let error = sqlx::query("SELECT pg_sleep($1)")
+        .bind(READ_DEADLINE.as_secs_f64() * 3.0)
+        .execute(&mut *snapshot)
+        .await
+        .expect_err("the sleep outlasts the deadline");
+    let code = error.as_database_error().and_then(|e| e.code());
+    assert_eq!(
+        code.as_deref(),
+        Some("57014"),
+        "{error}: canceled by the timeout"
+    );
 }

@@ -39,12 +39,21 @@ const PREVIOUS_TTL: Duration = Duration::from_secs(120);
 /// A previous period: its site, its question and the minute it ends at.
 type PreviousKey = (SiteId, StatsQuery, DateTime<Utc>);
 
+/// The previous period as far as it could be counted: `LeftOut` when its
+/// raw visits took longer than a read may, kept like a count so that the
+/// next dashboards do not wait for the same failure.
+#[derive(Clone)]
+enum Before {
+    Counted(Option<PreviousPeriod>),
+    LeftOut,
+}
+
 pub struct StatsCache {
     /// `None` when caching is off (`STATS_CACHE_MS=0`).
     cache: Option<Cache<(SiteId, StatsQuery), Arc<Stats>>>,
     /// The previous periods' numbers, by the minute they end at; off with
     /// the cache.
-    previous: Option<Cache<PreviousKey, Option<PreviousPeriod>>>,
+    previous: Option<Cache<PreviousKey, Before>>,
     /// How long raw visits are kept: what a goal read from them can cover.
     retention: Option<RetentionDays>,
 }
@@ -72,7 +81,10 @@ impl StatsCache {
             let mut stats = within_deadline(load_stats(pool, site, query, self.retention))
                 .await
                 .map_err(Arc::new)?;
-            stats.previous = self.previous(pool, site, query, stats.generated_at).await?;
+            match self.previous(pool, site, query, stats.generated_at).await {
+                Before::Counted(previous) => stats.previous = previous,
+                Before::LeftOut => stats.previous_left_out = true,
+            }
             Ok(Arc::new(stats))
         };
         match &self.cache {
@@ -85,23 +97,31 @@ impl StatsCache {
     }
 
     /// The numbers of the period before `query`'s range at `now`, from the
-    /// minute `now` is in.
+    /// minute `now` is in. The range's numbers are worth showing without
+    /// them: a failure to count them leaves them out.
     async fn previous(
         &self,
         pool: &PgPool,
         site: SiteId,
         query: &StatsQuery,
         now: DateTime<Utc>,
-    ) -> Result<Option<PreviousPeriod>, Arc<sqlx::Error>> {
+    ) -> Before {
         let minute = Granularity::Minute.truncate(now);
-        let load = within_deadline(load_previous(pool, site, query, minute, self.retention));
-        match &self.previous {
-            None => load.await.map_err(Arc::new),
-            Some(cache) => {
-                cache
-                    .try_get_with((site, query.clone(), minute), load)
-                    .await
+        let load = async {
+            match within_deadline(load_previous(pool, site, query, minute, self.retention)).await {
+                Ok(previous) => Before::Counted(previous),
+                Err(error) => {
+                    rocket::warn!(
+                        "the period before was left out of site {}'s numbers: {error}",
+                        site.0
+                    );
+                    Before::LeftOut
+                }
             }
+        };
+        match &self.previous {
+            None => load.await,
+            Some(cache) => cache.get_with((site, query.clone(), minute), load).await,
         }
     }
 }

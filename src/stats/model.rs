@@ -140,6 +140,10 @@ pub struct Stats {
     /// all time, and where that period reaches past the raw visits kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<PreviousPeriod>,
+    /// True when counting the previous period took longer than a read may
+    /// (a big site's raw visits): the numbers are shown without it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub previous_left_out: bool,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -279,6 +283,7 @@ pub async fn load_stats(
         events: take("event"),
         goals,
         previous: None,
+        previous_left_out: false,
         generated_at: now,
     })
 }

@@ -599,3 +599,41 @@ async fn a_read_past_the_deadline_is_stopped_by_postgresql() {
         "{error}: canceled by the timeout"
     );
 }
+
+/// The period before is the one figure a dashboard can do without: when its
+/// raw visits cannot be read in time (here a lock holds them), the numbers
+/// are shown without it and the page says so.
+#[rocket::async_test]
+async fn a_period_before_that_cannot_be_counted_in_time_is_left_out() {
+    let app = TestApp::spawn_with(&[("stats_cache_ms", "0")]).await;
+    let (site, _) = add_blog(&app, Visibility::Public).await;
+    let now = database_now(&app.db).await.unwrap();
+    record_one(&app, site, 1, "/a", now - TimeDelta::days(8)).await;
+    record_one(&app, site, 2, "/a", now - TimeDelta::hours(1)).await;
+
+    let mut lock = app.db.begin().await.unwrap();
+    sqlx::query("LOCK TABLE visit_events IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    let url = format!("/api/sites/{BLOG}/stats?range=7d");
+    let (status, week) = get_json(&app, &url).await;
+    assert_eq!(status, Status::Ok, "{week}");
+    assert_eq!(week["unique_visitors"], 1, "{week}");
+    assert_eq!(week["previous_left_out"], true, "{week}");
+    assert!(week.get("previous").is_none(), "{week}");
+    let page = app
+        .client
+        .get(format!("/sites/{BLOG}?range=7d"))
+        .dispatch()
+        .await;
+    assert_eq!(page.status(), Status::Ok);
+    let html = page.into_string().await.unwrap();
+    assert!(html.contains(r#"id="previous-left-out""#), "{html}");
+    assert!(!html.contains(r#"id="change-visits""#), "{html}");
+    lock.rollback().await.unwrap();
+
+    let (_, week) = get_json(&app, &url).await;
+    assert!(week.get("previous_left_out").is_none(), "{week}");
+    assert_eq!(week["previous"]["unique_visitors"], 1, "{week}");
+}

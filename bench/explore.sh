@@ -6,7 +6,9 @@
 # dashboard uncached (STATS_CACHE_MS=0: every request counts everything),
 # one request at a time (bench/sample.py): the last three months unfiltered,
 # filtered by one page, by one page and one country, and the last 30 days,
-# whose comparison reads the 30 days before. Writes the table, with the
+# whose comparison reads the 30 days before; and, as the floor under any
+# design that reads raw visits, PostgreSQL's time for one exact count of
+# the page filter's visitors. Writes the table, with the
 # targets and the growth from the first size to the last, into REPORT
 # (docs/performance.md). Takes about an hour and 20 GB of disk at 40
 # million; targets 127.0.0.1 only.
@@ -60,6 +62,15 @@ for views in "${sizes[@]}"; do
             "\"result\": $summary}" >>"$results"
     done
     stop_app "$APP_PID"
+    # The floor under any design that reads the raw visits: one exact count
+    # of the page filter's visitors over the three months, by PostgreSQL
+    # alone, without the read deadline (the dashboard reads more than this).
+    started=$(date +%s%N)
+    psql_fill -d "$db" -tAc "SELECT count(DISTINCT visitor_key) FROM visit_events
+        WHERE site_id = 1 AND visited_at >= now() - interval '90 days' AND path = '/pricing'
+          AND NOT is_bot AND event IS NULL" >/dev/null
+    floor_ms=$((($(date +%s%N) - started) / 1000000))
+    echo "{\"views\": $views, \"kind\": \"floor\", \"milliseconds\": $floor_ms}" >>"$results"
     # The next size needs the disk.
     psql_fill -c "DROP DATABASE $db"
 done

@@ -17,6 +17,8 @@ CEILINGS.update({kind: (1000, 2000, 3.0) for kind in FILTERED})
 
 
 def explore_table(rows):
+    floors = {row["views"]: row["milliseconds"] for row in rows if row["kind"] == "floor"}
+    rows = [row for row in rows if row["kind"] != "floor"]
     lines = [
         "| site-1 page views | view | requests | p50 ms | p99 ms | max ms | non-2xx |",
         "|---:|---|---:|---:|---:|---:|---:|",
@@ -48,6 +50,9 @@ def explore_table(rows):
         if not answered:
             verdicts.append(f"{large['non_2xx']} of {large['requests']} requests not answered 2xx")
         lines.append(f"- {kind}, at {last:,}: " + "; ".join(verdicts))
+    lines.append("- The floor under reading raw visits, PostgreSQL alone counting the page filter's unique "
+                 "visitors over the three months once: " + ", ".join(
+                     f"{floors[views] / 1000:.2f} s at {views:,}" for views in sorted(floors)))
     loads = sorted({(row["views"], row["load_seconds"], row["database_bytes"]) for row in rows})
     lines.append("- Loading (generate in SQL + rebuild the counters + vacuum): " + ", ".join(
         f"{views:,} page views in {seconds} s ({size / 2**30:.1f} GiB)" for views, seconds, size in loads))

@@ -198,6 +198,16 @@ pub async fn within_deadline<T>(
         })
 }
 
+/// Whether `error` is a read that ran out of time: `within_deadline`'s, or
+/// PostgreSQL's own `statement_timeout` (which cancels the statement).
+pub fn is_past_deadline(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::TimedOut,
+        sqlx::Error::Database(database) => database.code().as_deref() == Some("57014"),
+        _ => false,
+    }
+}
+
 /// The database's clock: every bucket is cut by it, so reads use it too.
 pub async fn database_now(db: impl PgExecutor<'_>) -> Result<DateTime<Utc>, sqlx::Error> {
     sqlx::query_scalar("SELECT now()").fetch_one(db).await

@@ -18,7 +18,7 @@ use crate::{
     counting::site_id::SiteId,
     infra::{
         config::RetentionDays,
-        database::{within_deadline, Db},
+        database::{is_past_deadline, within_deadline, Db},
         error::AppError,
     },
     stats::{
@@ -41,7 +41,7 @@ type PreviousKey = (SiteId, StatsQuery, DateTime<Utc>);
 
 /// The previous period as far as it could be counted: `LeftOut` when its
 /// raw visits took longer than a read may, kept like a count so that the
-/// next dashboards do not wait for the same failure.
+/// next dashboards of that minute do not wait for the same deadline.
 #[derive(Clone)]
 enum Before {
     Counted(Option<PreviousPeriod>),
@@ -81,7 +81,7 @@ impl StatsCache {
             let mut stats = within_deadline(load_stats(pool, site, query, self.retention))
                 .await
                 .map_err(Arc::new)?;
-            match self.previous(pool, site, query, stats.generated_at).await {
+            match self.previous(pool, site, query, stats.generated_at).await? {
                 Before::Counted(previous) => stats.previous = previous,
                 Before::LeftOut => stats.previous_left_out = true,
             }
@@ -98,30 +98,35 @@ impl StatsCache {
 
     /// The numbers of the period before `query`'s range at `now`, from the
     /// minute `now` is in. The range's numbers are worth showing without
-    /// them: a failure to count them leaves them out.
+    /// them: one that takes longer than a read may is left out.
     async fn previous(
         &self,
         pool: &PgPool,
         site: SiteId,
         query: &StatsQuery,
         now: DateTime<Utc>,
-    ) -> Before {
+    ) -> Result<Before, Arc<sqlx::Error>> {
         let minute = Granularity::Minute.truncate(now);
         let load = async {
             match within_deadline(load_previous(pool, site, query, minute, self.retention)).await {
-                Ok(previous) => Before::Counted(previous),
-                Err(error) => {
+                Ok(previous) => Ok(Before::Counted(previous)),
+                Err(error) if is_past_deadline(&error) => {
                     rocket::warn!(
                         "the period before was left out of site {}'s numbers: {error}",
                         site.0
                     );
-                    Before::LeftOut
+                    Ok(Before::LeftOut)
                 }
+                Err(error) => Err(error),
             }
         };
         match &self.previous {
-            None => load.await,
-            Some(cache) => cache.get_with((site, query.clone(), minute), load).await,
+            None => load.await.map_err(Arc::new),
+            Some(cache) => {
+                cache
+                    .try_get_with((site, query.clone(), minute), load)
+                    .await
+            }
         }
     }
 }

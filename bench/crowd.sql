@@ -21,8 +21,9 @@ INSERT INTO crowd_referrers VALUES
     (3, 'news.ycombinator.com', 'Hacker News'), (4, 'www.reddit.com', 'Reddit'), (5, 'github.com', 'GitHub'),
     (6, 't.co', 'X'), (7, 'www.bing.com', 'Bing');
 
--- The country of a visitor number (by percentile, another spread than the
--- browser's), as the app stores it: an ISO 3166 code.
+-- The country of a visitor number, as the app stores it (an ISO 3166 code):
+-- by the same percentile as its browser, spread another way, so each
+-- browser row of crowd_agents comes from a few countries only.
 CREATE TEMP TABLE crowd_countries (first_percent int, last_percent int, country text);
 INSERT INTO crowd_countries VALUES
     (0, 29, 'US'), (30, 44, 'DE'), (45, 54, 'GB'), (55, 62, 'FR'), (63, 69, 'IN'), (70, 75, 'CA'),

@@ -30,14 +30,6 @@ start_fill_cluster explore -c max_wal_size=4GB
 work=$CLUSTER_DIR
 
 results=$work/results.jsonl
-# The three months up to today, as the date inputs ask for them.
-three_months="from=$(date -u -d '89 days ago' +%F)&to=$(date -u +%F)"
-declare -A requests=(
-    [unfiltered]="/api/sites/$site/stats?$three_months"
-    [page]="/api/sites/$site/stats?$three_months&f=page:/pricing"
-    [page and country]="/api/sites/$site/stats?$three_months&f=page:/pricing&f=country:DE"
-    [30 days against the 30 before]="/api/sites/$site/stats?range=30d"
-)
 
 for views in "${sizes[@]}"; do
     db=explore_$views
@@ -52,6 +44,15 @@ for views in "${sizes[@]}"; do
     site_views=$(psql_fill -d "$db" -tAc "SELECT count(*) FROM visit_events WHERE site_id = 1")
     size=$(psql_fill -d "$db" -tAc "SELECT pg_database_size('$db')")
 
+    # The three months up to today, as the date inputs ask for them (today
+    # after the load, which may have crossed midnight).
+    three_months="from=$(date -u -d '89 days ago' +%F)&to=$(date -u +%F)"
+    declare -A requests=(
+        [unfiltered]="/api/sites/$site/stats?$three_months"
+        [page]="/api/sites/$site/stats?$three_months&f=page:/pricing"
+        [page and country]="/api/sites/$site/stats?$three_months&f=page:/pricing&f=country:DE"
+        [30 days against the 30 before]="/api/sites/$site/stats?range=30d"
+    )
     start_app 127.0.0.1 0 "$url" STATS_CACHE_MS=0
     base="http://127.0.0.1:$APP_PORT"
     for kind in unfiltered page "page and country" "30 days against the 30 before"; do

@@ -105,6 +105,11 @@ async fn get_json(app: &TestApp, url: &str) -> (Status, Value) {
     (response.status(), response.into_json().await.unwrap())
 }
 
+async fn get_html(app: &TestApp, url: &str) -> (Status, String) {
+    let response = app.client.get(url).dispatch().await;
+    (response.status(), response.into_string().await.unwrap())
+}
+
 /// The filters as the test's own SQL, apart from the app's: a column's
 /// value (or not), and an event's visitors (or not), from `$1` until `$2`.
 fn condition(filter: &str) -> String {
@@ -327,13 +332,8 @@ async fn a_bad_filter_or_bad_days_are_refused_with_the_reason() {
         let (status, body) = get_json(&app, &url).await;
         assert_eq!(status, Status::BadRequest, "{url}");
         assert!(body.to_string().contains(why), "{url}: {body}");
-        let response = app
-            .client
-            .get(format!("/sites/{BLOG}?{query}"))
-            .dispatch()
-            .await;
-        assert_eq!(response.status(), Status::BadRequest);
-        let html = response.into_string().await.unwrap();
+        let (status, html) = get_html(&app, &format!("/sites/{BLOG}?{query}")).await;
+        assert_eq!(status, Status::BadRequest);
         assert!(html.contains(why), "{html}");
     }
 }
@@ -347,13 +347,12 @@ async fn the_filtered_page_links_keep_the_filters_and_the_token() {
     let (site, token) = add_blog(&app, Visibility::Private).await;
     record_history(&app, site).await;
     let base = format!("/sites/{BLOG}?token={token}&#38;range=30d");
-    let response = app
-        .client
-        .get(format!("/sites/{BLOG}?range=30d&f=page:/a&token={token}"))
-        .dispatch()
-        .await;
-    assert_eq!(response.status(), Status::Ok);
-    let html = response.into_string().await.unwrap();
+    let (status, html) = get_html(
+        &app,
+        &format!("/sites/{BLOG}?range=30d&f=page:/a&token={token}"),
+    )
+    .await;
+    assert_eq!(status, Status::Ok);
     assert!(html.contains("Page is <strong>/a</strong>"), "{html}");
     assert!(
         html.contains(&format!("href=\"{base}\" class=\"remove\"")),
@@ -408,14 +407,7 @@ async fn a_filtered_range_past_the_retention_says_so() {
     assert!(month["raw_visits_since"].is_string(), "{month}");
     let (_, whole) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=30d")).await;
     assert!(whole.get("raw_visits_since").is_none(), "{whole}");
-    let html = app
-        .client
-        .get(format!("/sites/{BLOG}?range=30d&f=page:/a"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let (_, html) = get_html(&app, &format!("/sites/{BLOG}?range=30d&f=page:/a")).await;
     assert!(html.contains("id=\"raw-visits-since\""), "{html}");
 }
 
@@ -467,14 +459,7 @@ async fn the_change_against_the_previous_period_is_shown() {
         (7, 20),
         "a bar's worth of the week before for each day: {week}"
     );
-    let chart = app
-        .client
-        .get(format!("/sites/{BLOG}/chart.svg?range=7d"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let (_, chart) = get_html(&app, &format!("/sites/{BLOG}/chart.svg?range=7d")).await;
     let line = chart
         .split("<polyline class=\"previous\" points=\"")
         .nth(1)
@@ -482,16 +467,8 @@ async fn the_change_against_the_previous_period_is_shown() {
         .unwrap_or_else(|| panic!("the week before drawn over the bars: {chart}"));
     assert_eq!(line.split(' ').count(), 7, "{line}");
     let page = |query: String| {
-        let client = &app.client;
-        async move {
-            client
-                .get(format!("/sites/{BLOG}?{query}"))
-                .dispatch()
-                .await
-                .into_string()
-                .await
-                .unwrap()
-        }
+        let app = &app;
+        async move { get_html(app, &format!("/sites/{BLOG}?{query}")).await.1 }
     };
     let html = page("range=7d".into()).await;
     assert!(
@@ -622,13 +599,8 @@ async fn a_period_before_that_cannot_be_counted_in_time_is_left_out() {
     assert_eq!(week["unique_visitors"], 1, "{week}");
     assert_eq!(week["previous_left_out"], true, "{week}");
     assert!(week.get("previous").is_none(), "{week}");
-    let page = app
-        .client
-        .get(format!("/sites/{BLOG}?range=7d"))
-        .dispatch()
-        .await;
-    assert_eq!(page.status(), Status::Ok);
-    let html = page.into_string().await.unwrap();
+    let (status, html) = get_html(&app, &format!("/sites/{BLOG}?range=7d")).await;
+    assert_eq!(status, Status::Ok);
     assert!(html.contains(r#"id="previous-left-out""#), "{html}");
     assert!(!html.contains(r#"id="change-visits""#), "{html}");
     lock.rollback().await.unwrap();

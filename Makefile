@@ -67,7 +67,7 @@ restore:
 bench:
 	bench/stack.sh
 
-## bench-sitting: bench/stack.sh for several builds in one sitting, compared in docs/performance.md (BINARIES="before=PATH after=PATH")
+## bench-sitting: bench/stack.sh for several builds in one sitting, compared in docs/performance.md (BINARIES="before=PATH after=PATH"; STACK_ROUTES=direct leaves nginx out, for a bisect)
 bench-sitting:
 	bench/sitting.sh 15 docs/performance.md $(BINARIES)
 

@@ -6,7 +6,8 @@
 # goes into REPORT's "sitting" section, bench/sitting_report.py) or pixel
 # (bench/pixel.sh: the comparison into "pixel-sitting",
 # bench/pixel_report.py); the last binary's second run fills the
-# benchmark's own section ("stack", "pixel"). Keeps every run's results in target/bench/sitting/.
+# benchmark's own section ("stack", "pixel"; not for STACK_ROUTES=direct,
+# see bench/stack.sh). Keeps every run's results in target/bench/sitting/.
 # About 9 minutes per binary for stack, 6 for pixel, at the default 15 s
 # per scenario.
 #   [BENCH=pixel] bench/sitting.sh [SECONDS_PER_RUN] [REPORT] LABEL=BINARY...
@@ -56,7 +57,9 @@ if [[ $bench == pixel ]]; then
     python3 bench/pixel_report.py "$last_run" "$report"
     python3 bench/pixel_report.py --sitting "$report" "${results[@]}"
 else
-    python3 bench/report.py stack "$last_run" "$report"
+    # The stack section wants both routes; a bisect's direct runs only
+    # compare the builds.
+    [[ -n ${STACK_ROUTES:-} ]] || python3 bench/report.py stack "$last_run" "$report"
     python3 bench/sitting_report.py "$report" "${results[@]}"
 fi
 echo "--- $report updated"

@@ -2,7 +2,9 @@
 each run twice, in one order and then the reverse) into docs/performance.md,
 between <!-- sitting:start --> and <!-- sitting:end -->: per scenario the
 requests/s, p99 and commits per visit of every binary in both of its runs,
-the CPU split of the new-visitor runs, and the write path's targets.
+the CPU split of the new-visitor runs, what a new visitor cost each binary,
+and the write path's targets. Runs direct to a replica only
+(STACK_ROUTES=direct) leave the nginx rows and targets out.
     python3 bench/sitting_report.py docs/performance.md LABEL=RESULTS.jsonl..."""
 import json
 import os
@@ -11,7 +13,7 @@ import sys
 
 sys.dont_write_bytecode = True  # no bench/__pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from report import CPU_GROUPS, commits_per_visit, machine, target, write_section  # noqa: E402
+from report import CPU_GROUPS, commits_per_visit, machine, target, visit_costs, write_section  # noqa: E402
 
 WRITES = ("GET / new visitors", "GET / returning visitors", "GET / one visitor")
 SHARED = ("GET / new visitors, one User-Agent", "direct")
@@ -23,14 +25,16 @@ SCENARIOS = [(s, "direct") for s in WRITES] + [SHARED] + [(s, "nginx") for s in 
 
 
 def loads(path):
-    """{(scenario, route): record} of one run."""
+    """{(scenario, route): record} of one run; each record carries the
+    run's seconds per scenario."""
     with open(path) as results:
         rows = [json.loads(line) for line in results if line.strip()]
+    seconds = next(row for row in rows if row["kind"] == "settings")["seconds"]
     found = {}
     for row in rows:
         if row["kind"] == "load":
             row["result"]["rps"] *= row.get("visits", 1)
-            found[(row["scenario"], row["route"])] = row
+            found[(row["scenario"], row["route"])] = dict(row, seconds=seconds)
     return found
 
 
@@ -46,10 +50,12 @@ def spread(values):
 def sitting_table(runs):
     labels = list(dict.fromkeys(label for label, _ in runs))
     by_label = {label: [run for name, run in runs if name == label] for label in labels}
+    routes = [route for route in ("direct", "nginx")
+              if all(("GET / new visitors", route) in run for _, run in runs)]
     header = (["scenario", "via"] + [f"{label} req/s" for label in labels]
               + [f"{label} p99 ms" for label in labels] + [f"{label} commits per visit" for label in labels])
     lines = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * (3 * len(labels))]
-    for key in SCENARIOS:
+    for key in [key for key in SCENARIOS if any(key in run for _, run in runs)]:
         row = [key[0], key[1]]
         row += [cells(by_label[label], lambda run: f"{run[key]['result']['rps']:.0f}" if key in run else "–")
                 for label in labels]
@@ -61,7 +67,7 @@ def sitting_table(runs):
         lines.append("| " + " | ".join(row) + " |")
 
     lines += ["", "CPU split of the new-visitor runs (" + " / ".join(CPU_GROUPS) + "), both runs:", ""]
-    for route in ("direct", "nginx"):
+    for route in routes:
         for label in labels:
             splits = [" / ".join(f"{run[('GET / new visitors', route)]['cpu'][g]:.0%}" for g in CPU_GROUPS)
                       for run in by_label[label]]
@@ -73,9 +79,20 @@ def sitting_table(runs):
     def p99(run, scenario, route):
         return run[(scenario, route)]["result"]["p99"]
 
+    # What a new visitor cost each binary (bench/report.py's visit_costs).
+    lines += ["", "What a new visitor cost, both runs (replicas' CPU µs per request / PostgreSQL CPU µs, "
+              "WAL bytes, rows written and index entries written per visit):", ""]
+    for key in (("GET / new visitors", "direct"), SHARED):
+        for label in labels:
+            costs = [visit_costs(run[key], run[key]["seconds"]) for run in by_label[label] if key in run]
+            shown = [f"{app:.0f} / {postgres:.0f} µs, {wal:.0f} B, {rows:.1f} rows, {entries:.1f} entries"
+                     for _, _, wal, rows, entries, app, postgres in filter(None, costs)]
+            if shown:
+                lines.append(f"- {key[0]}, {key[1]}, {label}: " + " · ".join(shown))
+
     lines += ["", "| target (same run) | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
     targets = []
-    for route in ("direct", "nginx"):
+    for route in routes:
         targets.append((f"one visitor ≥ 80 % of new-visitor requests/s, {route}", lambda run, r=route: (
             f"{rps(run, 'GET / one visitor', r) / rps(run, 'GET / new visitors', r):.0%}",
             rps(run, "GET / one visitor", r) >= 0.8 * rps(run, "GET / new visitors", r))))
@@ -110,6 +127,8 @@ def sitting_table(runs):
     # proxy ceiling measured in the same run, which takes out most of what
     # the machine's load does to both; "beyond noise" is a difference of the
     # means larger than the runs of either binary differ from each other.
+    if "nginx" not in routes:
+        return "\n".join(lines)
     first, last = labels[0], labels[-1]
     shares = {label: [rps(run, "GET / new visitors", "nginx") / rps(run, "GET /version", "proxy ceiling")
                       for run in by_label[label]] for label in labels}

@@ -16,9 +16,10 @@ use std::{
     collections::{HashMap, HashSet, VecDeque},
     panic::AssertUnwindSafe,
     str::FromStr,
-    sync::Arc,
+    sync::{Arc, PoisonError},
 };
 
+use backon::{ExponentialBuilder, Retryable};
 use futures::{future::BoxFuture, FutureExt};
 use prometheus::{IntCounter, IntCounterVec};
 use rocket::tokio::{
@@ -31,8 +32,8 @@ use rocket::tokio::{
     time::Instant,
 };
 use sqlx::{
-    postgres::{PgConnectOptions, PgPoolOptions},
-    PgPool,
+    postgres::{PgConnectOptions, PgConnection},
+    Connection, Executor,
 };
 
 use crate::{
@@ -191,14 +192,23 @@ pub trait BatchWriter: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Vec<VisitCounts>, RecordError>>;
 }
 
-/// The recorder's own connections: at most one per batch in flight (and
-/// one spare), never taken by a dashboard's reads. PostgreSQL gives up a
-/// lock wait or a statement a second after the deadline itself, so that no
-/// connection stays stuck behind a stalled lock once its batch is gone.
-pub struct RecorderDatabase(PgPool);
+/// The recorder's own connections, open from one batch to the next: at
+/// most one per batch in flight, never taken by a dashboard's reads. Not a
+/// sqlx pool, which tests a connection with a round trip each time it is
+/// taken and each time it is given back: two more than a batch's own three
+/// (BEGIN, the statement, COMMIT). A connection that failed in any way, or
+/// whose batch was given up, is closed rather than reused, and PostgreSQL
+/// rolls back what it had open. PostgreSQL gives up a lock wait or a
+/// statement a second after the deadline itself, so that no backend stays
+/// stuck behind a stalled lock once its batch is gone.
+pub struct RecorderDatabase {
+    options: PgConnectOptions,
+    idle: std::sync::Mutex<Vec<PgConnection>>,
+}
 
 impl RecorderDatabase {
-    /// Connects lazily to `database_url`, which the configuration checked.
+    /// Connects to `database_url`, which the configuration checked, when
+    /// the first batch needs it.
     pub fn connect_lazy(database_url: &str) -> Result<Self, sqlx::Error> {
         let limit = format!("{}ms", (RECORD_DEADLINE + SERVER_GRACE).as_millis());
         let options = PgConnectOptions::from_str(database_url)?.options([
@@ -206,11 +216,56 @@ impl RecorderDatabase {
             ("statement_timeout", limit.as_str()),
             ("idle_in_transaction_session_timeout", limit.as_str()),
         ]);
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_IN_FLIGHT as u32 + 1)
-            .acquire_timeout(RECORD_DEADLINE)
-            .connect_lazy_with(options);
-        Ok(Self(pool))
+        Ok(Self {
+            options,
+            idle: std::sync::Mutex::new(Vec::with_capacity(MAX_IN_FLIGHT)),
+        })
+    }
+
+    fn take_idle(&self) -> Option<PgConnection> {
+        self.idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    }
+
+    /// A connection in a transaction just begun: an idle one, or a new one.
+    /// An idle connection may have been closed meanwhile (PostgreSQL
+    /// restarted, or ended it): its BEGIN fails, with nothing sent that
+    /// could commit, and the next one is tried.
+    async fn begin(&self) -> Result<PgConnection, sqlx::Error> {
+        while let Some(mut connection) = self.take_idle() {
+            if connection.execute("BEGIN").await.is_ok() {
+                return Ok(connection);
+            }
+        }
+        // A server restarting refuses connections for a moment: the batch
+        // tries again until its deadline (which bounds the whole write).
+        let connect = || PgConnection::connect_with(&self.options);
+        let mut connection = connect
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(std::time::Duration::from_millis(50))
+                    .with_max_delay(std::time::Duration::from_secs(1))
+                    .without_max_times(),
+            )
+            .when(is_transient)
+            .await?;
+        connection.execute("BEGIN").await?;
+        Ok(connection)
+    }
+}
+
+/// A failure to connect that a moment may cure: no server listening, or one
+/// starting up or shutting down (SQLSTATE class 57P), or a connection
+/// exception (class 08).
+fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
     }
 }
 
@@ -222,30 +277,31 @@ impl BatchWriter for RecorderDatabase {
     ) -> BoxFuture<'a, Result<Vec<VisitCounts>, RecordError>> {
         let database = |error| RecordError::Database(Arc::new(error));
         Box::pin(async move {
-            // Dropped at the deadline before its COMMIT, the transaction is
-            // rolled back: none of the batch counts.
+            // Dropped at the deadline before its COMMIT, the connection is
+            // closed and the transaction rolled back: none of the batch
+            // counts.
             let statement = async {
-                let mut transaction = self.0.begin().await?;
-                let counts = store::record_visits(&mut *transaction, visits).await?;
-                Ok((transaction, counts))
+                let mut connection = self.begin().await?;
+                let counts = store::record_visits(&mut connection, visits).await?;
+                Ok((connection, counts))
             };
-            let (transaction, counts) = tokio::time::timeout_at(deadline, statement)
+            let (mut connection, counts) = tokio::time::timeout_at(deadline, statement)
                 .await
                 .map_err(|_| RecordError::DeadlinePassed)?
                 .map_err(database)?;
-            let counts = match answers_for(counts, visits.len()) {
-                Ok(counts) => counts,
-                Err(error) => {
-                    transaction.rollback().await.map_err(database)?;
-                    return Err(error);
-                }
-            };
+            let counts = answers_for(counts, visits.len())?;
             // Once sent, a COMMIT's outcome is waited for, as long as a
             // visit may wait: it decides whether the visits count. An
             // error PostgreSQL answers means it rolled back; no answer
             // leaves it unknown.
-            match tokio::time::timeout(RECORD_DEADLINE, transaction.commit()).await {
-                Ok(Ok(())) => Ok(counts),
+            match tokio::time::timeout(RECORD_DEADLINE, connection.execute("COMMIT")).await {
+                Ok(Ok(_)) => {
+                    self.idle
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(connection);
+                    Ok(counts)
+                }
                 Ok(Err(sqlx::Error::Database(error))) => {
                     Err(database(sqlx::Error::Database(error)))
                 }
@@ -407,22 +463,18 @@ async fn commit_batches(
     }
 }
 
-/// Drops the visits nobody waits for any more (unrecorded), and answers
-/// `DeadlinePassed` at once to those with less than `MIN_TIME_LEFT` left.
+/// Answers `DeadlinePassed` at once to the visits with less than
+/// `MIN_TIME_LEFT` left. They wait in arrival order, so by deadline: only
+/// the oldest are looked at, which keeps this cheap with a long queue.
 fn refuse_expiring(waiting: &mut VecDeque<Pending>) {
     let soon = Instant::now() + MIN_TIME_LEFT;
-    let mut kept = VecDeque::with_capacity(waiting.len());
-    for pending in waiting.drain(..) {
-        if pending.reply.is_closed() {
-            continue;
+    while let Some(pending) = waiting.pop_front() {
+        if pending.deadline >= soon {
+            waiting.push_front(pending);
+            return;
         }
-        if pending.deadline < soon {
-            let _ = pending.reply.send(Err(RecordError::DeadlinePassed));
-            continue;
-        }
-        kept.push_back(pending);
+        let _ = pending.reply.send(Err(RecordError::DeadlinePassed));
     }
-    *waiting = kept;
 }
 
 /// A visitor of a site: whose visits must stay in arrival order.
@@ -455,7 +507,8 @@ impl InFlight {
         match self.batches.len() {
             0 => !waiting.is_empty(),
             n if n < MAX_IN_FLIGHT && waiting.len() >= EARLY_BATCH_FROM => {
-                waiting.iter().filter(|p| self.is_free(p)).count() >= EARLY_BATCH_FROM
+                let free = waiting.iter().filter(|p| self.is_free(p));
+                free.take(EARLY_BATCH_FROM).count() == EARLY_BATCH_FROM
             }
             _ => false,
         }
@@ -496,13 +549,17 @@ impl InFlight {
 }
 
 /// Takes the oldest waiting visits that `is_free`, in arrival order, up to
-/// the bound; the others keep their places. A visitor's several visits go
-/// into one batch, where the statement applies them one after the other
-/// (one row update with `visits + k`).
+/// the bound; the others keep their places, and those nobody waits for any
+/// more are dropped (unrecorded). A visitor's several visits go into one
+/// batch, where the statement applies them one after the other (one row
+/// update with `visits + k`).
 fn next_batch(waiting: &mut VecDeque<Pending>, is_free: impl Fn(&Pending) -> bool) -> Vec<Pending> {
     let mut batch = Vec::with_capacity(waiting.len().min(MAX_BATCH));
     let mut kept = VecDeque::new();
     for pending in waiting.drain(..) {
+        if pending.reply.is_closed() {
+            continue;
+        }
         if batch.len() < MAX_BATCH && is_free(&pending) {
             batch.push(pending);
         } else {
@@ -551,7 +608,7 @@ mod tests {
     };
 
     use prometheus::Opts;
-    use sqlx::{Connection, PgConnection};
+    use sqlx::{postgres::PgPoolOptions, PgPool};
 
     use super::*;
     use crate::{
@@ -589,10 +646,6 @@ mod tests {
         (pending, answer)
     }
 
-    fn pending(visitor: u8) -> Pending {
-        pending_of([visitor; 32]).0
-    }
-
     fn visitors(pending: &[Pending]) -> Vec<u8> {
         pending
             .iter()
@@ -600,8 +653,12 @@ mod tests {
             .collect()
     }
 
-    fn queue(visitors: impl IntoIterator<Item = u8>) -> VecDeque<Pending> {
-        visitors.into_iter().map(pending).collect()
+    /// Waiting visits, and their answers: a visit whose answer is dropped
+    /// has nobody waiting for it.
+    fn queue(
+        visitors: impl IntoIterator<Item = u8>,
+    ) -> (VecDeque<Pending>, Vec<oneshot::Receiver<RecordResult>>) {
+        visitors.into_iter().map(|v| pending_of([v; 32])).unzip()
     }
 
     fn metrics() -> RecorderMetrics {
@@ -615,7 +672,7 @@ mod tests {
 
     #[test]
     fn a_batch_takes_a_visitors_repeated_visits_in_arrival_order() {
-        let mut waiting = queue([1, 2, 1, 3, 1, 2]);
+        let (mut waiting, _answers) = queue([1, 2, 1, 3, 1, 2]);
         assert_eq!(
             visitors(&next_batch(&mut waiting, |_| true)),
             [1, 2, 1, 3, 1, 2]
@@ -625,7 +682,7 @@ mod tests {
 
     #[test]
     fn a_batch_is_bounded() {
-        let mut waiting = queue((0..=255).chain(0..=255));
+        let (mut waiting, _answers) = queue((0..=255).chain(0..=255));
         assert_eq!(next_batch(&mut waiting, |_| true).len(), MAX_BATCH);
         assert_eq!(next_batch(&mut waiting, |_| true).len(), MAX_BATCH);
         assert!(waiting.is_empty());
@@ -633,7 +690,7 @@ mod tests {
 
     #[test]
     fn a_batch_leaves_the_visits_of_visitors_in_flight_in_their_places() {
-        let mut waiting = queue([1, 2, 1, 3, 2, 4]);
+        let (mut waiting, _answers) = queue([1, 2, 1, 3, 2, 4]);
         let batch = next_batch(&mut waiting, |p| p.visit.visitor.as_bytes()[0] != 2);
         assert_eq!(visitors(&batch), [1, 1, 3, 4]);
         assert_eq!(visitors(&waiting.into_iter().collect::<Vec<_>>()), [2, 2]);
@@ -643,18 +700,18 @@ mod tests {
     async fn another_batch_starts_only_when_enough_free_visits_wait() {
         let mut in_flight = InFlight::default();
         assert!(!in_flight.may_start(&VecDeque::new()));
-        assert!(in_flight.may_start(&queue([1])));
+        assert!(in_flight.may_start(&queue([1]).0));
         in_flight
             .visitors
             .insert((SiteId::INSTANCE, VisitorKey::from_bytes([0; 32])));
         in_flight.batches.spawn(std::future::pending());
-        assert!(!in_flight.may_start(&queue([1])));
+        assert!(!in_flight.may_start(&queue([1]).0));
         let enough = EARLY_BATCH_FROM as u8;
-        assert!(in_flight.may_start(&queue(1..=enough)));
+        assert!(in_flight.may_start(&queue(1..=enough).0));
         // Visits of the visitor in flight do not count.
-        assert!(!in_flight.may_start(&queue((1..enough).chain([0]))));
+        assert!(!in_flight.may_start(&queue((1..enough).chain([0])).0));
         in_flight.batches.spawn(std::future::pending());
-        assert!(!in_flight.may_start(&queue(1..=enough)));
+        assert!(!in_flight.may_start(&queue(1..=enough).0));
     }
 
     /// A database with the schema on the tests' server; dropped by `drop`.
@@ -943,6 +1000,31 @@ mod tests {
         // The next visit of X waits for the stalled statement's rollback.
         assert_eq!(recorder.record(visit_of(x)).await.unwrap().your_visits, 2);
         assert_eq!(db.visits_of(x).await, Some(2));
+        drop(recorder);
+        db.drop().await;
+    }
+
+    /// A connection PostgreSQL closed between two batches (a restart, an
+    /// administrator) costs the next batch nothing: its BEGIN finds it
+    /// closed and a new connection takes its place.
+    #[rocket::async_test]
+    async fn a_connection_closed_between_batches_is_replaced() {
+        let db = TestDatabase::create().await;
+        let x = [9; 32];
+        let recorder = VisitRecorder::start(db.writer(), metrics());
+        recorder.record(visit_of(x)).await.unwrap();
+        let mut admin = PgConnection::connect(&db.url).await.unwrap();
+        let closed: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()) terminated",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        assert!(closed >= 1, "the recorder's connection was open");
+        assert_eq!(recorder.record(visit_of(x)).await.unwrap().your_visits, 2);
+        assert_eq!(db.visits_of(x).await, Some(2));
+        admin.close().await.unwrap();
         drop(recorder);
         db.drop().await;
     }

@@ -254,7 +254,9 @@ async fn draw(
             match hit.counter.count(&request, &hit.source, hit.visitor).await {
                 Ok(counts) => Some((counts, hit.counter)),
                 Err(Dropped::Unavailable) => {
-                    return Err(AppError::Unavailable("the hit could not be recorded"))
+                    return Err(AppError::Unavailable(
+                        "the database could not record the hit",
+                    ))
                 }
                 Err(_) => None,
             }

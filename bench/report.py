@@ -107,6 +107,7 @@ def stack_table(rows):
     new = rps[("GET / new visitors", "nginx")]
     stats = rps[("GET /api/stats?range=24h", "nginx")]["rps"]
     version = rps[("GET /version", "nginx")]["rps"]
+    version_direct = rps[("GET /version", "direct")]["rps"]
     proxy = rps[("GET /version", "proxy ceiling")]["rps"]
     errors = new["non_2xx"] + new["socket_errors"]
     new_direct = rps[("GET / new visitors", "direct")]["rps"]
@@ -136,6 +137,14 @@ def stack_table(rows):
             f"{target(one['p99'] <= 2 * fresh['p99'])})"
             for route in ("direct", "nginx")
             for one, fresh in [(rps[("GET / one visitor", route)], rps[("GET / new visitors", route)])]
+        ],
+        # Issue 30: the pixel against a constant route of the same replica.
+        *[
+            f"- {scenario}, direct: **{rps[(scenario, 'direct')]['rps'] / version_direct:.0%}** of "
+            f"`GET /version` direct ({rps[(scenario, 'direct')]['rps']:.0f} / {version_direct:.0f}; "
+            f"target ≥ {share * 100:.0f} %: {target(rps[(scenario, 'direct')]['rps'] >= share * version_direct)})"
+            for scenario, share in (("pixel new visitors, one User-Agent", 0.45), ("pixel one visitor", 0.8))
+            if (scenario, "direct") in rps
         ],
         f"- `/version` through nginx: **{version / proxy:.0%}** of the proxy ceiling "
         f"({version:.0f} / {proxy:.0f}; target ≥ 60 %: {target(version / proxy >= 0.6)})",

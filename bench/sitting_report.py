@@ -17,7 +17,9 @@ from report import CPU_GROUPS, commits_per_visit, machine, target, visit_costs, 
 
 WRITES = ("GET / new visitors", "GET / returning visitors", "GET / one visitor")
 SHARED = ("GET / new visitors, one User-Agent", "direct")
-SCENARIOS = [(s, "direct") for s in WRITES] + [SHARED] + [(s, "nginx") for s in WRITES] + [
+PIXEL = [("pixel new visitors, one User-Agent", "direct"), ("pixel one visitor", "direct")]
+SCENARIOS = [(s, "direct") for s in WRITES] + [SHARED] + PIXEL + [(s, "nginx") for s in WRITES] + [
+    ("GET /version", "direct"),
     ("GET /version", "nginx"),
     ("GET /version", "proxy ceiling"),
     ("app statement, 30 per transaction", "pgbench"),
@@ -82,7 +84,7 @@ def sitting_table(runs):
     # What a new visitor cost each binary (bench/report.py's visit_costs).
     lines += ["", "What a new visitor cost, both runs (replicas' CPU µs per request / PostgreSQL CPU µs, "
               "WAL bytes, rows written and index entries written per visit):", ""]
-    for key in (("GET / new visitors", "direct"), SHARED):
+    for key in (("GET / new visitors", "direct"), SHARED, PIXEL[0]):
         for label in labels:
             costs = [visit_costs(run[key], run[key]["seconds"]) for run in by_label[label] if key in run]
             shown = [f"{app:.0f} / {postgres:.0f} µs, {wal:.0f} B, {rows:.1f} rows, {entries:.1f} entries"
@@ -122,6 +124,16 @@ def sitting_table(runs):
         mean = {label: statistics.mean(run[key]["result"]["rps"] for run in by_label[label]) for label in labels}
         lines.append(f"- {key[0]}, {key[1]}: " + "; ".join(
             f"{labels[-1]} / {label} **{mean[labels[-1]] / mean[label]:.2f}×**" for label in labels[:-1]))
+
+    # Issue 30: the last binary's pixel against the first one's page (the
+    # first is the oldest release of the sitting), new visitors sharing a
+    # User-Agent.
+    first_runs, last_runs = by_label[labels[0]], by_label[labels[-1]]
+    if all(SHARED in run for run in first_runs) and all(PIXEL[0] in run for run in last_runs):
+        ratio = (statistics.mean(rps(run, *PIXEL[0]) for run in last_runs)
+                 / statistics.mean(rps(run, *SHARED) for run in first_runs))
+        lines.append(f"- {labels[-1]}'s pixel against {labels[0]}'s `GET /`, new visitors with one User-Agent, "
+                     f"direct: **{ratio:.2f}×** (target ≥ 2.0×: {target(ratio >= 2)})")
 
     # Through nginx: the new-visitor rate of each binary as a share of the
     # proxy ceiling measured in the same run, which takes out most of what

@@ -11,8 +11,8 @@
 #   - wrk, 100 connections per run: GET /version, GET /api/stats?range=24h,
 #     GET / and a site's pixel as new visitors (each unseen; direct, also
 #     sharing one User-Agent, and GET / drawing from 50 real ones), GET / as
-#     returning visitors and as one visitor on every connection, direct to
-#     one replica and through nginx; for every run, the write commits, WAL
+#     returning visitors, GET / and the pixel as one visitor on every
+#     connection, direct to one replica and through nginx; for every run, the write commits, WAL
 #     bytes, rows and index entries per visit, and how the CPU time was
 #     split (bench/usage.py), hence the app's and PostgreSQL's CPU per
 #     request and per visit;
@@ -142,6 +142,9 @@ for route in "${routes[@]}"; do
     fi
     load "GET / returning visitors" "$route" "$base/" -s bench/visitors.lua -- returning "$route" 1000
     load "GET / one visitor" "$route" "$base/" -s bench/visitors.lua -- one "$route"
+    if [[ $has_sites == t ]]; then
+        load "pixel one visitor" "$route" "$base/" -s bench/visitors.lua -- one "$route-pixel" 0 "/pixel/$site.gif?p=/"
+    fi
 done
 load "GET /version" "proxy ceiling" "http://127.0.0.1:$proxy_port/version"
 

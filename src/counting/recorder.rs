@@ -32,7 +32,7 @@ use rocket::tokio::{
     time::Instant,
 };
 use sqlx::{
-    postgres::{PgConnectOptions, PgConnection},
+    postgres::{PgConnectOptions, PgConnection, PgDatabaseError, PgSeverity},
     Connection, Executor,
 };
 
@@ -198,35 +198,58 @@ pub trait BatchWriter: Send + Sync + 'static {
 /// taken and each time it is given back: two more than a batch's own three
 /// (BEGIN, the statement, COMMIT). A connection that failed in any way, or
 /// whose batch was given up, is closed rather than reused, and PostgreSQL
-/// rolls back what it had open. PostgreSQL gives up a lock wait or a
-/// statement a second after the deadline itself, so that no backend stays
-/// stuck behind a stalled lock once its batch is gone.
+/// rolls back what it had open: it looks for a closed client every
+/// `CLIENT_CHECK` while a statement runs, and ends a lock wait or a
+/// statement `RECORD_DEADLINE + SERVER_GRACE` after it started in any case,
+/// so that no backend stays stuck behind a stalled lock once its batch is
+/// gone. Its backends are named `RECORDER_NAME` in `pg_stat_activity`.
 pub struct RecorderDatabase {
     options: PgConnectOptions,
-    idle: std::sync::Mutex<Vec<PgConnection>>,
+    idle: std::sync::Mutex<Vec<(PgConnection, Instant)>>,
 }
+
+/// How often PostgreSQL checks, during a statement, that the recorder
+/// still holds the connection.
+const CLIENT_CHECK: &str = "250ms";
+/// The `application_name` of the recorder's connections.
+pub const RECORDER_NAME: &str = "visitors-recorder";
+/// A connection idle longer than this is closed rather than reused: a
+/// firewall may have dropped it without either side knowing, and its BEGIN
+/// would then wait for the batch's whole deadline.
+const IDLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl RecorderDatabase {
     /// Connects to `database_url`, which the configuration checked, when
     /// the first batch needs it.
     pub fn connect_lazy(database_url: &str) -> Result<Self, sqlx::Error> {
         let limit = format!("{}ms", (RECORD_DEADLINE + SERVER_GRACE).as_millis());
-        let options = PgConnectOptions::from_str(database_url)?.options([
-            ("lock_timeout", limit.as_str()),
-            ("statement_timeout", limit.as_str()),
-            ("idle_in_transaction_session_timeout", limit.as_str()),
-        ]);
+        let options = PgConnectOptions::from_str(database_url)?
+            .application_name(RECORDER_NAME)
+            .options([
+                ("lock_timeout", limit.as_str()),
+                ("statement_timeout", limit.as_str()),
+                ("idle_in_transaction_session_timeout", limit.as_str()),
+                ("client_connection_check_interval", CLIENT_CHECK),
+            ]);
         Ok(Self {
             options,
             idle: std::sync::Mutex::new(Vec::with_capacity(MAX_IN_FLIGHT)),
         })
     }
 
+    /// The connection used last, if it has not been idle too long; the
+    /// older ones are closed.
     fn take_idle(&self) -> Option<PgConnection> {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.retain(|(_, since)| since.elapsed() < IDLE_LIMIT);
+        idle.pop().map(|(connection, _)| connection)
+    }
+
+    fn put_idle(&self, connection: PgConnection) {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .pop()
+            .push((connection, Instant::now()));
     }
 
     /// A connection in a transaction just begun: an idle one, or a new one.
@@ -247,6 +270,7 @@ impl RecorderDatabase {
                 ExponentialBuilder::default()
                     .with_min_delay(std::time::Duration::from_millis(50))
                     .with_max_delay(std::time::Duration::from_secs(1))
+                    .with_jitter()
                     .without_max_times(),
             )
             .when(is_transient)
@@ -256,17 +280,27 @@ impl RecorderDatabase {
     }
 }
 
-/// A failure to connect that a moment may cure: no server listening, or one
-/// starting up or shutting down (SQLSTATE class 57P), or a connection
-/// exception (class 08).
+/// A failure to connect that a moment may cure: no server listening, one
+/// shutting down or starting up (SQLSTATE 57P01 to 57P03), or one whose
+/// connections are all taken (53300: those of batches given up a moment
+/// ago may still be closing).
 fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_) => true,
         sqlx::Error::Database(error) => error
             .code()
-            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+            .is_some_and(|code| ["57P01", "57P02", "57P03", "53300"].contains(&&*code)),
         _ => false,
     }
+}
+
+/// Whether PostgreSQL ended the session with this error (severity FATAL or
+/// PANIC) rather than only failing a statement: after a COMMIT it may have
+/// done so once the commit was durable.
+fn ends_session(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error
+        .try_downcast_ref::<PgDatabaseError>()
+        .is_some_and(|error| matches!(error.severity(), PgSeverity::Fatal | PgSeverity::Panic))
 }
 
 impl BatchWriter for RecorderDatabase {
@@ -292,17 +326,14 @@ impl BatchWriter for RecorderDatabase {
             let counts = answers_for(counts, visits.len())?;
             // Once sent, a COMMIT's outcome is waited for, as long as a
             // visit may wait: it decides whether the visits count. An
-            // error PostgreSQL answers means it rolled back; no answer
-            // leaves it unknown.
+            // error PostgreSQL answers means it rolled back, unless it
+            // ended the session; that, or no answer, leaves it unknown.
             match tokio::time::timeout(RECORD_DEADLINE, connection.execute("COMMIT")).await {
                 Ok(Ok(_)) => {
-                    self.idle
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(connection);
+                    self.put_idle(connection);
                     Ok(counts)
                 }
-                Ok(Err(sqlx::Error::Database(error))) => {
+                Ok(Err(sqlx::Error::Database(error))) if !ends_session(&*error) => {
                     Err(database(sqlx::Error::Database(error)))
                 }
                 Ok(Err(_)) | Err(_) => Err(RecordError::CommitUnknown),
@@ -446,7 +477,10 @@ async fn commit_batches(
         refuse_expiring(&mut waiting);
         while in_flight.may_start(&waiting) {
             let batch = next_batch(&mut waiting, |pending| in_flight.is_free(pending));
-            in_flight.start(&writer, batch, &unanswered);
+            // Empty when every visit waiting was abandoned.
+            if !batch.is_empty() {
+                in_flight.start(&writer, batch, &unanswered);
+            }
         }
         // Nothing in flight means nothing waits either: `may_start` would
         // have started it.
@@ -464,8 +498,10 @@ async fn commit_batches(
 }
 
 /// Answers `DeadlinePassed` at once to the visits with less than
-/// `MIN_TIME_LEFT` left. They wait in arrival order, so by deadline: only
-/// the oldest are looked at, which keeps this cheap with a long queue.
+/// `MIN_TIME_LEFT` left. They wait in arrival order, so nearly by deadline
+/// (two requests may queue in the other order than they took their
+/// deadlines, by a thread's time slice): only the oldest are looked at,
+/// which keeps this cheap with a long queue.
 fn refuse_expiring(waiting: &mut VecDeque<Pending>) {
     let soon = Instant::now() + MIN_TIME_LEFT;
     while let Some(pending) = waiting.pop_front() {
@@ -507,7 +543,9 @@ impl InFlight {
         match self.batches.len() {
             0 => !waiting.is_empty(),
             n if n < MAX_IN_FLIGHT && waiting.len() >= EARLY_BATCH_FROM => {
-                let free = waiting.iter().filter(|p| self.is_free(p));
+                let free = waiting
+                    .iter()
+                    .filter(|p| !p.reply.is_closed() && self.is_free(p));
                 free.take(EARLY_BATCH_FROM).count() == EARLY_BATCH_FROM
             }
             _ => false,
@@ -700,18 +738,25 @@ mod tests {
     async fn another_batch_starts_only_when_enough_free_visits_wait() {
         let mut in_flight = InFlight::default();
         assert!(!in_flight.may_start(&VecDeque::new()));
-        assert!(in_flight.may_start(&queue([1]).0));
+        let (one, _answer) = queue([1]);
+        assert!(in_flight.may_start(&one));
         in_flight
             .visitors
             .insert((SiteId::INSTANCE, VisitorKey::from_bytes([0; 32])));
         in_flight.batches.spawn(std::future::pending());
-        assert!(!in_flight.may_start(&queue([1]).0));
+        assert!(!in_flight.may_start(&one));
         let enough = EARLY_BATCH_FROM as u8;
-        assert!(in_flight.may_start(&queue(1..=enough).0));
-        // Visits of the visitor in flight do not count.
-        assert!(!in_flight.may_start(&queue((1..enough).chain([0])).0));
+        let (free, _answers) = queue(1..=enough);
+        assert!(in_flight.may_start(&free));
+        // Visits of the visitor in flight do not count, nor visits nobody
+        // waits for any more.
+        let (held, _answers) = queue((1..enough).chain([0]));
+        assert!(!in_flight.may_start(&held));
+        let (abandoned, answers) = queue(1..=enough);
+        drop(answers);
+        assert!(!in_flight.may_start(&abandoned));
         in_flight.batches.spawn(std::future::pending());
-        assert!(!in_flight.may_start(&queue(1..=enough).0));
+        assert!(!in_flight.may_start(&free));
     }
 
     /// A database with the schema on the tests' server; dropped by `drop`.
@@ -1005,8 +1050,8 @@ mod tests {
     }
 
     /// A connection PostgreSQL closed between two batches (a restart, an
-    /// administrator) costs the next batch nothing: its BEGIN finds it
-    /// closed and a new connection takes its place.
+    /// administrator) fails no batch: the next one's BEGIN finds it closed
+    /// and a new connection takes its place.
     #[rocket::async_test]
     async fn a_connection_closed_between_batches_is_replaced() {
         let db = TestDatabase::create().await;
@@ -1014,14 +1059,15 @@ mod tests {
         let recorder = VisitRecorder::start(db.writer(), metrics());
         recorder.record(visit_of(x)).await.unwrap();
         let mut admin = PgConnection::connect(&db.url).await.unwrap();
-        let closed: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()) terminated",
+        let closed: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1",
         )
-        .fetch_one(&mut admin)
+        .bind(RECORDER_NAME)
+        .fetch_all(&mut admin)
         .await
         .unwrap();
-        assert!(closed >= 1, "the recorder's connection was open");
+        assert_eq!(closed, [true], "the recorder kept its one connection open");
         assert_eq!(recorder.record(visit_of(x)).await.unwrap().your_visits, 2);
         assert_eq!(db.visits_of(x).await, Some(2));
         admin.close().await.unwrap();

@@ -164,7 +164,9 @@ WITH requested AS (
     RETURNING f.site_id, f.dimension, f.value, f.last_seen, f.previous_seen
 ), breakdown_buckets AS (
     -- A value read differently than at the previous visit follows its own
-    -- previous visit (reread), every other one the visitor's.
+    -- previous visit (reread), every other one the visitor's. Only a
+    -- visitor's first human visit of the batch can arrive or depart: the
+    -- later ones follow it at the same time.
     SELECT b.site_id, b.granularity, b.retention, b.bucket,
            CASE WHEN r.value IS NULL THEN b.previous_bucket
                 ELSE date_trunc(b.granularity, r.previous_seen, 'UTC') END AS previous_bucket,
@@ -174,7 +176,7 @@ WITH requested AS (
                                ('country', b.country)) d (dimension, value)
     LEFT JOIN reread r ON b.first_human AND (r.site_id, r.visitor_key, r.dimension, r.value)
                                           = (b.site_id, b.visitor_key, d.dimension, d.value)
-    WHERE b.granularity IN ('hour', 'day') AND NOT b.is_bot AND d.value IS NOT NULL
+    WHERE b.granularity IN ('hour', 'day') AND b.first_human AND d.value IS NOT NULL
     UNION ALL
     SELECT r.site_id, g.granularity, g.retention, date_trunc(g.granularity, r.last_seen, 'UTC'),
            date_trunc(g.granularity, r.previous_seen, 'UTC'), r.dimension, r.value

@@ -34,7 +34,7 @@ pub struct Report {
     pub top_sources: Vec<Ranked>,
     /// When raw visits older than retention are pruned and the period
     /// before starts earlier, its figures are partial: from when they hold.
-    pub kept_since: Option<DateTime<Utc>>,
+    kept_since: Option<DateTime<Utc>>,
 }
 
 impl Report {
@@ -104,10 +104,23 @@ impl Report {
         self.about.cadence.label(self.about.period)
     }
 
+    /// The zone the period's days are the site's in, for "(Europe/Paris)".
+    fn zone(&self) -> &'static str {
+        self.about.period.zone.name()
+    }
+
+    /// Since when the raw visits are kept, on the site's clock.
+    fn kept_since(&self) -> Option<String> {
+        let since = self.kept_since?.with_timezone(&self.about.period.zone);
+        Some(format!(
+            "{} ({})",
+            since.format("%-d %B %Y %H:%M"),
+            self.zone()
+        ))
+    }
+
     /// The last day of the period, for "to 6 December".
     fn last_day(&self) -> String {
-        (self.about.period.end - chrono::TimeDelta::days(1))
-            .format("%-d %B %Y")
-            .to_string()
+        self.about.period.last_day().format("%-d %B %Y").to_string()
     }
 }

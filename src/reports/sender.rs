@@ -142,7 +142,9 @@ impl Sender {
     }
 
     async fn send(&self, delivery: &Delivery) -> Result<(), SendError> {
-        let period = delivery.cadence.starting(delivery.period_start);
+        let period = delivery
+            .cadence
+            .starting(delivery.period_start, delivery.time_zone);
         let report = Report::load(
             &self.pool,
             SiteId(delivery.site_id),

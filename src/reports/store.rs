@@ -2,10 +2,11 @@
 //! report due, and a period's figures from the raw visits.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use sqlx::{PgExecutor, PgPool};
 
 use super::period::{Cadence, Period};
-use crate::{accounts::model::UserId, counting::site_id::SiteId};
+use crate::{accounts::model::UserId, counting::site_id::SiteId, sites::model::stored_time_zone};
 
 /// A site someone may get reports of, with the ones they asked for.
 pub struct ReportChoice {
@@ -85,55 +86,107 @@ pub struct Delivery {
     pub period_start: DateTime<Utc>,
     pub domain: String,
     pub email: String,
+    /// The site's, which its weeks and months follow.
+    pub time_zone: Tz,
+}
+
+/// A claimed report as the database returns it.
+struct DeliveryRow {
+    site_id: i32,
+    user_id: i64,
+    cadence: Cadence,
+    period_start: DateTime<Utc>,
+    domain: String,
+    email: String,
+    time_zone: String,
+}
+
+impl From<DeliveryRow> for Delivery {
+    fn from(row: DeliveryRow) -> Self {
+        Self {
+            site_id: row.site_id,
+            user_id: row.user_id,
+            cadence: row.cadence,
+            period_start: row.period_start,
+            domain: row.domain,
+            email: row.email,
+            time_zone: stored_time_zone(&row.time_zone),
+        }
+    }
 }
 
 /// After this many failed sends a report is given up.
 pub const MAX_ATTEMPTS: i32 = 5;
 
 /// Claims up to `limit` reports due at `now` (the last whole week's and
-/// month's) that no replica has sent or holds a lease on, each leased for
-/// `lease`. Whichever replica's statement takes a report's row first gets
-/// it; the others' skip it.
+/// month's in each site's time zone) that no replica has sent or holds a
+/// lease on, each leased for `lease`. Whichever replica's statement takes a
+/// report's row first gets it; the others' skip it.
 pub async fn claim_due(
     pool: &PgPool,
     now: DateTime<Utc>,
     lease: std::time::Duration,
     limit: i64,
 ) -> Result<Vec<Delivery>, sqlx::Error> {
-    sqlx::query_as!(
-        Delivery,
+    // The periods are worked out here, once per zone in use, so that the
+    // calendar (summer time included) has one source: `Cadence`. A zone
+    // first used after this read waits for the next round.
+    let zones: Vec<String> = sqlx::query_scalar!(
+        r#"SELECT DISTINCT s.time_zone AS "time_zone!"
+           FROM report_subscriptions r JOIN sites s ON s.id = r.site_id
+           WHERE s.active AND s.domain IS NOT NULL"#
+    )
+    .fetch_all(pool)
+    .await?;
+    if zones.is_empty() {
+        return Ok(Vec::new());
+    }
+    let starts = |cadence: Cadence| -> Vec<DateTime<Utc>> {
+        let start = |zone: &String| cadence.last_complete(now, stored_time_zone(zone)).start;
+        zones.iter().map(start).collect()
+    };
+    let rows = sqlx::query_as!(
+        DeliveryRow,
         r#"WITH due AS (
                SELECT r.site_id, r.user_id, r.cadence,
-                      CASE r.cadence WHEN 'weekly' THEN $1::timestamptz ELSE $2::timestamptz END AS period_start
+                      CASE r.cadence WHEN 'weekly' THEN z.weekly ELSE z.monthly END AS period_start
                FROM report_subscriptions r JOIN sites s ON s.id = r.site_id
+               JOIN unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) z (time_zone, weekly, monthly)
+                 ON z.time_zone = s.time_zone
                WHERE s.active AND s.domain IS NOT NULL
            ), claimed AS (
                INSERT INTO report_deliveries AS d (site_id, user_id, cadence, period_start, leased_until)
-               SELECT site_id, user_id, cadence, period_start, now() + $3 * interval '1 second'
+               SELECT site_id, user_id, cadence, period_start, now() + $4 * interval '1 second'
                FROM due
+               -- The same period in another zone (the site's was changed
+               -- since) starts at most 26 hours apart (UTC-12 to UTC+14):
+               -- it was reported already.
                WHERE NOT EXISTS (
                    SELECT 1 FROM report_deliveries o
-                   WHERE (o.user_id, o.site_id, o.cadence, o.period_start)
-                         = (due.user_id, due.site_id, due.cadence, due.period_start)
-                     AND (o.sent_at IS NOT NULL OR o.leased_until > now() OR o.attempts >= $4))
+                   WHERE (o.user_id, o.site_id, o.cadence) = (due.user_id, due.site_id, due.cadence)
+                     AND o.period_start BETWEEN due.period_start - interval '26 hours'
+                                            AND due.period_start + interval '26 hours'
+                     AND (o.sent_at IS NOT NULL OR o.leased_until > now() OR o.attempts >= $5))
                ORDER BY period_start, user_id, site_id, cadence
-               LIMIT $5
+               LIMIT $6
                ON CONFLICT (user_id, site_id, cadence, period_start) DO UPDATE
                    SET leased_until = excluded.leased_until, attempts = d.attempts + 1
-                   WHERE d.sent_at IS NULL AND d.leased_until <= now() AND d.attempts < $4
+                   WHERE d.sent_at IS NULL AND d.leased_until <= now() AND d.attempts < $5
                RETURNING d.site_id, d.user_id, d.cadence, d.period_start
            )
            SELECT c.site_id, c.user_id, c.cadence AS "cadence: Cadence", c.period_start,
-                  s.domain AS "domain!", u.email
+                  s.domain AS "domain!", u.email, s.time_zone
            FROM claimed c JOIN sites s ON s.id = c.site_id JOIN users u ON u.id = c.user_id"#,
-        Cadence::Weekly.last_complete(now).start,
-        Cadence::Monthly.last_complete(now).start,
+        &zones,
+        &starts(Cadence::Weekly),
+        &starts(Cadence::Monthly),
         lease.as_secs_f64(),
         MAX_ATTEMPTS,
         limit,
     )
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(Delivery::from).collect())
 }
 
 /// Marks a claimed report sent: no replica sends it again.

@@ -84,6 +84,13 @@ pub struct Site {
     pub time_zone: Tz,
 }
 
+/// A site's stored time zone. Names are checked on the way in; one that no
+/// longer parses (a zone a later release's database dropped) counts in UTC
+/// rather than failing.
+pub fn stored_time_zone(name: &str) -> Tz {
+    name.parse().unwrap_or(Tz::UTC)
+}
+
 impl Site {
     /// Whether a page on `host` belongs to this site.
     pub fn has_host(&self, host: &str) -> bool {

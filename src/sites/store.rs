@@ -9,7 +9,7 @@ use crate::{
     counting::site_id::SiteId,
     sites::{
         domain::Domain,
-        model::{NewSite, ShareToken, Site, Visibility},
+        model::{stored_time_zone, NewSite, ShareToken, Site, Visibility},
     },
 };
 
@@ -42,8 +42,7 @@ impl From<SiteRow> for Site {
             signed: row.signed,
             badge: row.badge,
             origin_required: row.origin_required,
-            // Checked on the way in, like the names.
-            time_zone: row.time_zone.parse().unwrap_or(Tz::UTC),
+            time_zone: stored_time_zone(&row.time_zone),
             active: row.active,
             created_at: row.created_at,
         }

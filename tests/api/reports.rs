@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Datelike, Days, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Days, TimeDelta, TimeZone, Utc};
+use chrono_tz::Tz;
 use rocket::http::Status;
 use sqlx::PgPool;
 
@@ -26,15 +27,18 @@ fn mail_settings(sink: &SmtpSink) -> [(&'static str, String); 3] {
     ]
 }
 
-/// Monday 00:00 UTC of the week before this one: the weekly report's start,
-/// worked out here rather than by the code under test.
-fn last_week() -> DateTime<Utc> {
-    let today = Utc::now().date_naive();
+/// Monday 00:00 in `zone` (one without summer time) of the week before this
+/// one there: the weekly report's start, worked out here rather than by the
+/// code under test.
+fn last_week_in(zone: Tz) -> DateTime<Utc> {
+    let today = Utc::now().with_timezone(&zone).date_naive();
     let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
-    (monday - Days::new(7))
-        .and_hms_opt(0, 0, 0)
-        .unwrap()
-        .and_utc()
+    let midnight = (monday - Days::new(7)).and_hms_opt(0, 0, 0).unwrap();
+    zone.from_local_datetime(&midnight).unwrap().to_utc()
+}
+
+fn last_week() -> DateTime<Utc> {
+    last_week_in(Tz::UTC)
 }
 
 /// Stores a raw visit as the counting path would.
@@ -111,6 +115,18 @@ async fn owner_of_example(sink: Option<&SmtpSink>) -> TestApp {
     app
 }
 
+/// Asks for example.com's report of `cadence` ("weekly", "monthly").
+async fn ask_for(app: &TestApp, cadence: &str) {
+    let saved = submit(
+        &app.client,
+        "/account/reports",
+        "/account/reports",
+        &[(cadence, "example.com")],
+    )
+    .await;
+    assert_eq!(location(&saved), "/account/reports?done=saved");
+}
+
 /// The app's metrics once it has looked for reports twice more.
 async fn after_two_more_rounds(app: &TestApp) -> String {
     let checks = counter(
@@ -157,15 +173,7 @@ async fn a_weekly_report_is_mailed_once_with_the_weeks_figures() {
         .unwrap();
     assert_eq!(subscriptions, 0);
 
-    let saved = submit(
-        &app.client,
-        "/account/reports",
-        "/account/reports",
-        &[("weekly", "example.com")],
-    )
-    .await;
-    assert_eq!(location(&saved), "/account/reports?done=saved");
-    drop(saved);
+    ask_for(&app, "weekly").await;
     assert!(page(&app.client, "/account/reports")
         .await
         .contains(r#"value="example.com" aria-label="Weekly report of example.com" checked"#));
@@ -201,6 +209,64 @@ async fn a_weekly_report_is_mailed_once_with_the_weeks_figures() {
     let metrics = after_two_more_rounds(&app).await;
     assert_eq!(counter(&metrics, "visitors_reports_total"), 1, "{metrics}");
     assert_eq!(sink.received().len(), 1);
+}
+
+#[rocket::async_test]
+async fn a_weekly_report_follows_the_sites_time_zone() {
+    let sink = SmtpSink::start();
+    let app = owner_of_example(Some(&sink)).await;
+    let saved = submit(
+        &app.client,
+        "/account/sites/example.com",
+        "/account/sites/example.com/time-zone",
+        &[("time_zone", "Asia/Tokyo")],
+    )
+    .await;
+    assert_eq!(saved.status(), Status::SeeOther);
+    drop(saved);
+    // Tokyo is UTC+9 all year: its week starts on Sunday at 15:00 UTC.
+    let week = last_week_in(Tz::Asia__Tokyo);
+    let hours = |hours: i64| week + TimeDelta::hours(hours);
+    // Visitors 1 and 2 in Tokyo's week, the first on UTC's Sunday before it;
+    // 3 and 4 on Tokyo's Monday after it, still UTC's Sunday; 5 in the
+    // Tokyo week before. In UTC the week would read 3 against 2.
+    visit(&app.db, hours(1), 1, "/", None, None, false).await;
+    visit(&app.db, hours(80), 2, "/", None, None, false).await;
+    visit(&app.db, hours(24 * 7 + 1), 3, "/", None, None, false).await;
+    visit(&app.db, hours(24 * 7 + 2), 4, "/", None, None, false).await;
+    visit(&app.db, hours(-1), 5, "/", None, None, false).await;
+
+    ask_for(&app, "weekly").await;
+
+    let mail = sink.wait_for(1, Duration::from_secs(30)).await.remove(0);
+    let local = |at: DateTime<Utc>| at.with_timezone(&Tz::Asia__Tokyo).format("%-d %B %Y");
+    assert_eq!(
+        mail.subject(),
+        format!(
+            "example.com: 2 unique visitors in the week of {}",
+            local(week)
+        )
+    );
+    let text = mail.body("text/plain");
+    for line in [
+        format!("to {} (Asia/Tokyo)", local(hours(24 * 6))),
+        "Unique visitors: 2 (↑ 100 % against the week before: 1)".to_owned(),
+    ] {
+        assert!(text.contains(&line), "{line:?} not in\n{text}");
+    }
+
+    // Moved to UTC, the site's week of the same Monday is not reported
+    // again. (On Sundays from 15:00 UTC, UTC's last whole week is the one
+    // before, which is due.)
+    sqlx::query("UPDATE sites SET time_zone = 'UTC' WHERE domain = 'example.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    after_two_more_rounds(&app).await;
+    let same_week = format!("in the week of {}", local(week));
+    let subjects: Vec<String> = sink.received().iter().map(|mail| mail.subject()).collect();
+    let reports_of_the_week = subjects.iter().filter(|s| s.ends_with(&same_week));
+    assert_eq!(reports_of_the_week.count(), 1, "{subjects:?}");
 }
 
 #[rocket::async_test]
@@ -290,15 +356,7 @@ async fn three_replicas_send_each_report_once() {
 async fn a_refused_report_stays_unsent_and_is_counted_as_failed() {
     let sink = SmtpSink::refusing();
     let app = owner_of_example(Some(&sink)).await;
-    drop(
-        submit(
-            &app.client,
-            "/account/reports",
-            "/account/reports",
-            &[("monthly", "example.com")],
-        )
-        .await,
-    );
+    ask_for(&app, "monthly").await;
     loop {
         let metrics = app.scrape_metrics().await.2;
         if counter(&metrics, "visitors_reports_total{result=\"failed\"}") >= 1 {

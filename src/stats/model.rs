@@ -144,6 +144,10 @@ pub struct Stats {
     /// (a big site's raw visits): the numbers are shown without it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub previous_left_out: bool,
+    /// Imported days of the period that a filter or a time zone other than
+    /// UTC leaves out (they are UTC days' totals).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub imported_days_left_out: usize,
     pub generated_at: DateTime<Utc>,
 }
 
@@ -183,15 +187,18 @@ pub async fn load_stats(
     } else {
         store::buckets(&mut *db, site, granularity, first_bucket).await?
     };
-    // Imported history is UTC days' totals only: no filter or other time
-    // zone can apply to it.
     let mut imported = match granularity {
-        Granularity::Day if !filtered && zone == Tz::UTC => {
-            store::imported_days(&mut *db, site, first_bucket).await?
-        }
+        Granularity::Day => store::imported_days(&mut *db, site, first_bucket).await?,
         _ => Vec::new(),
     };
     imported.retain(|day| end.is_none_or(|end| day.day < end));
+    // Imported history is UTC days' totals only: no filter or other time
+    // zone can apply to it, so it is left out and counted for the page.
+    let imported_days_left_out = if filtered || zone != Tz::UTC {
+        std::mem::take(&mut imported).len()
+    } else {
+        0
+    };
     // All time starts at the first day counted here or imported.
     let from = first_bucket
         .or_else(|| {
@@ -284,8 +291,13 @@ pub async fn load_stats(
         goals,
         previous: None,
         previous_left_out: false,
+        imported_days_left_out,
         generated_at: now,
     })
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// The oldest raw visit's time that the retention keeps at `now`.

@@ -196,7 +196,7 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
         .client
         .get(format!(
             "/api/sites/{SITE}/stats?range=30d&token={}",
-            hex::encode(token)
+            hex::encode(&token)
         ))
         .dispatch()
         .await;
@@ -211,6 +211,34 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
     assert_eq!(imported.len(), 5, "{stats}");
     assert_eq!(stats["unique_visitors"], 0);
     assert_eq!(stats["visits"], 0);
+    assert!(stats.get("imported_days_left_out").is_none(), "{stats}");
+
+    // A filter cannot split a day's totals: the days are left out, and the
+    // page says so.
+    let filtered = format!("range=30d&token={}&f=page:/about", hex::encode(&token));
+    let response = app
+        .client
+        .get(format!("/api/sites/{SITE}/stats?{filtered}"))
+        .dispatch()
+        .await;
+    let stats: serde_json::Value =
+        serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
+    assert_eq!(stats["imported_days_left_out"], 5, "{stats}");
+    let series = stats["series"].as_array().unwrap();
+    assert!(series.iter().all(|p| p["imported"].is_null()), "{stats}");
+    let page = app
+        .client
+        .get(format!("/sites/{SITE}?{filtered}"))
+        .dispatch()
+        .await
+        .into_string()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("5 days of this period counted elsewhere are not shown here: under a filter"),
+        "{page}"
+    );
+    assert!(!page.contains(r#"id="imported-history""#), "{page}");
     std::fs::remove_file(file).unwrap();
 }
 

@@ -120,8 +120,8 @@ pub const MAX_ATTEMPTS: i32 = 5;
 
 /// Claims up to `limit` reports due at `now` (the last whole week's and
 /// month's in each site's time zone) that no replica has sent or holds a
-/// lease on, each leased for `lease`. Whichever replica's statement takes a
-/// report's row first gets it; the others' skip it.
+/// lease on, each leased for `lease`. Replicas claim in turn: whichever
+/// takes a report's row first gets it; the others skip it.
 pub async fn claim_due(
     pool: &PgPool,
     now: DateTime<Utc>,
@@ -145,6 +145,14 @@ pub async fn claim_due(
         let start = |zone: &String| cadence.last_complete(now, stored_time_zone(zone)).start;
         zones.iter().map(start).collect()
     };
+    // Replicas claim one after another: a claim's statement, whose snapshot
+    // is taken once it holds the lock, sees every report claimed before it,
+    // in whichever zone the site had then (the two-key lock space is not
+    // sqlx's migration lock's).
+    let mut claim = pool.begin().await?;
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('visitors'), hashtext('report claims'))")
+        .execute(&mut *claim)
+        .await?;
     let rows = sqlx::query_as!(
         DeliveryRow,
         r#"WITH due AS (
@@ -160,12 +168,12 @@ pub async fn claim_due(
                FROM due
                -- The same period in another zone (the site's was changed
                -- since) starts at most 26 hours apart (UTC-12 to UTC+14):
-               -- it was reported already.
+               -- it was reported already, and so was an earlier one when
+               -- a later one was.
                WHERE NOT EXISTS (
                    SELECT 1 FROM report_deliveries o
                    WHERE (o.user_id, o.site_id, o.cadence) = (due.user_id, due.site_id, due.cadence)
-                     AND o.period_start BETWEEN due.period_start - interval '26 hours'
-                                            AND due.period_start + interval '26 hours'
+                     AND o.period_start >= due.period_start - interval '26 hours'
                      AND (o.sent_at IS NOT NULL OR o.leased_until > now() OR o.attempts >= $5))
                ORDER BY period_start, user_id, site_id, cadence
                LIMIT $6
@@ -184,8 +192,9 @@ pub async fn claim_due(
         MAX_ATTEMPTS,
         limit,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *claim)
     .await?;
+    claim.commit().await?;
     Ok(rows.into_iter().map(Delivery::from).collect())
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -187,11 +187,21 @@ pub async fn load_stats(
     } else {
         store::buckets(&mut *db, site, granularity, first_bucket).await?
     };
+    // Imported days are UTC days, named by their dates: those of the
+    // period's dates (its local midnights) are its own.
+    let date_in_utc = |time: DateTime<Utc>| {
+        time.with_timezone(&zone)
+            .date_naive()
+            .and_time(NaiveTime::MIN)
+            .and_utc()
+    };
     let mut imported = match granularity {
-        Granularity::Day => store::imported_days(&mut *db, site, first_bucket).await?,
+        Granularity::Day => {
+            store::imported_days(&mut *db, site, first_bucket.map(date_in_utc)).await?
+        }
         _ => Vec::new(),
     };
-    imported.retain(|day| end.is_none_or(|end| day.day < end));
+    imported.retain(|day| end.is_none_or(|end| day.day < date_in_utc(end)));
     // Imported history is UTC days' totals only: no filter or other time
     // zone can apply to it, so it is left out and counted for the page.
     let imported_days_left_out = if filtered || zone != Tz::UTC {

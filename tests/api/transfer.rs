@@ -2,7 +2,7 @@
 //! the import of daily history, its refusal of a bad file as a whole, and a
 //! round trip that gives the same file again.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use rocket::http::{ContentType, Status};
 use visitors::{
     counting::{
@@ -14,6 +14,7 @@ use visitors::{
     },
     infra::database::database_now,
     sites::{manage::SiteRequest, model::Visibility, store},
+    stats::{filter::Filters, model::load_stats, period::Period, query::StatsQuery},
 };
 
 use crate::helpers::{fresh_database, run_command, TestApp, FIREFOX, IPHONE, NO_DETAILS};
@@ -169,7 +170,7 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
 
     let target = fresh_database().await;
     let app = TestApp::spawn_on(&target.url, &[("stats_cache_ms", "0")]).await;
-    add_site(&app, Visibility::Private).await;
+    let site = add_site(&app, Visibility::Private).await;
     let env = [("DATABASE_URL", target.url.as_str())];
     let (code, out, stderr) = run_command(&["import", SITE, file, "--source", "old counter"], &env);
     assert_eq!(code, 0, "{stderr}");
@@ -239,6 +240,25 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
         "{page}"
     );
     assert!(!page.contains(r#"id="imported-history""#), "{page}");
+
+    // In a zone behind UTC, the imported days are still those of the
+    // period's dates, though its local midnights are UTC's mornings.
+    let (first, last): (DateTime<Utc>, DateTime<Utc>) =
+        sqlx::query_as("SELECT min(day), max(day) FROM imported_counts")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let query = StatsQuery {
+        period: Period::days(
+            &first.format("%Y-%m-%d").to_string(),
+            &last.format("%Y-%m-%d").to_string(),
+        )
+        .unwrap(),
+        filters: Filters::default(),
+        zone: chrono_tz::America::New_York,
+    };
+    let in_new_york = load_stats(&app.db, site, &query, None).await.unwrap();
+    assert_eq!(in_new_york.imported_days_left_out, 5);
     std::fs::remove_file(file).unwrap();
 }
 

@@ -4,6 +4,26 @@
 # The binary under test; the smoke test in the suite points it at a debug build.
 VISITORS_BIN=${VISITORS_BIN:-target/release/visitors}
 
+# stack_routes: the routes bench/stack.sh measures, one per line, from
+# STACK_ROUTES: direct (to a replica) and nginx, both by default, direct
+# alone for a bisect of the write path. Any other word is refused.
+stack_routes() {
+    local route
+    for route in ${STACK_ROUTES:-direct nginx}; do
+        [[ $route == direct || $route == nginx ]] ||
+            { echo "STACK_ROUTES: $route is neither direct nor nginx" >&2; return 2; }
+        echo "$route"
+    done
+}
+
+# has_both_routes: whether stack_routes has both, which the stack section
+# of the report wants.
+has_both_routes() {
+    local routes
+    routes=" $(stack_routes | tr '\n' ' ')"
+    [[ $routes == *" direct "* && $routes == *" nginx "* ]]
+}
+
 # build_app: the release binary, unless VISITORS_BIN names another one.
 build_app() {
     if [[ $VISITORS_BIN == target/release/visitors ]]; then

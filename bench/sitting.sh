@@ -6,14 +6,16 @@
 # goes into REPORT's "sitting" section, bench/sitting_report.py) or pixel
 # (bench/pixel.sh: the comparison into "pixel-sitting",
 # bench/pixel_report.py); the last binary's second run fills the
-# benchmark's own section ("stack", "pixel"; not for STACK_ROUTES=direct,
-# see bench/stack.sh). Keeps every run's results in target/bench/sitting/.
+# benchmark's own section ("stack", "pixel"; "stack" only when STACK_ROUTES
+# has both routes, see bench/lib.sh). Keeps every run's results in
+# target/bench/sitting/.
 # About 9 minutes per binary for stack, 6 for pixel, at the default 15 s
 # per scenario.
 #   [BENCH=pixel] bench/sitting.sh [SECONDS_PER_RUN] [REPORT] LABEL=BINARY...
 # e.g. bench/sitting.sh 15 docs/performance.md before=/tmp/old/visitors after=target/release/visitors
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 seconds=${1:?seconds per run}
 report=${2:?report}
 shift 2
@@ -59,7 +61,9 @@ if [[ $bench == pixel ]]; then
 else
     # The stack section wants both routes; a bisect's direct runs only
     # compare the builds.
-    [[ -n ${STACK_ROUTES:-} ]] || python3 bench/report.py stack "$last_run" "$report"
+    if has_both_routes; then
+        python3 bench/report.py stack "$last_run" "$report"
+    fi
     python3 bench/sitting_report.py "$report" "${results[@]}"
 fi
 echo "--- $report updated"

@@ -30,6 +30,7 @@ source scripts/lib/postgres.sh
 source bench/lib.sh
 seconds=${1:-15}
 report=${2:-docs/performance.md}
+routes=$(stack_routes)
 warmup=${BENCH_WARMUP:-2}
 connections=100
 rate_limit=100000r/s
@@ -121,8 +122,7 @@ load() {
     record "{\"kind\": \"load\", \"scenario\": \"$scenario\", \"route\": \"$route\", $fields}"
 }
 
-read -ra routes <<<"${STACK_ROUTES:-direct nginx}"
-for route in "${routes[@]}"; do
+for route in $routes; do
     base=http://127.0.0.1:$app_port
     [[ $route == nginx ]] && base=http://127.0.0.1:$lb_port
     load "GET /version" "$route" "$base/version"
@@ -193,7 +193,7 @@ record "{\"kind\": \"startup\", \"seconds\": $((($(date +%s%N) - started) / 1000
 mkdir -p target/bench
 cp "$results" target/bench/stack.jsonl
 # The table wants both routes: direct runs only go to bench/sitting.sh.
-if [[ -z ${STACK_ROUTES:-} ]]; then
+if has_both_routes; then
     python3 bench/report.py stack "$results" "$report"
     echo "--- $report updated"
 fi

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use futures::future::join_all;
-use rocket::http::{Accept, Status};
+use rocket::http::Status;
 use serde_json::Value;
 use visitors::{
     counting::{
@@ -98,16 +98,6 @@ async fn record_one(app: &TestApp, site: SiteId, who: u8, path: &str, at: DateTi
         request: None,
     };
     record_visits(&app.db, &[visit]).await.unwrap();
-}
-
-async fn get_json(app: &TestApp, url: &str) -> (Status, Value) {
-    let response = app.client.get(url).header(Accept::JSON).dispatch().await;
-    (response.status(), response.into_json().await.unwrap())
-}
-
-async fn get_html(app: &TestApp, url: &str) -> (Status, String) {
-    let response = app.client.get(url).dispatch().await;
-    (response.status(), response.into_string().await.unwrap())
 }
 
 /// The filters as the test's own SQL, apart from the app's: a column's
@@ -242,7 +232,7 @@ async fn filtered_numbers_equal_the_raw_visits_counts() {
     for period in periods {
         for filters in filter_sets {
             let url = format!("/api/sites/{BLOG}/stats?{}", query(period, filters));
-            let (status, stats) = get_json(&app, &url).await;
+            let (status, stats) = app.get_json(&url).await;
             assert_eq!(status, Status::Ok, "{url}: {stats}");
             // All time starts at the first page view shown, but counts all;
             // a period up to now ends after every visit recorded.
@@ -302,12 +292,12 @@ async fn filtered_numbers_equal_the_raw_visits_counts() {
             assert_eq!(applied_sorted, asked, "{url}: the answer names its filters");
         }
     }
-    let (_, whole) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=30d")).await;
-    let (_, page_a) = get_json(
-        &app,
-        &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a"),
-    )
-    .await;
+    let (_, whole) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?range=30d"))
+        .await;
+    let (_, page_a) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a"))
+        .await;
     assert!(
         page_a["unique_visitors"].as_i64().unwrap() < whole["unique_visitors"].as_i64().unwrap(),
         "a filter narrows: {page_a} {whole}"
@@ -329,10 +319,10 @@ async fn a_bad_filter_or_bad_days_are_refused_with_the_reason() {
         ("from=2026-11-01&to=2026-11-31", "must be a date"),
     ] {
         let url = format!("/api/sites/{BLOG}/stats?{query}");
-        let (status, body) = get_json(&app, &url).await;
+        let (status, body) = app.get_json(&url).await;
         assert_eq!(status, Status::BadRequest, "{url}");
         assert!(body.to_string().contains(why), "{url}: {body}");
-        let (status, html) = get_html(&app, &format!("/sites/{BLOG}?{query}")).await;
+        let (status, html) = app.get_html(&format!("/sites/{BLOG}?{query}")).await;
         assert_eq!(status, Status::BadRequest);
         assert!(html.contains(why), "{html}");
     }
@@ -347,11 +337,9 @@ async fn the_filtered_page_links_keep_the_filters_and_the_token() {
     let (site, token) = add_blog(&app, Visibility::Private).await;
     record_history(&app, site).await;
     let base = format!("/sites/{BLOG}?token={token}&#38;range=30d");
-    let (status, html) = get_html(
-        &app,
-        &format!("/sites/{BLOG}?range=30d&f=page:/a&token={token}"),
-    )
-    .await;
+    let (status, html) = app
+        .get_html(&format!("/sites/{BLOG}?range=30d&f=page:/a&token={token}"))
+        .await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains("Page is <strong>/a</strong>"), "{html}");
     assert!(
@@ -376,16 +364,18 @@ async fn the_filtered_page_links_keep_the_filters_and_the_token() {
     )));
     assert!(html.contains("<input type=\"hidden\" name=\"f\" value=\"page:/a\">"));
     assert!(html.contains("<input type=\"date\" name=\"from\""));
-    let (_, stats) = get_json(
-        &app,
-        &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a&token={token}"),
-    )
-    .await;
+    let (_, stats) = app
+        .get_json(&format!(
+            "/api/sites/{BLOG}/stats?range=30d&f=page:/a&token={token}"
+        ))
+        .await;
     assert!(html.contains(&format!(
         "<dd id=\"range-unique-visitors\">{}</dd>",
         stats["unique_visitors"]
     )));
-    let (status, _) = get_json(&app, &format!("/api/sites/{BLOG}/stats?f=page:/a")).await;
+    let (status, _) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?f=page:/a"))
+        .await;
     assert_eq!(status, Status::NotFound, "a filter opens nothing private");
 }
 
@@ -397,17 +387,21 @@ async fn a_filtered_range_past_the_retention_says_so() {
         TestApp::spawn_with(&[("stats_cache_ms", "0"), ("raw_visits_retention_days", "7")]).await;
     let (site, _) = add_blog(&app, Visibility::Public).await;
     record_history(&app, site).await;
-    let (_, week) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=7d&f=page:/a")).await;
+    let (_, week) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?range=7d&f=page:/a"))
+        .await;
     assert!(week.get("raw_visits_since").is_none(), "{week}");
-    let (_, month) = get_json(
-        &app,
-        &format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a"),
-    )
-    .await;
+    let (_, month) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?range=30d&f=page:/a"))
+        .await;
     assert!(month["raw_visits_since"].is_string(), "{month}");
-    let (_, whole) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=30d")).await;
+    let (_, whole) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?range=30d"))
+        .await;
     assert!(whole.get("raw_visits_since").is_none(), "{whole}");
-    let (_, html) = get_html(&app, &format!("/sites/{BLOG}?range=30d&f=page:/a")).await;
+    let (_, html) = app
+        .get_html(&format!("/sites/{BLOG}?range=30d&f=page:/a"))
+        .await;
     assert!(html.contains("id=\"raw-visits-since\""), "{html}");
 }
 
@@ -435,7 +429,9 @@ async fn the_change_against_the_previous_period_is_shown() {
     for (who, path, at) in visits {
         record_one(&app, site, who, path, at).await;
     }
-    let (_, week) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=7d")).await;
+    let (_, week) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?range=7d"))
+        .await;
     assert_eq!(
         (&week["unique_visitors"], &week["visits"]),
         (&15.into(), &20.into())
@@ -459,7 +455,9 @@ async fn the_change_against_the_previous_period_is_shown() {
         (7, 20),
         "a bar's worth of the week before for each day: {week}"
     );
-    let (_, chart) = get_html(&app, &format!("/sites/{BLOG}/chart.svg?range=7d")).await;
+    let (_, chart) = app
+        .get_html(&format!("/sites/{BLOG}/chart.svg?range=7d"))
+        .await;
     let line = chart
         .split("<polyline class=\"previous\" points=\"")
         .nth(1)
@@ -468,7 +466,7 @@ async fn the_change_against_the_previous_period_is_shown() {
     assert_eq!(line.split(' ').count(), 7, "{line}");
     let page = |query: String| {
         let app = &app;
-        async move { get_html(app, &format!("/sites/{BLOG}?{query}")).await.1 }
+        async move { app.get_html(&format!("/sites/{BLOG}?{query}")).await.1 }
     };
     let html = page("range=7d".into()).await;
     assert!(
@@ -482,7 +480,9 @@ async fn the_change_against_the_previous_period_is_shown() {
         html.contains(">↓ 50 %</dd>"),
         "5 visitors of /a against 10: {html}"
     );
-    let (_, all) = get_json(&app, &format!("/api/sites/{BLOG}/stats?range=all")).await;
+    let (_, all) = app
+        .get_json(&format!("/api/sites/{BLOG}/stats?range=all"))
+        .await;
     assert!(all.get("previous").is_none(), "{all}");
     assert!(!page("range=all".into())
         .await
@@ -526,7 +526,7 @@ async fn days_and_hours_follow_the_sites_time_zone_across_summer_time() {
             record_one(&app, site.id, hour as u8, "/", at).await;
         }
         let url = format!("/api/sites/{domain}/stats?from={day}&to={day}");
-        let (status, stats) = get_json(&app, &url).await;
+        let (status, stats) = app.get_json(&url).await;
         assert_eq!(status, Status::Ok, "{stats}");
         assert_eq!(stats["time_zone"], zone.name());
         let series = stats["series"].as_array().unwrap();
@@ -536,15 +536,13 @@ async fn days_and_hours_follow_the_sites_time_zone_across_summer_time() {
             "{url}: {stats}"
         );
         assert_eq!(stats["unique_visitors"], day_hours as i64, "{url}");
-        let (_, around) = get_json(
-            &app,
-            &format!(
+        let (_, around) = app
+            .get_json(&format!(
                 "/api/sites/{domain}/stats?from={}&to={}",
                 day.parse::<chrono::NaiveDate>().unwrap() - TimeDelta::days(1),
                 day.parse::<chrono::NaiveDate>().unwrap() + TimeDelta::days(1)
-            ),
-        )
-        .await;
+            ))
+            .await;
         let per_day: Vec<i64> = around["series"]
             .as_array()
             .unwrap()
@@ -552,7 +550,9 @@ async fn days_and_hours_follow_the_sites_time_zone_across_summer_time() {
             .map(|point| point["visits"].as_i64().unwrap())
             .collect();
         assert_eq!(per_day, days_around, "{domain}: three local days");
-        let (_, whole) = get_json(&app, &format!("/api/sites/{domain}/stats?range=all")).await;
+        let (_, whole) = app
+            .get_json(&format!("/api/sites/{domain}/stats?range=all"))
+            .await;
         assert_eq!(whole["visits"], hours, "{domain}");
     }
 }
@@ -594,18 +594,18 @@ async fn a_period_before_that_cannot_be_counted_in_time_is_left_out() {
         .await
         .unwrap();
     let url = format!("/api/sites/{BLOG}/stats?range=7d");
-    let (status, week) = get_json(&app, &url).await;
+    let (status, week) = app.get_json(&url).await;
     assert_eq!(status, Status::Ok, "{week}");
     assert_eq!(week["unique_visitors"], 1, "{week}");
     assert_eq!(week["previous_left_out"], true, "{week}");
     assert!(week.get("previous").is_none(), "{week}");
-    let (status, html) = get_html(&app, &format!("/sites/{BLOG}?range=7d")).await;
+    let (status, html) = app.get_html(&format!("/sites/{BLOG}?range=7d")).await;
     assert_eq!(status, Status::Ok);
     assert!(html.contains(r#"id="previous-left-out""#), "{html}");
     assert!(!html.contains(r#"id="change-visits""#), "{html}");
     lock.rollback().await.unwrap();
 
-    let (_, week) = get_json(&app, &url).await;
+    let (_, week) = app.get_json(&url).await;
     assert!(week.get("previous_left_out").is_none(), "{week}");
     assert_eq!(week["previous"]["unique_visitors"], 1, "{week}");
 }

@@ -12,7 +12,7 @@ use std::{
 use figment::providers::Serialized;
 use maxminddb_writer::{paths::IpAddrWithMask, Database};
 use rocket::{
-    http::{ContentType, Header, Status},
+    http::{Accept, ContentType, Header, Status},
     local::asynchronous::{Client, LocalResponse},
 };
 use sqlx::{Connection, PgConnection, PgPool};
@@ -228,6 +228,18 @@ impl TestApp {
         let response = client.get("/metrics").dispatch().await;
         let (status, content_type) = (response.status(), response.content_type());
         (status, content_type, response.into_string().await.unwrap())
+    }
+
+    /// `GET url` asking for JSON: (status, the body as JSON).
+    pub async fn get_json(&self, url: &str) -> (Status, serde_json::Value) {
+        let response = self.client.get(url).header(Accept::JSON).dispatch().await;
+        (response.status(), response.into_json().await.unwrap())
+    }
+
+    /// `GET url`: (status, the body as text).
+    pub async fn get_html(&self, url: &str) -> (Status, String) {
+        let response = self.client.get(url).dispatch().await;
+        (response.status(), response.into_string().await.unwrap())
     }
 
     /// `GET /` as a browser at `ip` with `user_agent`.

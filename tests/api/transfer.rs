@@ -193,16 +193,10 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let response = app
-        .client
-        .get(format!(
-            "/api/sites/{SITE}/stats?range=30d&token={}",
-            hex::encode(&token)
-        ))
-        .dispatch()
+    let token = hex::encode(token);
+    let (_, stats) = app
+        .get_json(&format!("/api/sites/{SITE}/stats?range=30d&token={token}"))
         .await;
-    let stats: serde_json::Value =
-        serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
     let imported: Vec<&serde_json::Value> = stats["series"]
         .as_array()
         .unwrap()
@@ -216,25 +210,14 @@ async fn a_round_trip_through_export_and_import_gives_the_same_file() {
 
     // A filter cannot split a day's totals: the days are left out, and the
     // page says so.
-    let filtered = format!("range=30d&token={}&f=page:/about", hex::encode(&token));
-    let response = app
-        .client
-        .get(format!("/api/sites/{SITE}/stats?{filtered}"))
-        .dispatch()
+    let filtered = format!("range=30d&token={token}&f=page:/about");
+    let (_, stats) = app
+        .get_json(&format!("/api/sites/{SITE}/stats?{filtered}"))
         .await;
-    let stats: serde_json::Value =
-        serde_json::from_str(&response.into_string().await.unwrap()).unwrap();
     assert_eq!(stats["imported_days_left_out"], 5, "{stats}");
     let series = stats["series"].as_array().unwrap();
     assert!(series.iter().all(|p| p["imported"].is_null()), "{stats}");
-    let page = app
-        .client
-        .get(format!("/sites/{SITE}?{filtered}"))
-        .dispatch()
-        .await
-        .into_string()
-        .await
-        .unwrap();
+    let (_, page) = app.get_html(&format!("/sites/{SITE}?{filtered}")).await;
     assert!(
         page.contains("5 days of this period counted elsewhere are not shown here: under a filter"),
         "{page}"

@@ -3,10 +3,10 @@
 //! reads (`maintain_counters()` in the migration `rollups`), and deleting
 //! raw visits older than `RAW_VISITS_RETENTION_DAYS` (`prune_raw_visits`).
 //!
-//! Pruning raw visits changes no number the dashboard or the API show:
-//! those come from the rollups and the per-visitor rows, which stay. The
-//! one read of raw visits, the last hour's breakdowns, reads visits far
-//! younger than the shortest retention (a day).
+//! Pruning raw visits changes no unfiltered number of a range up to now:
+//! those come from the rollups and the per-visitor rows, which stay.
+//! Filtered numbers and periods that ended are counted from the raw visits,
+//! and say so where the retention has cut them (`raw_visits_since`).
 
 use std::time::{Duration, Instant};
 

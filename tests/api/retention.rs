@@ -79,6 +79,17 @@ async fn pruning_a_year_of_raw_visits_changes_no_number() {
     let app =
         TestApp::spawn_with(&[("stats_cache_ms", "0"), ("raw_visits_retention_days", "0")]).await;
     sqlx::query(YEAR_OF_VISITS).execute(&app.db).await.unwrap();
+    // The same year for two more sites, with raw visits only: the prune
+    // deletes every site's old visits, and its batches mix sites.
+    sqlx::query(
+        "INSERT INTO visit_events (site_id, visited_at, visitor_key, path, browser, os, device, is_bot,
+                                   referrer_host)
+         SELECT other.id, visited_at, visitor_key, path, browser, os, device, is_bot, referrer_host
+         FROM visit_events CROSS JOIN (VALUES (3), (8)) AS other (id)",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
     sqlx::query("SELECT rebuild_visit_rollups()")
         .execute(&app.db)
         .await

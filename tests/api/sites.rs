@@ -245,10 +245,11 @@ async fn hits_for_unknown_or_removed_sites_and_from_foreign_hosts_store_nothing(
     .await;
     // Neither: the front page.
     pixel(&app, "blog.example.gif", "192.0.2.1", None).await;
-    let paths: Vec<String> = sqlx::query_scalar("SELECT path FROM visit_events ORDER BY id")
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
+    let paths: Vec<String> =
+        sqlx::query_scalar("SELECT path FROM visit_events ORDER BY visited_at")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
     assert_eq!(paths, ["/a", "/b", "/"]);
 
     let (_, _, metrics) = app.scrape_metrics().await;

@@ -3,10 +3,11 @@
 //! reads (`maintain_counters()` in the migration `rollups`), and deleting
 //! raw visits older than `RAW_VISITS_RETENTION_DAYS` (`prune_raw_visits`).
 //!
-//! Pruning raw visits changes no unfiltered number of a range up to now:
-//! those come from the rollups and the per-visitor rows, which stay.
-//! Filtered numbers and periods that ended are counted from the raw visits,
-//! and say so where the retention has cut them (`raw_visits_since`).
+//! Pruning raw visits changes no number read from the rollups and the
+//! per-visitor rows, which stay: a range up to now, unfiltered, in UTC.
+//! Filtered numbers, periods that ended and other time zones are counted
+//! from the raw visits, and say so where the retention has cut them
+//! (`raw_visits_since`).
 
 use std::time::{Duration, Instant};
 

@@ -26,7 +26,7 @@ WITH requested AS (
     -- of the address. Events (custom events, not page views) leave the
     -- visitor as it is.
     SELECT site_id, visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at,
-           min(ARRAY[browser, os, device, country]) AS client
+           min(ARRAY[browser, os, device, country]) AS client, (array_agg(path ORDER BY n))[1] AS first_path
     FROM incoming
     WHERE event IS NULL
     GROUP BY site_id, visitor_key
@@ -37,10 +37,13 @@ WITH requested AS (
     -- breakdowns' list and the migration's visit_dimensions() name them in
     -- one order). previous_client keeps the client before, only when it
     -- changed (a release read the User-Agent differently, a new country
-    -- database placed the address elsewhere).
-    INSERT INTO visitors AS v (site_id, visitor_key, visits, is_bot, first_seen, last_seen, client)
+    -- database placed the address elsewhere). first_page is the page of a
+    -- person's first visit, seen at first_seen: its visitor_values row is
+    -- written only once the visitor comes back to it.
+    INSERT INTO visitors AS v (site_id, visitor_key, visits, is_bot, first_seen, last_seen, client, first_page)
     SELECT site_id, visitor_key, k, is_bot, coalesce(visited_at, now()),
-           CASE WHEN NOT is_bot THEN coalesce(visited_at, now()) END, CASE WHEN NOT is_bot THEN client END
+           CASE WHEN NOT is_bot THEN coalesce(visited_at, now()) END, CASE WHEN NOT is_bot THEN client END,
+           CASE WHEN NOT is_bot AND site_id <> 0 THEN first_path END
     FROM grouped
     ORDER BY site_id, visitor_key
     ON CONFLICT (site_id, visitor_key) DO UPDATE SET
@@ -51,7 +54,7 @@ WITH requested AS (
                                THEN v.client END,
         client = coalesce(excluded.client, v.client)
     RETURNING v.site_id, v.visitor_key, v.visits, v.last_seen AS seen, v.previous_seen AS previous,
-              v.previous_client
+              v.previous_client, v.first_page, v.first_seen
 ), visit AS (
     -- The k visits one after the other: the first follows the visitor's
     -- previous human visit, each later one the one before it, at the same
@@ -62,7 +65,11 @@ WITH requested AS (
            CASE WHEN i.is_bot THEN NULL
                 WHEN row_number() OVER w = 1 THEN visitor.previous ELSE visitor.seen END AS previous,
            row_number() OVER w = 1 AND NOT i.is_bot AS first_human,
-           visitor.previous_client
+           visitor.previous_client,
+           -- The visitor row was inserted by this batch: its first page's
+           -- visit is this one.
+           coalesce(visitor.visits = g.k AND i.path = visitor.first_page, false) AS first_page_view,
+           visitor.first_page, visitor.first_seen
     FROM incoming i JOIN visitor USING (site_id, visitor_key) JOIN grouped g USING (site_id, visitor_key)
     WHERE i.event IS NULL
     WINDOW w AS (PARTITION BY i.site_id, i.visitor_key ORDER BY i.n)
@@ -103,7 +110,8 @@ WITH requested AS (
     WHERE event IS NOT NULL
 ), buckets AS (
     SELECT visit.site_id, visit.visitor_key, visit.first_human, visit.is_bot, visit.path, visit.browser,
-           visit.os, visit.device, visit.country, visit.previous, g.granularity, g.retention,
+           visit.os, visit.device, visit.country, visit.previous, visit.first_page_view, g.granularity,
+           g.retention,
            date_trunc(g.granularity, visit.seen, 'UTC') AS bucket,
            date_trunc(g.granularity, visit.previous, 'UTC') AS previous_bucket
     FROM visit CROSS JOIN rollup_granularities g
@@ -136,16 +144,19 @@ WITH requested AS (
     -- (the call, and one list for page views with and without details, made
     -- this statement a fifth slower under pgbench; a test compares what it
     -- stores with the rebuild, which calls it). A visitor's visits of a
-    -- batch share one time, so one row per value.
-    INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen)
-    SELECT v.site_id, v.visitor_key, d.dimension, d.value, v.seen
+    -- batch share one time, so one row per value. A first page is on its
+    -- visitor's row until the visitor views it again: its row is written
+    -- then, as seen before at first_seen.
+    INSERT INTO visitor_values AS f (site_id, visitor_key, dimension, value, last_seen, previous_seen)
+    SELECT v.site_id, v.visitor_key, d.dimension, d.value, v.seen,
+           CASE WHEN d.dimension = 'page' AND d.value = v.first_page THEN v.first_seen END
     FROM visit v
     CROSS JOIN LATERAL (VALUES ('page', CASE WHEN v.site_id <> 0 THEN v.path END),
                                ('referrer', v.referrer_host)) d (dimension, value)
-    WHERE NOT v.is_bot AND d.value IS NOT NULL
+    WHERE NOT v.is_bot AND d.value IS NOT NULL AND NOT (d.dimension = 'page' AND v.first_page_view)
     UNION
     -- Only the visits that carry any (the script's; seldom the pixel's).
-    SELECT v.site_id, v.visitor_key, d.dimension, d.value, v.seen
+    SELECT v.site_id, v.visitor_key, d.dimension, d.value, v.seen, NULL
     FROM visit v
     CROSS JOIN LATERAL (VALUES ('source', v.source), ('utm_source', v.utm_source), ('utm_medium', v.utm_medium),
                                ('utm_campaign', v.utm_campaign), ('utm_term', v.utm_term),
@@ -154,7 +165,7 @@ WITH requested AS (
       AND num_nonnulls(v.source, v.utm_source, v.utm_medium, v.utm_campaign, v.utm_term, v.utm_content,
                        v.screen) > 0
     UNION
-    SELECT site_id, visitor_key, 'event', event, coalesce(visited_at, now())
+    SELECT site_id, visitor_key, 'event', event, coalesce(visited_at, now()), NULL
     FROM incoming
     WHERE event IS NOT NULL AND NOT is_bot
     ORDER BY 1, 2, 3, 4
@@ -182,6 +193,12 @@ WITH requested AS (
            date_trunc(g.granularity, r.previous_seen, 'UTC'), r.dimension, r.value
     FROM visit_value r CROSS JOIN rollup_granularities g
     WHERE g.granularity IN ('hour', 'day')
+    UNION ALL
+    -- A first page, which has no visitor_values row yet: seen for the
+    -- first time.
+    SELECT site_id, granularity, retention, bucket, NULL, 'page', path
+    FROM buckets
+    WHERE granularity IN ('hour', 'day') AND first_human AND first_page_view
 ), breakdowns AS (
     INSERT INTO visitor_breakdowns AS b (site_id, granularity, bucket, dimension, value, shard,
                                          arrivals, departures, visits)

@@ -1,8 +1,15 @@
 WITH requested AS (
-    SELECT * FROM unnest($10::int[], $1::bytea[], $2::bool[], $3::text[], $4::text[], $5::text[], $6::text[],
-                         $7::text[], $9::timestamptz[], $11::bytea[], $12::text[], $13::text[], $14::text[],
-                         $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
-        WITH ORDINALITY
+    -- ROWS FROM is what a many-argument unnest stands for; generate_series
+    -- numbers the visits where WITH ORDINALITY would, and is what makes the
+    -- planner expect a batch of many rows (it takes an unnest of a
+    -- parameter for 10), so that the joins below hash rather than loop
+    -- over every pair of a batch's visits.
+    SELECT * FROM ROWS FROM (unnest($10::int[]), unnest($1::bytea[]), unnest($2::bool[]), unnest($3::text[]),
+                             unnest($4::text[]), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]),
+                             unnest($9::timestamptz[]), unnest($11::bytea[]), unnest($12::text[]),
+                             unnest($13::text[]), unnest($14::text[]), unnest($15::text[]), unnest($16::text[]),
+                             unnest($17::text[]), unnest($18::text[]), unnest($19::text[]), unnest($20::text[]),
+                             generate_series(1, cardinality($10::int[])))
         AS i (site_id, visitor_key, is_bot, path, browser, os, device, referrer_host, visited_at, request_id,
               source, utm_source, utm_medium, utm_campaign, utm_term, utm_content, screen, country, event, n)
 ), claimed AS (
@@ -15,8 +22,10 @@ WITH requested AS (
     RETURNING request_id
 ), incoming AS (
     -- The visits to record: those without an id, and the first of each id
-    -- claimed here (an id sent twice in one batch counts once).
-    SELECT * FROM requested
+    -- claimed here (an id sent twice in one batch counts once). The
+    -- planner takes a filter on is_page_view to keep half the rows, where
+    -- it would take "event IS NULL" to keep one in 200 and loop again.
+    SELECT *, event IS NULL AS is_page_view FROM requested
     WHERE request_id IS NULL
        OR n IN (SELECT min(n) FROM requested WHERE request_id IN (SELECT request_id FROM claimed)
                 GROUP BY request_id)
@@ -28,7 +37,7 @@ WITH requested AS (
     SELECT site_id, visitor_key, bool_or(is_bot) AS is_bot, count(*) AS k, min(visited_at) AS visited_at,
            min(ARRAY[browser, os, device, country]) AS client, (array_agg(path ORDER BY n))[1] AS first_path
     FROM incoming
-    WHERE event IS NULL
+    WHERE is_page_view
     GROUP BY site_id, visitor_key
 ), visitor AS (
     -- last_seen is the latest human visit (a bot's visits count as bot
@@ -71,7 +80,7 @@ WITH requested AS (
            coalesce(visitor.visits = g.k AND i.path = visitor.first_page, false) AS first_page_view,
            visitor.first_page, visitor.first_seen
     FROM incoming i JOIN visitor USING (site_id, visitor_key) JOIN grouped g USING (site_id, visitor_key)
-    WHERE i.event IS NULL
+    WHERE i.is_page_view
     WINDOW w AS (PARTITION BY i.site_id, i.visitor_key ORDER BY i.n)
 ), reread AS (
     -- Values of browser, OS, device or country that changed since the
@@ -107,7 +116,7 @@ WITH requested AS (
     SELECT site_id, coalesce(visited_at, now()), visitor_key, path, browser, os, device, is_bot, referrer_host,
            source, utm_source, utm_medium, utm_campaign, utm_term, utm_content, screen, country, event
     FROM incoming
-    WHERE event IS NOT NULL
+    WHERE NOT is_page_view
 ), buckets AS (
     SELECT visit.site_id, visit.visitor_key, visit.first_human, visit.is_bot, visit.path, visit.browser,
            visit.os, visit.device, visit.country, visit.previous, visit.first_page_view, g.granularity,
@@ -167,7 +176,7 @@ WITH requested AS (
     UNION
     SELECT site_id, visitor_key, 'event', event, coalesce(visited_at, now()), NULL
     FROM incoming
-    WHERE event IS NOT NULL AND NOT is_bot
+    WHERE NOT is_page_view AND NOT is_bot
     ORDER BY 1, 2, 3, 4
     ON CONFLICT (site_id, visitor_key, dimension, value) DO UPDATE SET
         previous_seen = f.last_seen,
@@ -222,7 +231,7 @@ WITH requested AS (
         SELECT i.site_id, g.granularity, date_trunc(g.granularity, coalesce(i.visited_at, now()), 'UTC'),
                'event', i.event, 0, 0, 1
         FROM incoming i CROSS JOIN rollup_granularities g
-        WHERE i.event IS NOT NULL AND NOT i.is_bot AND g.granularity IN ('hour', 'day')
+        WHERE NOT i.is_page_view AND NOT i.is_bot AND g.granularity IN ('hour', 'day')
     ) changes
     GROUP BY site_id, granularity, bucket, dimension, value
     ORDER BY site_id, granularity, bucket, dimension, value
@@ -247,11 +256,12 @@ WITH requested AS (
         unique_visitors = t.unique_visitors + excluded.unique_visitors
 ), earlier AS (
     -- The totals as they were before this statement (its own inserts are
-    -- not visible to it).
-    SELECT site_id, sum(visits) AS visits, sum(unique_visitors) AS unique_visitors
-    FROM visit_totals
-    WHERE site_id IN (SELECT site_id FROM requested)
-    GROUP BY site_id
+    -- not visible to it), read by each site's key: a join would read every
+    -- site's rows.
+    SELECT s.site_id, t.visits, t.unique_visitors
+    FROM (SELECT DISTINCT site_id FROM requested) s
+    CROSS JOIN LATERAL (SELECT sum(visits) AS visits, sum(unique_visitors) AS unique_visitors
+                        FROM visit_totals WHERE site_id = s.site_id) t
 ), answer AS (
     SELECT visit.n, visit.visits, visit.previous IS NULL AND NOT visit.is_bot AS is_new, true AS recorded,
            visit.site_id
@@ -260,7 +270,7 @@ WITH requested AS (
     -- An event adds to no visitor's count.
     SELECT n, 0, false, true, site_id
     FROM incoming
-    WHERE event IS NOT NULL
+    WHERE NOT is_page_view
     UNION ALL
     -- A request recorded already is answered as it stands, adding nothing.
     SELECT r.n, coalesce(v.visits, 0), false, false, r.site_id

@@ -10,12 +10,14 @@
 #     address;
 #   - wrk, 100 connections per run: GET /version, GET /api/stats?range=24h,
 #     GET / and a site's pixel as new visitors (each unseen; direct, also
-#     sharing one User-Agent, and GET / drawing from 50 real ones), GET / as
-#     returning visitors, GET / and the pixel as one visitor on every
-#     connection, direct to one replica and through nginx; for every run, the write commits, WAL
-#     bytes, rows and index entries per visit, and how the CPU time was
-#     split (bench/usage.py), hence the app's and PostgreSQL's CPU per
-#     request and per visit;
+#     sharing one User-Agent, and GET / drawing from 50 real ones; the
+#     pixel sharing one User-Agent also with 400 connections, a spike that
+#     fills the recorder's batches), GET / as returning visitors, GET / and
+#     the pixel as one visitor on every connection, direct to one replica
+#     and through nginx; for every run, the write commits, WAL bytes, rows
+#     and index entries per visit, and how the CPU time was split
+#     (bench/usage.py), hence the app's and PostgreSQL's CPU per request
+#     and per visit;
 #   - the ceilings: the same nginx configuration in front of an nginx that
 #     answers at once, and pgbench running one visitor upsert per transaction
 #     (bench/pgbench/upsert.sql), then the app's own per-visit statement.
@@ -138,6 +140,10 @@ for route in $routes; do
         if [[ $has_sites == t ]]; then
             load "pixel new visitors, one User-Agent" "$route" "$base/" \
                 -s bench/visitors.lua -- shared "$route-pixel" 0 "/pixel/$site.gif?p=/"
+            # A spike: the replica's queue runs deep, and its batches grow
+            # toward the recorder's largest.
+            connections=$((4 * connections)) load "pixel new visitors, one User-Agent, spike" "$route" "$base/" \
+                -s bench/visitors.lua -- shared "$route-spike" 0 "/pixel/$site.gif?p=/"
         fi
     fi
     load "GET / returning visitors" "$route" "$base/" -s bench/visitors.lua -- returning "$route" 1000
@@ -178,10 +184,12 @@ pgbench_load() {
 pgbench_load "visitor upsert ceiling" bench/pgbench/upsert.sql 1
 # The app's statement alone, as one visit per transaction would run it, and
 # as a batch of about the size this load makes (100 connections over three
-# replicas, each committing one batch at a time: about 30).
+# replicas, each committing one batch at a time: about 30); planned once, as
+# the recorder's connections plan it (src/counting/recorder.rs).
 for batch in 1 30; do
     python3 bench/pgbench/app_statement.py "$batch" >"$work/app-$batch.sql"
-    pgbench_load "app statement, $batch per transaction" "$work/app-$batch.sql" "$batch"
+    PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
+        pgbench_load "app statement, $batch per transaction" "$work/app-$batch.sql" "$batch"
 done
 
 # Start-up to ready on the database the run has filled: one replica again.

@@ -17,7 +17,8 @@ from report import CPU_GROUPS, commits_per_visit, machine, target, visit_costs, 
 
 WRITES = ("GET / new visitors", "GET / returning visitors", "GET / one visitor")
 SHARED = ("GET / new visitors, one User-Agent", "direct")
-PIXEL = [("pixel new visitors, one User-Agent", "direct"), ("pixel one visitor", "direct")]
+PIXEL = [("pixel new visitors, one User-Agent", "direct"), ("pixel new visitors, one User-Agent, spike", "direct"),
+         ("pixel one visitor", "direct")]
 SCENARIOS = [(s, "direct") for s in WRITES] + [SHARED] + PIXEL + [(s, "nginx") for s in WRITES] + [
     ("GET /version", "direct"),
     ("GET /version", "nginx"),
@@ -84,7 +85,7 @@ def sitting_table(runs):
     # What a new visitor cost each binary (bench/report.py's visit_costs).
     lines += ["", "What a new visitor cost, both runs (replicas' CPU µs per request / PostgreSQL CPU µs, "
               "WAL bytes, rows written and index entries written per visit):", ""]
-    for key in (("GET / new visitors", "direct"), SHARED, PIXEL[0]):
+    for key in (("GET / new visitors", "direct"), SHARED, *PIXEL[:2]):
         for label in labels:
             costs = [visit_costs(run[key], run[key]["seconds"]) for run in by_label[label] if key in run]
             shown = [f"{app:.0f} / {postgres:.0f} µs, {wal:.0f} B, {rows:.1f} rows, {entries:.1f} entries"
